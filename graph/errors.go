@@ -1,0 +1,64 @@
+package graph
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"seatgraph/internal/gid"
+	"seatgraph/internal/logging"
+	"seatgraph/internal/paging"
+	"seatgraph/internal/problem"
+)
+
+// The extensions.code values of GraphQL errors (SPEC §3).
+const (
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeInternal        = "INTERNAL_SERVER_ERROR"
+)
+
+var errUnauthenticated = coded(CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
+
+// coded makes a GraphQL error with an extensions.code.
+func coded(code, message string) *gqlerror.Error {
+	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
+}
+
+// PresentError is the one place where errors become GraphQL errors:
+// business problems and bad arguments keep their message under
+// BAD_USER_INPUT (or their own code), errors that already carry a code
+// pass through, and anything else is logged with the request id and
+// masked as INTERNAL_SERVER_ERROR.
+func PresentError(ctx context.Context, err error) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	var p *problem.Error
+	switch {
+	case errors.As(err, &p):
+		code := CodeBadUserInput
+		if p.Code == problem.Forbidden {
+			code = CodeForbidden
+		}
+		gerr.Message = p.Error()
+		gerr.Extensions = map[string]any{"code": code, "reason": string(p.Code)}
+	case errors.Is(err, paging.ErrInvalidArgs), errors.Is(err, gid.ErrInvalid):
+		gerr.Message = err.Error()
+		gerr.Extensions = map[string]any{"code": CodeBadUserInput}
+	case gerr.Extensions["code"] != nil:
+	default:
+		logging.From(ctx).ErrorContext(ctx, "resolver failed", "error", err.Error(), "path", gerr.Path.String())
+		gerr.Message = "internal server error"
+		gerr.Extensions = map[string]any{"code": CodeInternal}
+	}
+	return gerr
+}
+
+// Recover turns a panic in a resolver into a masked internal error, so one
+// bad request never takes the server down.
+func Recover(ctx context.Context, v any) error {
+	logging.From(ctx).ErrorContext(ctx, "resolver panicked", "panic", v)
+	return coded(CodeInternal, "internal server error")
+}

@@ -1,0 +1,51 @@
+// Package auth turns credentials into a Principal: who is calling, for
+// which tenant (and app), with which scopes.
+package auth
+
+import (
+	"context"
+	"slices"
+)
+
+// The scopes of SPEC §4. Admin grants every other scope too.
+const (
+	ScopeLicensesRead   = "licenses:read"
+	ScopeLicensesWrite  = "licenses:write"
+	ScopeDirectoryRead  = "directory:read"
+	ScopeDirectoryWrite = "directory:write"
+	ScopeUsageWrite     = "usage:write"
+	ScopeAdmin          = "admin"
+)
+
+// AllScopes lists every scope, for development tokens.
+var AllScopes = []string{ScopeLicensesRead, ScopeLicensesWrite, ScopeDirectoryRead,
+	ScopeDirectoryWrite, ScopeUsageWrite, ScopeAdmin}
+
+// Principal is the verified identity behind a request.
+type Principal struct {
+	TenantID string
+	// AppID is set when the caller is an application; its reads are
+	// limited to records of that app.
+	AppID   *string
+	Subject string
+	Scopes  []string
+}
+
+// Has reports whether p holds scope (admin holds them all).
+func (p *Principal) Has(scope string) bool {
+	return p != nil && (slices.Contains(p.Scopes, scope) || slices.Contains(p.Scopes, ScopeAdmin))
+}
+
+type ctxKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, ctxKey{}, p)
+}
+
+// FromContext returns the request's principal, or nil when the request
+// carried no credentials.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(ctxKey{}).(*Principal)
+	return p
+}

@@ -1,0 +1,243 @@
+// Package directory holds the people and groups that can hold seats.
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"seatgraph/internal/gid"
+	"seatgraph/internal/licensing"
+	"seatgraph/internal/paging"
+	"seatgraph/internal/problem"
+	"seatgraph/internal/store"
+	"seatgraph/models"
+)
+
+// PersonFilter narrows a list of people.
+type PersonFilter struct {
+	Search         *string
+	Email          *string
+	GroupID        *string
+	IncludeDeleted *bool
+}
+
+// GroupFilter narrows a list of groups.
+type GroupFilter struct {
+	Search         *string
+	IncludeDeleted *bool
+}
+
+// PersonOrder sorts people (by name unless told otherwise).
+type PersonOrder struct {
+	Field     string
+	Direction *string
+}
+
+// GroupOrder sorts groups (by name unless told otherwise).
+type GroupOrder struct {
+	Field     string
+	Direction *string
+}
+
+// Parent columns by which people and groups are listed per parent.
+const (
+	// MembersOf lists a group's members.
+	MembersOf = "gm.group_id"
+	// GroupsOf lists a person's groups.
+	GroupsOf = "gm.person_id"
+)
+
+// Member is a person listed as a member of a group, with that group.
+type Member struct {
+	models.Person
+	Parent uuid.UUID `bun:"parent,scanonly"`
+}
+
+// Membership is a group listed as one of a person's, with that person.
+type Membership struct {
+	models.Group
+	Parent uuid.UUID `bun:"parent,scanonly"`
+}
+
+func (f *PersonFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuery, error) {
+	if f == nil || f.IncludeDeleted == nil || !*f.IncludeDeleted {
+		q = q.Where("NOT p.is_deleted")
+	}
+	if f == nil {
+		return q, nil
+	}
+	if f.Search != nil {
+		p := licensing.Contains(*f.Search)
+		q = q.Where("(p.email ILIKE ? OR p.name ILIKE ? OR p.username ILIKE ?)", p, p, p)
+	}
+	if f.Email != nil {
+		q = q.Where("lower(p.email) = lower(?)", *f.Email)
+	}
+	if f.GroupID != nil {
+		g, err := gid.Group.Parse(*f.GroupID)
+		if err != nil {
+			return nil, problem.InvalidInput("filter.groupId", err)
+		}
+		members := s.Select((*models.GroupMember)(nil)).ColumnExpr("gm.person_id").Where("gm.group_id = ?", g)
+		q = q.Where("p.id IN (?)", members)
+	}
+	return q, nil
+}
+
+func (f *GroupFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if f == nil || f.IncludeDeleted == nil || !*f.IncludeDeleted {
+		q = q.Where("NOT g.is_deleted")
+	}
+	if f != nil && f.Search != nil {
+		p := licensing.Contains(*f.Search)
+		q = q.Where("(g.name ILIKE ? OR g.description ILIKE ?)", p, p)
+	}
+	return q
+}
+
+func (o *PersonOrder) order() paging.Order[*models.Person] {
+	field, desc := "NAME", false
+	if o != nil {
+		field, desc = o.Field, o.Direction != nil && *o.Direction == licensing.Desc
+	}
+	type ord = paging.Order[*models.Person]
+	var out ord
+	switch field {
+	case "EMAIL":
+		out = ord{Expr: "lower(p.email)", Value: func(p *models.Person) string { return strings.ToLower(p.Email) }}
+	case "CREATED":
+		out = ord{Expr: "p.created_at", Value: func(p *models.Person) string { return paging.TimeKey(&p.CreatedAt, "") }}
+	default:
+		field = "NAME"
+		out = ord{Expr: "p.name", Value: func(p *models.Person) string { return p.Name }}
+	}
+	return paging.Named(out, field, desc)
+}
+
+func (o *GroupOrder) order() paging.Order[*models.Group] {
+	field, desc := "NAME", false
+	if o != nil {
+		field, desc = o.Field, o.Direction != nil && *o.Direction == licensing.Desc
+	}
+	type ord = paging.Order[*models.Group]
+	out := ord{Expr: "g.name", Value: func(g *models.Group) string { return g.Name }}
+	if field == "CREATED" {
+		out = ord{Expr: "g.created_at", Value: func(g *models.Group) string { return paging.TimeKey(&g.CreatedAt, "") }}
+	} else {
+		field = "NAME"
+	}
+	return paging.Named(out, field, desc)
+}
+
+// PersonList is the list of people matching f in order o.
+func PersonList(f *PersonFilter, o *PersonOrder) paging.List[*models.Person] {
+	return paging.List[*models.Person]{
+		Order: o.order(), IDExpr: "p.id", ID: func(p *models.Person) uuid.UUID { return p.ID },
+		Build: func(s store.Scope) (*bun.SelectQuery, error) {
+			return f.apply(s, s.Select((*models.Person)(nil)))
+		},
+	}
+}
+
+// MemberList is, per group, the list of its members matching f in order o.
+func MemberList(f *PersonFilter, o *PersonOrder) paging.List[*Member] {
+	po := o.order()
+	return paging.List[*Member]{
+		Order: paging.Order[*Member]{Name: po.Name, Expr: po.Expr, Desc: po.Desc,
+			Value: func(m *Member) string { return po.Value(&m.Person) }},
+		IDExpr: "p.id", ID: func(m *Member) uuid.UUID { return m.ID },
+		Build: func(s store.Scope) (*bun.SelectQuery, error) {
+			q, err := f.apply(s, s.Select((*models.Person)(nil)))
+			if err != nil {
+				return nil, err
+			}
+			q = q.ColumnExpr("p.*").ColumnExpr(MembersOf+" AS parent").
+				Join("JOIN group_members AS gm ON gm.tenant_id = p.tenant_id AND gm.person_id = p.id")
+			return q, nil
+		},
+	}
+}
+
+// GroupList is the list of groups matching f in order o.
+func GroupList(f *GroupFilter, o *GroupOrder) paging.List[*models.Group] {
+	return paging.List[*models.Group]{
+		Order: o.order(), IDExpr: "g.id", ID: func(g *models.Group) uuid.UUID { return g.ID },
+		Build: func(s store.Scope) (*bun.SelectQuery, error) {
+			return f.apply(s.Select((*models.Group)(nil))), nil
+		},
+	}
+}
+
+// GroupsOfList is, per person, the list of their groups matching f in order o.
+func GroupsOfList(f *GroupFilter, o *GroupOrder) paging.List[*Membership] {
+	g := o.order()
+	return paging.List[*Membership]{
+		Order: paging.Order[*Membership]{Name: g.Name, Expr: g.Expr, Desc: g.Desc,
+			Value: func(m *Membership) string { return g.Value(&m.Group) }},
+		IDExpr: "g.id", ID: func(m *Membership) uuid.UUID { return m.ID },
+		Build: func(s store.Scope) (*bun.SelectQuery, error) {
+			return f.apply(s.Select((*models.Group)(nil))).ColumnExpr("g.*").ColumnExpr(GroupsOf+" AS parent").
+				Join("JOIN group_members AS gm ON gm.tenant_id = g.tenant_id AND gm.group_id = g.id"), nil
+		},
+	}
+}
+
+// MemberGroup reads the group a member was listed for.
+func MemberGroup(m *Member) uuid.UUID { return m.Parent }
+
+// MembershipPerson reads the person a group was listed for.
+func MembershipPerson(m *Membership) uuid.UUID { return m.Parent }
+
+// PeopleByID reads people by id (deleted ones included).
+func PeopleByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.Person, error) {
+	var rows []*models.Person
+	err := sess.Read(ctx, func(s store.Scope) error {
+		return s.Select(&rows).Where("p.id IN (?)", bun.List(ids)).Scan(ctx)
+	})
+	m := make(map[uuid.UUID]*models.Person, len(rows))
+	for _, r := range rows {
+		m[r.ID] = r
+	}
+	return m, err
+}
+
+// GroupsByID reads groups by id (deleted ones included).
+func GroupsByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.Group, error) {
+	var rows []*models.Group
+	err := sess.Read(ctx, func(s store.Scope) error {
+		return s.Select(&rows).Where("g.id IN (?)", bun.List(ids)).Scan(ctx)
+	})
+	m := make(map[uuid.UUID]*models.Group, len(rows))
+	for _, r := range rows {
+		m[r.ID] = r
+	}
+	return m, err
+}
+
+// PersonByEmail finds the (not deleted) person with this email, ignoring
+// case; nil when there is none.
+func PersonByEmail(ctx context.Context, sess *store.Session, email string) (*models.Person, error) {
+	return findPerson(ctx, sess, "lower(p.email) = lower(?)", email)
+}
+
+// PersonByExternalID finds the (not deleted) person whose identity-provider
+// id is externalID; nil when there is none.
+func PersonByExternalID(ctx context.Context, sess *store.Session, externalID string) (*models.Person, error) {
+	return findPerson(ctx, sess, "p.external_id = ?", externalID)
+}
+
+func findPerson(ctx context.Context, sess *store.Session, cond string, arg any) (*models.Person, error) {
+	p := new(models.Person)
+	err := sess.Read(ctx, func(s store.Scope) error {
+		return s.Select(p).Where(cond, arg).Where("NOT p.is_deleted").OrderExpr("p.id").Limit(1).Scan(ctx)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return p, err
+}

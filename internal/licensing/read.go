@@ -1,0 +1,184 @@
+// Package licensing is seatgraph's core: licenses, their assignments and
+// the seat rules. Reads here are tenant-scoped through store sessions.
+package licensing
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"seatgraph/internal/paging"
+	"seatgraph/internal/store"
+	"seatgraph/models"
+)
+
+// Parent columns by which assignments are listed per parent.
+const (
+	ByLicense = "a.license_id"
+	ByPerson  = "a.person_id"
+	ByGroup   = "a.group_id"
+)
+
+func licenseID(l *models.License) uuid.UUID       { return l.ID }
+func assignmentID(a *models.Assignment) uuid.UUID { return a.ID }
+
+// LicenseList is the list of licenses matching f in order o.
+func LicenseList(f *LicenseFilter, o *LicenseOrder) paging.List[*models.License] {
+	return paging.List[*models.License]{
+		Order: o.order(), IDExpr: "l.id", ID: licenseID,
+		Build: func(s store.Scope) (*bun.SelectQuery, error) {
+			return f.apply(s.Select((*models.License)(nil))), nil
+		},
+	}
+}
+
+// LicensesByID reads licenses by id (deleted ones included: a reference
+// to a deleted license still resolves).
+func LicensesByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.License, error) {
+	var rows []*models.License
+	err := sess.Read(ctx, func(s store.Scope) error {
+		return s.Select(&rows).Where("l.id IN (?)", bun.List(ids)).Scan(ctx)
+	})
+	return byID(rows, licenseID), err
+}
+
+// selectAssignments starts a query on assignments joined with their
+// license, whose name, key and end every assignment view needs.
+func selectAssignments(s store.Scope) *bun.SelectQuery {
+	return s.Select((*models.Assignment)(nil)).
+		ColumnExpr("a.*").
+		ColumnExpr("l.name AS license_name, l.program_key, l.expires_at AS license_expires_at").
+		Join("JOIN licenses AS l ON l.tenant_id = a.tenant_id AND l.id = a.license_id")
+}
+
+// AssignmentList is the list of assignments matching f in order o.
+func AssignmentList(f *AssignmentFilter, o *AssignmentOrder) paging.List[*models.Assignment] {
+	return paging.List[*models.Assignment]{
+		Order: o.order(), IDExpr: "a.id", ID: assignmentID,
+		Build: func(s store.Scope) (*bun.SelectQuery, error) {
+			return f.apply(s, selectAssignments(s))
+		},
+	}
+}
+
+// ParentOf reads the parent a per-parent assignment list is grouped by.
+func ParentOf(by string) func(*models.Assignment) uuid.UUID {
+	return func(a *models.Assignment) uuid.UUID {
+		switch by {
+		case ByPerson:
+			return deref(a.PersonID)
+		case ByGroup:
+			return deref(a.GroupID)
+		default:
+			return a.LicenseID
+		}
+	}
+}
+
+// AssignmentsByID reads assignments by id.
+func AssignmentsByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.Assignment, error) {
+	var rows []*models.Assignment
+	err := sess.Read(ctx, func(s store.Scope) error {
+		return selectAssignments(s).Where("a.id IN (?)", bun.List(ids)).Scan(ctx, &rows)
+	})
+	return byID(rows, assignmentID), err
+}
+
+// EventList is an assignment's history, oldest first (event ids are
+// UUIDv7, so id order is time order).
+func EventList() paging.List[*models.AssignmentEvent] {
+	return paging.List[*models.AssignmentEvent]{
+		Order: paging.Named(paging.Order[*models.AssignmentEvent]{}, "OCCURRED", false), IDExpr: "e.id",
+		ID: func(e *models.AssignmentEvent) uuid.UUID { return e.ID },
+		Build: func(s store.Scope) (*bun.SelectQuery, error) {
+			return s.Select((*models.AssignmentEvent)(nil)), nil
+		},
+	}
+}
+
+// EventParent is the parent column of per-assignment event lists.
+const EventParent = "e.assignment_id"
+
+// EventAssignment reads the assignment an event belongs to.
+func EventAssignment(e *models.AssignmentEvent) uuid.UUID { return e.AssignmentID }
+
+// EventsByID reads assignment events by id.
+func EventsByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.AssignmentEvent, error) {
+	var rows []*models.AssignmentEvent
+	err := sess.Read(ctx, func(s store.Scope) error {
+		return s.Select(&rows).Where("e.id IN (?)", bun.List(ids)).Scan(ctx)
+	})
+	return byID(rows, func(e *models.AssignmentEvent) uuid.UUID { return e.ID }), err
+}
+
+// Entitlement is one license a person holds or waits for, with every live
+// grant that reaches them.
+type Entitlement struct {
+	LicenseID  uuid.UUID
+	HoldsSeat  bool
+	SeatGrants int
+	Status     models.Status
+	Grants     []*models.Assignment
+}
+
+// statusRank orders statuses from best to worst for an entitlement.
+var statusRank = []models.Status{models.StatusActive, models.StatusPending, models.StatusSuspended,
+	models.StatusWaitlisted, models.StatusExpired, models.StatusRevoked}
+
+// Entitlements reads, for each person, their live grants (not deleted,
+// revoked or expired) grouped by license, direct grants first.
+func Entitlements(ctx context.Context, sess *store.Session, people []uuid.UUID) (map[uuid.UUID][]Entitlement, error) {
+	var rows []*models.Assignment
+	err := sess.Read(ctx, func(s store.Scope) error {
+		return selectAssignments(s).
+			Where("a.person_id IN (?)", bun.List(people)).
+			Where("NOT a.is_deleted AND a.revoked_at IS NULL AND a.expired_at IS NULL").
+			OrderExpr("l.name, l.id, a.via_assignment_id IS NOT NULL, a.created_at, a.id").
+			Scan(ctx, &rows)
+	})
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make(map[uuid.UUID][]Entitlement, len(people))
+	for _, a := range rows {
+		st := Status(a, now)
+		if st == models.StatusExpired {
+			continue
+		}
+		p := *a.PersonID
+		list := out[p]
+		if n := len(list); n == 0 || list[n-1].LicenseID != a.LicenseID {
+			list = append(list, Entitlement{LicenseID: a.LicenseID, Status: st})
+		}
+		e := &list[len(list)-1]
+		e.Grants = append(e.Grants, a)
+		if HoldsSeat(st) {
+			e.HoldsSeat = true
+			e.SeatGrants++
+		}
+		if slices.Index(statusRank, st) < slices.Index(statusRank, e.Status) {
+			e.Status = st
+		}
+		out[p] = list
+	}
+	return out, nil
+}
+
+func byID[T any](rows []T, idOf func(T) uuid.UUID) map[uuid.UUID]T {
+	m := make(map[uuid.UUID]T, len(rows))
+	for _, r := range rows {
+		m[idOf(r)] = r
+	}
+	return m
+}
+
+func deref(u *uuid.UUID) uuid.UUID {
+	if u == nil {
+		return uuid.Nil
+	}
+	return *u
+}

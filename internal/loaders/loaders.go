@@ -1,0 +1,195 @@
+// Package loaders batches the lookups of one request: every lookup by id,
+// and every per-parent list, becomes one SQL statement per batch whatever
+// the number of parents. Loaders are made per request and never shared.
+package loaders
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/vikstrous/dataloadgen"
+
+	"seatgraph/internal/directory"
+	"seatgraph/internal/licensing"
+	"seatgraph/internal/paging"
+	"seatgraph/internal/store"
+	"seatgraph/models"
+)
+
+// wait is how long a loader collects keys before it runs its batch.
+const wait = 2 * time.Millisecond
+
+// AssignmentArgs selects a page of each parent's assignments.
+type AssignmentArgs struct {
+	By     string
+	Filter *licensing.AssignmentFilter
+	Order  *licensing.AssignmentOrder
+	Page   paging.Args
+}
+
+// MemberArgs selects a page of each group's members.
+type MemberArgs struct {
+	Filter *directory.PersonFilter
+	Order  *directory.PersonOrder
+	Page   paging.Args
+}
+
+// GroupArgs selects a page of each person's groups.
+type GroupArgs struct {
+	Filter *directory.GroupFilter
+	Order  *directory.GroupOrder
+	Page   paging.Args
+}
+
+// Loaders are one request's batching loaders.
+type Loaders struct {
+	Session *store.Session
+
+	License    *dataloadgen.Loader[uuid.UUID, *models.License]
+	Assignment *dataloadgen.Loader[uuid.UUID, *models.Assignment]
+	Person     *dataloadgen.Loader[uuid.UUID, *models.Person]
+	Group      *dataloadgen.Loader[uuid.UUID, *models.Group]
+	Event      *dataloadgen.Loader[uuid.UUID, *models.AssignmentEvent]
+
+	Assignments      *List[AssignmentArgs, paging.Page[*models.Assignment]]
+	AssignmentCounts *List[AssignmentArgs, int]
+	Members          *List[MemberArgs, paging.Page[*directory.Member]]
+	MemberCounts     *List[MemberArgs, int]
+	Groups           *List[GroupArgs, paging.Page[*directory.Membership]]
+	GroupCounts      *List[GroupArgs, int]
+	Events           *List[paging.Args, paging.Page[*models.AssignmentEvent]]
+	EventCounts      *List[paging.Args, int]
+	Entitlements     *dataloadgen.Loader[uuid.UUID, []licensing.Entitlement]
+}
+
+// New makes the loaders of one request, reading through sess.
+func New(sess *store.Session) *Loaders {
+	return &Loaders{
+		Session:    sess,
+		License:    byID(sess, licensing.LicensesByID),
+		Assignment: byID(sess, licensing.AssignmentsByID),
+		Person:     byID(sess, directory.PeopleByID),
+		Group:      byID(sess, directory.GroupsByID),
+		Event:      byID(sess, licensing.EventsByID),
+
+		Assignments: NewList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
+			return licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess, a.By, parents, licensing.ParentOf(a.By), a.Page)
+		}),
+		AssignmentCounts: NewList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
+			return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, sess, parents, a.By)
+		}),
+		Members: NewList(func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
+			return directory.MemberList(a.Filter, a.Order).ReadEach(ctx, sess, directory.MembersOf, parents, directory.MemberGroup, a.Page)
+		}),
+		MemberCounts: NewList(func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
+			return directory.MemberList(a.Filter, nil).CountEach(ctx, sess, parents, directory.MembersOf)
+		}),
+		Groups: NewList(func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
+			return directory.GroupsOfList(a.Filter, a.Order).ReadEach(ctx, sess, directory.GroupsOf, parents, directory.MembershipPerson, a.Page)
+		}),
+		GroupCounts: NewList(func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
+			return directory.GroupsOfList(a.Filter, nil).CountEach(ctx, sess, parents, directory.GroupsOf)
+		}),
+		Events: NewList(func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
+			return licensing.EventList().ReadEach(ctx, sess, licensing.EventParent, parents, licensing.EventAssignment, a)
+		}),
+		EventCounts: NewList(func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
+			return licensing.EventList().CountEach(ctx, sess, parents, licensing.EventParent)
+		}),
+		Entitlements: dataloadgen.NewMappedLoader(func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
+			return licensing.Entitlements(ctx, sess, people)
+		}, dataloadgen.WithWait(wait)),
+	}
+}
+
+func byID[T any](sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]T, error)) *dataloadgen.Loader[uuid.UUID, T] {
+	return dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error) {
+		return fetch(ctx, sess, ids)
+	}, dataloadgen.WithWait(wait))
+}
+
+// Get loads one record by id; a record that does not exist (or is not
+// visible to the caller) is nil, not an error.
+func Get[T any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, *T], id uuid.UUID) (*T, error) {
+	v, err := l.Load(ctx, id)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// GetPtr is Get for an optional id.
+func GetPtr[T any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, *T], id *uuid.UUID) (*T, error) {
+	if id == nil {
+		return nil, nil
+	}
+	return Get(ctx, l, *id)
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the request's loaders.
+func For(ctx context.Context) *Loaders {
+	return ctx.Value(ctxKey{}).(*Loaders)
+}
+
+// List batches per-parent reads that take arguments: parents asked for
+// with equal arguments are read in one statement.
+type List[A, V any] struct {
+	mu     sync.Mutex
+	args   map[string]A
+	loader *dataloadgen.Loader[listKey, V]
+}
+
+type listKey struct {
+	parent uuid.UUID
+	args   string
+}
+
+// NewList makes a List whose batches call fetch once per distinct A.
+func NewList[A, V any](fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
+	l := &List[A, V]{args: map[string]A{}}
+	l.loader = dataloadgen.NewMappedLoader(func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
+		parents := map[string][]uuid.UUID{}
+		for _, k := range keys {
+			parents[k.args] = append(parents[k.args], k.parent)
+		}
+		out := make(map[listKey]V, len(keys))
+		for args, ps := range parents {
+			l.mu.Lock()
+			a := l.args[args]
+			l.mu.Unlock()
+			vals, err := fetch(ctx, ps, a)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				out[listKey{p, args}] = vals[p]
+			}
+		}
+		return out, nil
+	}, dataloadgen.WithWait(wait))
+	return l
+}
+
+// Load reads parent's value for arguments a.
+func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	l.mu.Lock()
+	l.args[string(b)] = a
+	l.mu.Unlock()
+	return l.loader.Load(ctx, listKey{parent, string(b)})
+}

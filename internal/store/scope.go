@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Tenant is what a session is scoped to: a tenant and, for application
+// callers, the application whose records it may read.
+type Tenant struct {
+	ID    string
+	AppID *string
+}
+
+// Scope builds queries that can only see one tenant's rows. It is the only
+// way code above the store gets a query, so no caller can forget the filter.
+type Scope struct {
+	idb    bun.IDB
+	tenant Tenant
+}
+
+// Tenant is the scope's tenant.
+func (s Scope) Tenant() Tenant { return s.tenant }
+
+// Select starts a query on model's table, filtered to the tenant and, when
+// the caller is an application and the table records the app, to its app.
+func (s Scope) Select(model any) *bun.SelectQuery {
+	q := s.idb.NewSelect().Model(model)
+	return s.Filter(q, "?TableAlias", tableOf(s.idb, model))
+}
+
+// Filter adds the tenant (and app) conditions on the table aliased alias
+// to q; used for tables joined into a query. table may be nil when the
+// joined table carries no app_id.
+func (s Scope) Filter(q *bun.SelectQuery, alias string, table *tableInfo) *bun.SelectQuery {
+	q = q.Where(alias+".tenant_id = ?", s.tenant.ID)
+	if s.tenant.AppID != nil && table != nil && table.hasApp {
+		q = q.Where(alias+".app_id = ?", *s.tenant.AppID)
+	}
+	return q
+}
+
+// Table describes model's table for Filter.
+func (s Scope) Table(model any) *tableInfo { return tableOf(s.idb, model) }
+
+// Lateral runs inner once per parent id (inner refers to the current parent
+// as parent.id) in a single statement, scanning every row into dest. This
+// is how per-parent lists are loaded in one batch.
+func (s Scope) Lateral(ctx context.Context, parents []uuid.UUID, inner *bun.SelectQuery, dest any) error {
+	return s.idb.NewSelect().
+		TableExpr("unnest(?::uuid[]) AS parent(id)", pgdialect.Array(parents)).
+		Join("CROSS JOIN LATERAL (?) AS row", inner).
+		ColumnExpr("row.*").
+		Scan(ctx, dest)
+}
+
+// Insert starts an insert of model; row-level security refuses rows of any
+// other tenant.
+func (s Scope) Insert(model any) *bun.InsertQuery { return s.idb.NewInsert().Model(model) }
+
+// Update starts an update of model's table, filtered to the tenant.
+func (s Scope) Update(model any) *bun.UpdateQuery {
+	return s.idb.NewUpdate().Model(model).Where("?TableAlias.tenant_id = ?", s.tenant.ID)
+}
+
+// Exec runs a statement that is not about rows of one model (for example
+// the seat-locking statements of the licensing service). The caller is
+// responsible for its tenant condition; row-level security still applies.
+func (s Scope) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.idb.ExecContext(ctx, query, args...)
+}
+
+type tableInfo struct{ hasApp bool }
+
+var tables sync.Map // reflect.Type -> *tableInfo
+
+func tableOf(idb bun.IDB, model any) *tableInfo {
+	t := reflect.TypeOf(model)
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if info, ok := tables.Load(t); ok {
+		return info.(*tableInfo)
+	}
+	info := &tableInfo{hasApp: idb.Dialect().Tables().Get(t).HasField("app_id")}
+	tables.Store(t, info)
+	return info
+}
+
+// Session is one request's view of one tenant's data. Its reads share one
+// READ ONLY transaction, begun on first use and ended by Close, so a
+// request pays for BEGIN and the tenant setting once however many batches
+// it runs. Reads are serialised: a transaction is one connection.
+type Session struct {
+	db     *DB
+	ctx    context.Context
+	tenant Tenant
+
+	mu sync.Mutex
+	tx *bun.Tx
+}
+
+// Session starts a session for tenant t; ctx bounds its transaction.
+func (db *DB) Session(ctx context.Context, t Tenant) *Session {
+	return &Session{db: db, ctx: ctx, tenant: t}
+}
+
+// Tenant is the session's tenant.
+func (s *Session) Tenant() Tenant { return s.tenant }
+
+// Read runs fn inside the session's read transaction.
+func (s *Session) Read(ctx context.Context, fn func(Scope) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tx == nil {
+		tx, err := s.db.begin(s.ctx, s.tenant, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		s.tx = &tx
+	}
+	if err := fn(Scope{idb: *s.tx, tenant: s.tenant}); err != nil {
+		// A failed statement aborts the transaction; start afresh next time.
+		_ = s.tx.Rollback()
+		s.tx = nil
+		return err
+	}
+	return nil
+}
+
+// Close ends the read transaction, if one was begun.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tx == nil {
+		return nil
+	}
+	err := s.tx.Commit()
+	s.tx = nil
+	return err
+}
+
+// Write runs fn in a transaction of its own for tenant t, committed when fn
+// returns nil and rolled back otherwise.
+func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
+	tx, err := db.begin(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(Scope{idb: tx, tenant: t}); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	return tx.Commit()
+}
+
+// begin starts a transaction in which row-level security sees tenant t and
+// every statement is bounded by the statement timeout.
+func (db *DB) begin(ctx context.Context, t Tenant, opts *sql.TxOptions) (bun.Tx, error) {
+	if t.ID == "" {
+		return bun.Tx{}, errors.New("store: no tenant")
+	}
+	tx, err := db.bun.BeginTx(ctx, opts)
+	if err != nil {
+		return tx, err
+	}
+	_, err = tx.ExecContext(ctx,
+		"SELECT set_config('app.tenant_id', ?, true), set_config('statement_timeout', ?, true)",
+		t.ID, fmt.Sprint(db.statementTimeout.Milliseconds()))
+	if err != nil {
+		_ = tx.Rollback()
+		return tx, fmt.Errorf("store: set tenant: %w", err)
+	}
+	return tx, nil
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,82 @@
+// Package store opens seatgraph's database and is the single path by which
+// requests reach tenant data: every query is built from a Scope, which adds
+// the caller's tenant (and app) filter, inside a transaction whose
+// app.tenant_id setting makes PostgreSQL's row-level security agree.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Options tune the connection pool and per-transaction limits.
+type Options struct {
+	MaxConns         int
+	StatementTimeout time.Duration
+}
+
+// DB is the shared connection pool.
+type DB struct {
+	bun              *bun.DB
+	statementTimeout time.Duration
+	statements       atomic.Int64
+}
+
+// Open connects to url and checks the connection.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 20
+	}
+	sqldb.SetMaxOpenConns(opts.MaxConns)
+	sqldb.SetMaxIdleConns(opts.MaxConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	if opts.StatementTimeout <= 0 {
+		opts.StatementTimeout = 5 * time.Second
+	}
+	db := &DB{bun: bun.NewDB(sqldb, pgdialect.New()), statementTimeout: opts.StatementTimeout}
+	db.bun.AddQueryHook(counter{&db.statements})
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqldb.PingContext(pingCtx); err != nil {
+		_ = sqldb.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+// Bun is the raw handle, for migrations and operational checks that are
+// not about any tenant's data.
+func (db *DB) Bun() *bun.DB { return db.bun }
+
+// SQL is the underlying database/sql pool.
+func (db *DB) SQL() *sql.DB { return db.bun.DB }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.bun.Close() }
+
+// Statements is the number of SQL statements (BEGIN and COMMIT included)
+// this pool has sent since it was opened. Tests use it to prove batching.
+func (db *DB) Statements() int64 { return db.statements.Load() }
+
+// counter is a bun query hook that counts statements.
+type counter struct{ n *atomic.Int64 }
+
+func (c counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (counter) AfterQuery(context.Context, *bun.QueryEvent) {}

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS seat_holders, assignment_events, assignments, group_members, groups, people, licenses CASCADE;
+DROP FUNCTION IF EXISTS assignments_seats();
+DROP FUNCTION IF EXISTS seat_adjust(text, uuid, text, integer, integer);

@@ -1,0 +1,126 @@
+// Package models holds the bun structs that map seatgraph's tables. It knows
+// nothing about GraphQL or HTTP; the services above give the rows meaning.
+package models
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+)
+
+// Record holds the fields every stored record carries (SPEC §2).
+type Record struct {
+	TenantID      string     `bun:"tenant_id,notnull"`
+	ID            uuid.UUID  `bun:"id,pk,type:uuid"`
+	AppID         *string    `bun:"app_id"`
+	CreatedAt     time.Time  `bun:"created_at,notnull"`
+	UpdatedAt     time.Time  `bun:"updated_at,notnull"`
+	CreatedBy     string     `bun:"created_by,notnull"`
+	UpdatedBy     string     `bun:"updated_by,notnull"`
+	Source        string     `bun:"source,notnull"`
+	SourceType    SourceType `bun:"source_type,notnull"`
+	IsDeleted     bool       `bun:"is_deleted,notnull"`
+	DeletedAt     *time.Time `bun:"deleted_at"`
+	DeletedBy     *string    `bun:"deleted_by"`
+	SchemaVersion int        `bun:"schema_version,notnull"`
+}
+
+// License is a purchased product whose seats are handed out.
+type License struct {
+	bun.BaseModel `bun:"table:licenses,alias:l"`
+	Record
+
+	Name            string         `bun:"name,notnull"`
+	Vendor          string         `bun:"vendor,notnull"`
+	ProgramKey      *string        `bun:"program_key"`
+	TotalSeats      *int           `bun:"total_seats"`
+	StartsAt        *time.Time     `bun:"starts_at"`
+	ExpiresAt       *time.Time     `bun:"expires_at"`
+	AssetID         *string        `bun:"asset_id"`
+	Metadata        map[string]any `bun:"metadata,type:jsonb,notnull"`
+	SeatsUsed       int            `bun:"seats_used,notnull,scanonly"`
+	SeatsPending    int            `bun:"seats_pending,notnull,scanonly"`
+	SeatsWaitlisted int            `bun:"seats_waitlisted,notnull,scanonly"`
+}
+
+// Person is someone who can hold a seat.
+type Person struct {
+	bun.BaseModel `bun:"table:people,alias:p"`
+	Record
+
+	Email      string  `bun:"email,notnull"`
+	Username   *string `bun:"username"`
+	Name       string  `bun:"name,notnull"`
+	ExternalID *string `bun:"external_id"`
+}
+
+// Group is a set of people.
+type Group struct {
+	bun.BaseModel `bun:"table:groups,alias:g"`
+	Record
+
+	Name        string  `bun:"name,notnull"`
+	Description *string `bun:"description"`
+}
+
+// GroupMember says a person belongs to a group.
+type GroupMember struct {
+	bun.BaseModel `bun:"table:group_members,alias:gm"`
+
+	TenantID string    `bun:"tenant_id,pk"`
+	GroupID  uuid.UUID `bun:"group_id,pk,type:uuid"`
+	PersonID uuid.UUID `bun:"person_id,pk,type:uuid"`
+	AppID    *string   `bun:"app_id"`
+	AddedAt  time.Time `bun:"added_at,notnull"`
+	AddedBy  string    `bun:"added_by,notnull"`
+}
+
+// Assignment is a seat grant of a license to exactly one of a person, a
+// group or an invited email address. Inherited grants (through a group
+// grant) carry ViaAssignmentID and ViaGroupID.
+type Assignment struct {
+	bun.BaseModel `bun:"table:assignments,alias:a"`
+	Record
+
+	LicenseID          uuid.UUID      `bun:"license_id,notnull,type:uuid"`
+	PersonID           *uuid.UUID     `bun:"person_id,type:uuid"`
+	GroupID            *uuid.UUID     `bun:"group_id,type:uuid"`
+	Email              *string        `bun:"email"`
+	ViaAssignmentID    *uuid.UUID     `bun:"via_assignment_id,type:uuid"`
+	ViaGroupID         *uuid.UUID     `bun:"via_group_id,type:uuid"`
+	AssetID            *string        `bun:"asset_id"`
+	AssignedAt         time.Time      `bun:"assigned_at,notnull"`
+	AssignedBy         string         `bun:"assigned_by,notnull"`
+	AssignedByPersonID *uuid.UUID     `bun:"assigned_by_person_id,type:uuid"`
+	ExpiresAt          *time.Time     `bun:"expires_at"`
+	Active             bool           `bun:"active,notnull"`
+	Fulfilled          bool           `bun:"fulfilled,notnull"`
+	RedirectTo         *string        `bun:"redirect_to"`
+	Metadata           map[string]any `bun:"metadata,type:jsonb,notnull"`
+	LastUsedAt         *time.Time     `bun:"last_used_at"`
+	WaitlistedAt       *time.Time     `bun:"waitlisted_at"`
+	ExpiredAt          *time.Time     `bun:"expired_at"`
+	RevokedAt          *time.Time     `bun:"revoked_at"`
+	RevokedBy          *string        `bun:"revoked_by"`
+	RevokeReason       *string        `bun:"revoke_reason"`
+
+	// Read with the assignment (joined), for the list views and status.
+	LicenseName      string     `bun:"license_name,scanonly"`
+	ProgramKey       *string    `bun:"program_key,scanonly"`
+	LicenseExpiresAt *time.Time `bun:"license_expires_at,scanonly"`
+}
+
+// AssignmentEvent is one change in an assignment's life.
+type AssignmentEvent struct {
+	bun.BaseModel `bun:"table:assignment_events,alias:e"`
+
+	TenantID     string         `bun:"tenant_id,notnull"`
+	ID           uuid.UUID      `bun:"id,pk,type:uuid"`
+	AssignmentID uuid.UUID      `bun:"assignment_id,notnull,type:uuid"`
+	Type         EventType      `bun:"type,notnull"`
+	Actor        string         `bun:"actor,notnull"`
+	ActorType    SourceType     `bun:"actor_type,notnull"`
+	OccurredAt   time.Time      `bun:"occurred_at,notnull"`
+	Changes      map[string]any `bun:"changes,type:jsonb,notnull"`
+}
