@@ -124,3 +124,12 @@ type AssignmentEvent struct {
 	OccurredAt   time.Time      `bun:"occurred_at,notnull"`
 	Changes      map[string]any `bun:"changes,type:jsonb,notnull"`
 }
+
+// NewRecord makes the Record fields of a new row written by actor.
+func NewRecord(tenant string, app *string, actor, source string, sourceType SourceType, now time.Time) Record {
+	return Record{
+		TenantID: tenant, ID: uuid.Must(uuid.NewV7()), AppID: app,
+		CreatedAt: now, UpdatedAt: now, CreatedBy: actor, UpdatedBy: actor,
+		Source: source, SourceType: sourceType, SchemaVersion: 1,
+	}
+}

@@ -30,7 +30,7 @@ func LicenseList(f *LicenseFilter, o *LicenseOrder) paging.List[*models.License]
 	return paging.List[*models.License]{
 		Order: o.order(), IDExpr: "l.id", ID: licenseID,
 		Build: func(s store.Scope) (*bun.SelectQuery, error) {
-			return f.apply(s.Select((*models.License)(nil))), nil
+			return f.apply(selectLicenses(s)), nil
 		},
 	}
 }
@@ -40,9 +40,15 @@ func LicenseList(f *LicenseFilter, o *LicenseOrder) paging.List[*models.License]
 func LicensesByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.License, error) {
 	var rows []*models.License
 	err := sess.Read(ctx, func(s store.Scope) error {
-		return s.Select(&rows).Where("l.id IN (?)", bun.List(ids)).Scan(ctx)
+		return selectLicenses(s).Where("l.id IN (?)", bun.List(ids)).Scan(ctx, &rows)
 	})
 	return byID(rows, licenseID), err
+}
+
+// selectLicenses starts a query on licenses that reads the seat counters,
+// which the model marks scan-only so that no write from Go can touch them.
+func selectLicenses(s store.Scope) *bun.SelectQuery {
+	return s.Select((*models.License)(nil)).ColumnExpr("l.*")
 }
 
 // selectAssignments starts a query on assignments joined with their

@@ -99,9 +99,9 @@ func (l List[T]) CountEach(ctx context.Context, sess *store.Session, parents []u
 		if err != nil {
 			return err
 		}
-		return q.ColumnExpr(parentExpr+" AS parent").ColumnExpr("count(*) AS n").
-			Where(parentExpr+" IN (?)", bun.List(parents)).
-			GroupExpr(parentExpr).Scan(ctx, &rows)
+		q = q.ColumnExpr(parentExpr+" AS count_parent").Where(parentExpr+" IN (?)", bun.List(parents))
+		return s.From(q, "counted").ColumnExpr("counted.count_parent AS parent, count(*) AS n").
+			GroupExpr("counted.count_parent").Scan(ctx, &rows)
 	})
 	if err != nil {
 		return nil, err

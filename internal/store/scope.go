@@ -62,6 +62,11 @@ func (s Scope) Lateral(ctx context.Context, parents []uuid.UUID, inner *bun.Sele
 		Scan(ctx, dest)
 }
 
+// From starts a query over the rows of sub, a query built from this scope.
+func (s Scope) From(sub *bun.SelectQuery, alias string) *bun.SelectQuery {
+	return s.idb.NewSelect().TableExpr("(?) AS "+alias, sub)
+}
+
 // Insert starts an insert of model; row-level security refuses rows of any
 // other tenant.
 func (s Scope) Insert(model any) *bun.InsertQuery { return s.idb.NewInsert().Model(model) }

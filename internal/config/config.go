@@ -1,0 +1,139 @@
+// Package config reads seatgraph's settings from the environment and
+// checks them once, at start, with messages that say what to fix.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DevSecret is the HS256 secret used when DEV_MODE is on and JWT_SECRET is
+// unset. It is public, so a server outside development refuses it.
+const DevSecret = "seatgraph-development-secret-do-not-use-in-production"
+
+// Config is every setting of the server.
+type Config struct {
+	DatabaseURL      string
+	DatabaseAdminURL string
+	MigrateOnStart   bool
+	Port             int
+	DevMode          bool
+
+	JWTSecret   string
+	JWKSURL     string
+	JWTIssuer   string
+	JWTAudience string
+	TenantClaim string
+	AppClaim    string
+
+	Playground    bool
+	Introspection bool
+	LogLevel      slog.Level
+	OTLPEndpoint  string
+
+	Source           string
+	StatementTimeout time.Duration
+	RequestTimeout   time.Duration
+	MaxConns         int
+}
+
+// Load reads the environment. need says which settings the command needs
+// (a token command needs no database).
+func Load(needDatabase bool) (*Config, error) {
+	var errs []error
+	e := env{errs: &errs}
+	c := &Config{
+		DatabaseURL: os.Getenv("DATABASE_URL"),
+		DevMode:     e.bool("DEV_MODE", false),
+	}
+	c.DatabaseAdminURL = e.str("DATABASE_ADMIN_URL", c.DatabaseURL)
+	c.MigrateOnStart = e.bool("MIGRATE_ON_START", c.DevMode)
+	c.Port = e.int("PORT", 8080)
+	c.JWTSecret = e.str("JWT_SECRET", "")
+	c.JWKSURL = e.str("JWT_JWKS_URL", "")
+	c.JWTIssuer = e.str("JWT_ISSUER", "")
+	c.JWTAudience = e.str("JWT_AUDIENCE", "")
+	c.TenantClaim = e.str("JWT_TENANT_CLAIM", "tenant_id")
+	c.AppClaim = e.str("JWT_APP_CLAIM", "app_id")
+	c.Playground = e.bool("PLAYGROUND", c.DevMode)
+	c.Introspection = e.bool("INTROSPECTION", c.DevMode)
+	c.OTLPEndpoint = e.str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	c.Source = e.str("RECORD_SOURCE", "edm")
+	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
+	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
+	c.MaxConns = e.int("DATABASE_MAX_CONNS", 20)
+
+	if err := c.LogLevel.UnmarshalText([]byte(e.str("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", os.Getenv("LOG_LEVEL")))
+	}
+	if needDatabase && c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is required (make run and make test set it for a private development cluster)"))
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT: %d is not a TCP port", c.Port))
+	}
+	switch {
+	case c.JWTSecret == "" && c.DevMode:
+		c.JWTSecret = DevSecret
+	case c.JWTSecret == "" && c.JWKSURL == "":
+		errs = append(errs, errors.New("JWT_SECRET or JWT_JWKS_URL is required (or set DEV_MODE=true for a development secret)"))
+	case c.JWTSecret == DevSecret && !c.DevMode:
+		errs = append(errs, errors.New("JWT_SECRET is the public development secret; set a real one or DEV_MODE=true"))
+	case c.JWTSecret != "" && len(c.JWTSecret) < 32 && !c.DevMode:
+		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+type env struct{ errs *[]error }
+
+func (e env) str(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (e env) bool(name string, def bool) bool {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.ToLower(v))
+	if err != nil {
+		*e.errs = append(*e.errs, fmt.Errorf("%s: %q is not true or false", name, v))
+	}
+	return b
+}
+
+func (e env) int(name string, def int) int {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		*e.errs = append(*e.errs, fmt.Errorf("%s: %q is not a whole number", name, v))
+	}
+	return n
+}
+
+func (e env) duration(name string, def time.Duration) time.Duration {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		*e.errs = append(*e.errs, fmt.Errorf("%s: %q is not a positive duration such as 5s", name, v))
+	}
+	return d
+}

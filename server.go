@@ -1,0 +1,231 @@
+// Command seatgraph is the seatgraph GraphQL subgraph server and its
+// operational subcommands:
+//
+//	seatgraph [serve]                     run the server (the default)
+//	seatgraph migrate                     apply pending migrations
+//	seatgraph seed [--tenant T]           load demo data (idempotent)
+//	seatgraph token --tenant T [--sub S] [--app A] [--scopes "…"] [--ttl D]
+//	                                      print a development JWT
+//
+// Configuration comes from the environment; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/uptrace/bun/migrate"
+
+	"seatgraph/internal/auth"
+	"seatgraph/internal/config"
+	"seatgraph/internal/httpapi"
+	"seatgraph/internal/seed"
+	"seatgraph/internal/store"
+	"seatgraph/migrations"
+)
+
+func main() {
+	cmd, args := "serve", os.Args[1:]
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(ctx)
+	case "migrate":
+		err = migrateCmd(ctx)
+	case "seed":
+		err = seedCmd(ctx, args)
+	case "token":
+		err = tokenCmd(args)
+	default:
+		err = fmt.Errorf("unknown command %q (want serve, migrate, seed or token)", cmd)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "seatgraph:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+func openDB(ctx context.Context, cfg *config.Config, url string) (*store.DB, error) {
+	return store.Open(ctx, url, store.Options{MaxConns: cfg.MaxConns, StatementTimeout: cfg.StatementTimeout})
+}
+
+func serve(ctx context.Context) error {
+	cfg, err := config.Load(true)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	slog.SetDefault(log)
+	if cfg.MigrateOnStart {
+		if err := applyMigrations(ctx, cfg, log); err != nil {
+			return err
+		}
+	}
+	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := checkRole(ctx, db, cfg.DevMode, log); err != nil {
+		return err
+	}
+	verifier := auth.NewVerifier(auth.JWTConfig{Secret: []byte(cfg.JWTSecret), Issuer: cfg.JWTIssuer,
+		Audience: cfg.JWTAudience, TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim, Leeway: 30 * time.Second})
+	srv := &http.Server{
+		Addr: fmt.Sprintf(":%d", cfg.Port),
+		Handler: httpapi.New(db, verifier, log, httpapi.Options{Playground: cfg.Playground,
+			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("seatgraph serving", "port", cfg.Port, "playground", cfg.Playground, "dev_mode", cfg.DevMode)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Stop accepting, let in-flight requests finish, then close the pool.
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.RequestTimeout+5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// checkRole refuses to serve as a role that row-level security does not
+// bind (a superuser, a BYPASSRLS role or the tables' owner), unless this is
+// a development run.
+func checkRole(ctx context.Context, db *store.DB, dev bool, log *slog.Logger) error {
+	var super, bypass, owner bool
+	err := db.Bun().QueryRowContext(ctx, `SELECT r.rolsuper, r.rolbypassrls,
+		coalesce((SELECT tableowner = current_user FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'licenses'), false)
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&super, &bypass, &owner)
+	if err != nil {
+		return fmt.Errorf("check database role: %w", err)
+	}
+	if super || bypass || owner {
+		msg := "the database role is a superuser, has BYPASSRLS or owns the tables, so row-level security would not wall tenants off"
+		if !dev {
+			return errors.New(msg + "; connect DATABASE_URL as the application role (or set DEV_MODE=true)")
+		}
+		log.Warn(msg + " (tolerated because DEV_MODE is on)")
+	}
+	return nil
+}
+
+func applyMigrations(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, cfg.DatabaseAdminURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m := migrate.NewMigrator(db.Bun(), migrations.Migrations)
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer func() { _ = m.Unlock(ctx) }()
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if group.IsZero() {
+		log.Info("migrations: database is current")
+	} else {
+		log.Info("migrations applied", "group", group.String())
+	}
+	return nil
+}
+
+func migrateCmd(ctx context.Context) error {
+	cfg, err := config.Load(true)
+	if err != nil {
+		return err
+	}
+	return applyMigrations(ctx, cfg, newLogger(cfg.LogLevel))
+}
+
+func seedCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	tenant := fs.String("tenant", "demo", "tenant to fill with demo data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(true)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := seed.Run(ctx, db, *tenant)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if !res.Created {
+		fmt.Printf("tenant %q already has data; left as it is\n", *tenant)
+		return nil
+	}
+	fmt.Printf("seeded tenant %q: %d licenses, %d people, %d groups, %d assignments\n",
+		*tenant, res.Licenses, res.People, res.Groups, res.Assignments)
+	return nil
+}
+
+func tokenCmd(args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	tenant := fs.String("tenant", "", "tenant the token is for (required)")
+	sub := fs.String("sub", seed.AdminSubject, "subject (the caller's id)")
+	app := fs.String("app", "", "application id, for an app-scoped token")
+	scopes := fs.String("scopes", strings.Join(auth.AllScopes, " "), "space-separated scopes")
+	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *tenant == "" {
+		return errors.New("token: --tenant is required")
+	}
+	if *ttl <= 0 {
+		return errors.New("token: --ttl must be positive")
+	}
+	cfg, err := config.Load(false)
+	if err != nil {
+		return err
+	}
+	tok, err := auth.Mint(auth.JWTConfig{Secret: []byte(cfg.JWTSecret), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+		TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim},
+		auth.TokenRequest{Tenant: *tenant, Subject: *sub, App: *app, Scopes: strings.Fields(*scopes), TTL: *ttl})
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}
