@@ -23,8 +23,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/uptrace/bun/migrate"
-
 	"seatgraph/internal/auth"
 	"seatgraph/internal/config"
 	"seatgraph/internal/httpapi"
@@ -144,17 +142,9 @@ func applyMigrations(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 		return err
 	}
 	defer db.Close()
-	m := migrate.NewMigrator(db.Bun(), migrations.Migrations)
-	if err := m.Init(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if err := m.Lock(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	defer func() { _ = m.Unlock(ctx) }()
-	group, err := m.Migrate(ctx)
+	group, err := migrations.Apply(ctx, db.Bun())
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
 	if group.IsZero() {
 		log.Info("migrations: database is current")

@@ -2,6 +2,9 @@ package graph
 
 import (
 	"context"
+	"slices"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/google/uuid"
 
@@ -76,8 +79,48 @@ func assignmentsOf(ctx context.Context, by string, parent uuid.UUID, page paging
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	p, err := l.Assignments.Load(ctx, parent, loaders.AssignmentArgs{By: by, Filter: f, Order: o, Page: page})
+	args := loaders.AssignmentArgs{By: by, Filter: f, Order: o, Page: page, Prime: related(ctx)}
+	p, err := l.Assignments.Load(ctx, parent, args)
 	return assignmentConnection(p, func(ctx context.Context) (int, error) {
 		return l.AssignmentCounts.Load(ctx, parent, loaders.AssignmentArgs{By: by, Filter: f})
 	}), err
+}
+
+// primedBy says which related records each assignment field needs.
+var primedBy = map[string]string{
+	"assignee": "", "email": loaders.PrimePerson, "username": loaders.PrimePerson, "name": loaders.PrimePerson,
+	"assignedBy": loaders.PrimePerson, "license": loaders.PrimeLicense, "viaGroup": loaders.PrimeGroup,
+}
+
+// related lists the records (Person, Group, License) that the query selects
+// on the nodes of the assignment connection being resolved.
+func related(ctx context.Context) []string {
+	op := graphql.GetOperationContext(ctx)
+	var want []string
+	add := func(sel []graphql.CollectedField) {
+		for _, f := range sel {
+			kind, ok := primedBy[f.Name]
+			switch {
+			case !ok:
+			case kind == "": // the assignee union: a person or a group
+				want = append(want, loaders.PrimePerson, loaders.PrimeGroup)
+			default:
+				want = append(want, kind)
+			}
+		}
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		switch f.Name {
+		case "nodes":
+			add(graphql.CollectFields(op, f.Selections, nil))
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, nil) {
+				if e.Name == "node" {
+					add(graphql.CollectFields(op, e.Selections, nil))
+				}
+			}
+		}
+	}
+	slices.Sort(want)
+	return slices.Compact(want)
 }

@@ -239,8 +239,10 @@ func (r *queryResolver) Assignments(ctx context.Context, first *int, after *stri
 	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
 		return nil, err
 	}
-	list, sess := licensing.AssignmentList(filter, orderBy), loaders.For(ctx).Session
+	l := loaders.For(ctx)
+	list, sess := licensing.AssignmentList(filter, orderBy), l.Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
+	l.Prime(ctx, p.Items, related(ctx))
 	return assignmentConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
 }
 

@@ -3,8 +3,11 @@
 package migrations
 
 import (
+	"context"
 	"embed"
+	"fmt"
 
+	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
 )
 
@@ -18,4 +21,23 @@ func init() {
 	if err := Migrations.Discover(files); err != nil {
 		panic(err)
 	}
+}
+
+// Apply applies every pending migration under bun/migrate's lock and
+// returns the group applied (zero when the database was current). db must
+// connect as the schema's owner.
+func Apply(ctx context.Context, db *bun.DB) (*migrate.MigrationGroup, error) {
+	m := migrate.NewMigrator(db, Migrations)
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	defer func() { _ = m.Unlock(ctx) }()
+	group, err := m.Migrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return group, nil
 }

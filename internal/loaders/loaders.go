@@ -29,7 +29,19 @@ type AssignmentArgs struct {
 	Filter *licensing.AssignmentFilter
 	Order  *licensing.AssignmentOrder
 	Page   paging.Args
+	// Prime names the related records the query selects on the page's
+	// assignments (Person, Group, License); they are queued in one batch
+	// as soon as the page is read, so that the thousands of resolvers that
+	// ask for them later, spread over time, find them loaded.
+	Prime []string
 }
+
+// Related records an assignment page can prime.
+const (
+	PrimePerson  = "Person"
+	PrimeGroup   = "Group"
+	PrimeLicense = "License"
+)
 
 // MemberArgs selects a page of each group's members.
 type MemberArgs struct {
@@ -68,7 +80,7 @@ type Loaders struct {
 
 // New makes the loaders of one request, reading through sess.
 func New(sess *store.Session) *Loaders {
-	return &Loaders{
+	l := &Loaders{
 		Session:    sess,
 		License:    byID(sess, licensing.LicensesByID),
 		Assignment: byID(sess, licensing.AssignmentsByID),
@@ -76,9 +88,6 @@ func New(sess *store.Session) *Loaders {
 		Group:      byID(sess, directory.GroupsByID),
 		Event:      byID(sess, licensing.EventsByID),
 
-		Assignments: NewList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
-			return licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess, a.By, parents, licensing.ParentOf(a.By), a.Page)
-		}),
 		AssignmentCounts: NewList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
 			return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, sess, parents, a.By)
 		}),
@@ -103,6 +112,42 @@ func New(sess *store.Session) *Loaders {
 		Entitlements: dataloadgen.NewMappedLoader(func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
 			return licensing.Entitlements(ctx, sess, people)
 		}, dataloadgen.WithWait(wait)),
+	}
+	l.Assignments = NewList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
+		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess, a.By, parents, licensing.ParentOf(a.By), a.Page)
+		for _, p := range pages {
+			l.Prime(ctx, p.Items, a.Prime)
+		}
+		return pages, err
+	})
+	return l
+}
+
+// Prime queues the loads of the records related to assignments that the
+// query will ask for (want: PrimePerson, PrimeGroup, PrimeLicense), all
+// from this goroutine, so they share one batch per loader.
+func (l *Loaders) Prime(ctx context.Context, assignments []*models.Assignment, want []string) {
+	{
+		for _, a := range assignments {
+			for _, w := range want {
+				switch w {
+				case PrimePerson:
+					for _, id := range []*uuid.UUID{a.PersonID, a.AssignedByPersonID} {
+						if id != nil {
+							l.Person.LoadThunk(ctx, *id)
+						}
+					}
+				case PrimeGroup:
+					for _, id := range []*uuid.UUID{a.GroupID, a.ViaGroupID} {
+						if id != nil {
+							l.Group.LoadThunk(ctx, *id)
+						}
+					}
+				case PrimeLicense:
+					l.License.LoadThunk(ctx, a.LicenseID)
+				}
+			}
+		}
 	}
 }
 

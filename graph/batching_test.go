@@ -1,0 +1,77 @@
+package graph_test
+
+import (
+	"fmt"
+	"testing"
+
+	"seatgraph/internal/apitest"
+)
+
+const nestedQuery = `{
+  licenses(first: 20) { nodes {
+    seats { used }
+    assignments(first: 50) { nodes {
+      assignee { ... on Person { email } ... on Group { name } }
+      license { name }
+      assignedBy { email }
+    } }
+  } }
+}`
+
+// statementBound is the most statements nestedQuery may cost, whatever the
+// list sizes: BEGIN, the tenant setting, the licenses page, one batch of
+// assignments for every license, one batch each of people, groups and
+// licenses for the nested objects, COMMIT, and one statement of slack for
+// a loader batch split by timing.
+const statementBound = 9
+
+// TestStatementsBoundedByDepth proves batching: the nested query costs
+// the same bounded number of statements for 2 licenses with 5 assignments
+// each as for 20 licenses with 50 each.
+func TestStatementsBoundedByDepth(t *testing.T) {
+	srv := apitest.NewServer(t)
+	counts := map[string]int64{}
+	for _, size := range []struct{ licenses, assignments int }{{2, 5}, {20, 50}} {
+		tenant := apitest.Tenant(fmt.Sprintf("batch-%d-%d", size.licenses, size.assignments))
+		f := apitest.NewFixture(t, srv.DB, tenant)
+		people := f.People("p", size.assignments)
+		for i := range size.licenses {
+			l := f.License(fmt.Sprintf("License %02d", i), 0)
+			// Half the grants go to people directly, half through a group.
+			f.Assign(l, people[:size.assignments/2]...)
+			for j := size.assignments / 2; j < size.assignments; j++ {
+				g := f.Group(fmt.Sprintf("Group %d-%d", i, j))
+				f.AssignGroup(l, g)
+			}
+		}
+		tok := apitest.Token(t, tenant)
+		srv.MustDo(t, tok, `{ viewer { tenantId } }`, nil) // warm the query cache and pool
+
+		before := srv.DB.Statements()
+		data := srv.MustDo(t, tok, nestedQuery, nil)
+		n := srv.DB.Statements() - before
+
+		licenses := data["licenses"].(map[string]any)["nodes"].([]any)
+		if len(licenses) != size.licenses {
+			t.Fatalf("got %d licenses, want %d", len(licenses), size.licenses)
+		}
+		for _, l := range licenses {
+			nodes := l.(map[string]any)["assignments"].(map[string]any)["nodes"].([]any)
+			if len(nodes) != size.assignments {
+				t.Fatalf("got %d assignments, want %d", len(nodes), size.assignments)
+			}
+			for _, a := range nodes {
+				a := a.(map[string]any)
+				if a["assignee"] == nil || a["license"] == nil || a["assignedBy"] == nil {
+					t.Fatalf("unresolved nested object: %v", a)
+				}
+			}
+		}
+		key := fmt.Sprintf("%d licenses x %d assignments", size.licenses, size.assignments)
+		counts[key] = n
+		t.Logf("%s: %d SQL statements", key, n)
+		if n > statementBound {
+			t.Errorf("%s: %d statements, bound is %d", key, n, statementBound)
+		}
+	}
+}
