@@ -91,7 +91,7 @@ func serve(ctx context.Context) error {
 	srv := &http.Server{
 		Addr: fmt.Sprintf(":%d", cfg.Port),
 		Handler: httpapi.New(db, verifier, log, httpapi.Options{Playground: cfg.Playground,
-			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout}),
+			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,

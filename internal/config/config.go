@@ -40,6 +40,10 @@ type Config struct {
 	StatementTimeout time.Duration
 	RequestTimeout   time.Duration
 	MaxConns         int
+
+	// DebugEndpoints serves development-only endpoints such as
+	// GET /debug/statements (env DEBUG_ENDPOINTS, default false).
+	DebugEndpoints bool
 }
 
 // Load reads the environment. need says which settings the command needs
@@ -67,6 +71,7 @@ func Load(needDatabase bool) (*Config, error) {
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
 	c.MaxConns = e.int("DATABASE_MAX_CONNS", 20)
+	c.DebugEndpoints = e.bool("DEBUG_ENDPOINTS", false)
 
 	if err := c.LogLevel.UnmarshalText([]byte(e.str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", os.Getenv("LOG_LEVEL")))

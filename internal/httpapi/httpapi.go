@@ -35,6 +35,9 @@ type Options struct {
 	Introspection  bool
 	RequestTimeout time.Duration
 	MaxBodyBytes   int64
+	// Debug serves GET /debug/statements, the pool's SQL statement count,
+	// so that tests from outside the process (e2e/) can prove batching.
+	Debug bool
 }
 
 // New returns the server's whole HTTP handler.
@@ -56,6 +59,11 @@ func New(db *store.DB, verifier *auth.Verifier, log *slog.Logger, opts Options) 
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", ready(db))
+	if opts.Debug {
+		mux.HandleFunc("GET /debug/statements", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]int64{"statements": db.Statements()})
+		})
+	}
 	return requestLog(log, mux)
 }
 
