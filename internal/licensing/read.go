@@ -150,6 +150,11 @@ func Entitlements(ctx context.Context, sess *store.Session, people []uuid.UUID) 
 	}
 	now := time.Now()
 	out := make(map[uuid.UUID][]Entitlement, len(people))
+	// Every person asked for gets an answer: none is an empty list, not a
+	// missing key (which the loader would report as not found).
+	for _, p := range people {
+		out[p] = nil
+	}
 	for _, a := range rows {
 		st := Status(a, now)
 		if st == models.StatusExpired {
