@@ -125,6 +125,9 @@ func (r *groupResolver) ID(ctx context.Context, obj *models.Group) (string, erro
 
 // Members is the resolver for the members field.
 func (r *groupResolver) Members(ctx context.Context, obj *models.Group, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) (*model.PersonConnection, error) {
+	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
+		return nil, err
+	}
 	l := loaders.For(ctx)
 	args := loaders.MemberArgs{Filter: filter, Order: orderBy, Page: paging.Args{First: first, After: after, Last: last, Before: before}}
 	p, err := l.Members.Load(ctx, obj.ID, args)
@@ -180,6 +183,9 @@ func (r *personResolver) Assignments(ctx context.Context, obj *models.Person, fi
 
 // Groups is the resolver for the groups field.
 func (r *personResolver) Groups(ctx context.Context, obj *models.Person, first *int, after *string, last *int, before *string, filter *directory.GroupFilter, orderBy *directory.GroupOrder) (*model.GroupConnection, error) {
+	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
+		return nil, err
+	}
 	l := loaders.For(ctx)
 	args := loaders.GroupArgs{Filter: filter, Order: orderBy, Page: paging.Args{First: first, After: after, Last: last, Before: before}}
 	p, err := l.Groups.Load(ctx, obj.ID, args)
