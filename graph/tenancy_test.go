@@ -166,8 +166,8 @@ func sqlUUID(t testing.TB, db *sql.DB, query string, args ...any) uuid.UUID {
 	return us[0]
 }
 
-// sqlInt runs a query returning one integer, as the superuser.
-func sqlInt(t testing.TB, db *sql.DB, query string, args ...any) int {
+// sqlScalarInt runs a query returning one integer, as the superuser.
+func sqlScalarInt(t testing.TB, db *sql.DB, query string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
@@ -263,7 +263,7 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	count := func(table string) int {
 		t.Helper()
-		return sqlInt(t, db, "SELECT count(*) FROM "+table+" WHERE tenant_id = $1 AND NOT is_deleted", a)
+		return sqlScalarInt(t, db, "SELECT count(*) FROM "+table+" WHERE tenant_id = $1 AND NOT is_deleted", a)
 	}
 	// walk runs a query taking $after over every page of the connection
 	// at path, checking each page, and returns the ids of all nodes.
@@ -331,7 +331,7 @@ func TestTenantIsolation(t *testing.T) {
 		for _, g := range jsonList(t, data, "groups", "nodes") {
 			id := jsonAt(t, g, "id").(string)
 			u, _ := gid.Group.Parse(id)
-			want := sqlInt(t, db, "SELECT count(*) FROM group_members WHERE tenant_id = $1 AND group_id = $2", a, u)
+			want := sqlScalarInt(t, db, "SELECT count(*) FROM group_members WHERE tenant_id = $1 AND group_id = $2", a, u)
 			if got := jsonInt(t, g, "members", "totalCount"); got != want {
 				t.Errorf("group %s: members.totalCount = %d, want %d", id, got, want)
 			}
