@@ -61,7 +61,8 @@ export SEATGRAPH_BIN="$work/seatgraph"
 
 # 3. A fresh database: db.sh creates it (owned by seatgraph_owner, usable
 # by seatgraph_app) and prints its URLs.
-eval "$(SEATGRAPH_DB_NAME="$db" "$root/scripts/db.sh" env)"
+dbenv="$(SEATGRAPH_DB_NAME="$db" "$root/scripts/db.sh" env)"
+eval "$dbenv"
 superuser_url="$SEATGRAPH_TEST_SUPERUSER_URL"
 export E2E_TENANT_A=e2e-acme E2E_TENANT_B=e2e-globex
 export DEV_MODE=false MIGRATE_ON_START=false PLAYGROUND=false DEBUG_ENDPOINTS=true
