@@ -6,7 +6,7 @@ export TENANT ?= demo
 
 DB_ENV = eval "$$(scripts/db.sh env)"
 
-.PHONY: run test generate check-generated lint vet fmt db-start db-stop build e2e-deps
+.PHONY: run test generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e
 
 build:
 	go build -o bin/seatgraph .
@@ -24,9 +24,15 @@ run: build
 	printf '  {"Authorization": "Bearer %s"}\n\n' "$$token"; \
 	exec ./bin/seatgraph serve
 
-## test: private database, then every test (generated code must be current)
+## test: private database, then every test (generated code must be current),
+## then the composition check and the gateway end-to-end tests
 test: check-generated
 	@$(DB_ENV); go vet ./...; go test -count=1 -p 4 ./...
+	@e2e/run.sh
+
+## e2e: seatgraph behind a real Apollo gateway (needs node >= 20 and npm)
+e2e:
+	@e2e/run.sh
 
 ## generate: regenerate the gqlgen code
 generate:
