@@ -36,8 +36,8 @@ describe('seatgraph behind an Apollo gateway', () => {
       licenses(first: 100) { nodes { id name vendor assetId } }
       people(first: 100) { nodes { id email name } }
     }`;
-    acme = (await seatgraph(read, { token: tok.a }));
-    globex = (await seatgraph(read, { token: tok.b }));
+    acme = await seatgraph(read, { token: tok.a });
+    globex = await seatgraph(read, { token: tok.b });
     const licenses = acme.licenses.nodes;
     const people = acme.people.nodes;
     assert.ok(licenses.length >= 10 && licenses.every((l) => l.assetId), 'run.sh gives every license of tenant A an asset');
