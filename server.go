@@ -6,6 +6,9 @@
 //	seatgraph seed [--tenant T]           load demo data (idempotent)
 //	seatgraph token --tenant T [--sub S] [--app A] [--scopes "…"] [--ttl D]
 //	                                      print a development JWT
+//	seatgraph apikey create --tenant T [--app A] [--scopes "…"] [--ttl D] [--name N]
+//	seatgraph apikey list [--tenant T]
+//	seatgraph apikey revoke <id>           mint (shown once), list, revoke API keys
 //
 // Configuration comes from the environment; see README.md.
 package main
@@ -23,9 +26,11 @@ import (
 	"syscall"
 	"time"
 
+	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/config"
 	"seatgraph/internal/httpapi"
+	"seatgraph/internal/limits"
 	"seatgraph/internal/seed"
 	"seatgraph/internal/store"
 	"seatgraph/migrations"
@@ -49,8 +54,10 @@ func main() {
 		err = seedCmd(ctx, args)
 	case "token":
 		err = tokenCmd(args)
+	case "apikey":
+		err = apikeyCmd(ctx, args)
 	default:
-		err = fmt.Errorf("unknown command %q (want serve, migrate, seed or token)", cmd)
+		err = fmt.Errorf("unknown command %q (want serve, migrate, seed, token or apikey)", cmd)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "seatgraph:", err)
@@ -86,12 +93,19 @@ func serve(ctx context.Context) error {
 	if err := checkRole(ctx, db, cfg.DevMode, log); err != nil {
 		return err
 	}
-	verifier := auth.NewVerifier(auth.JWTConfig{Secret: []byte(cfg.JWTSecret), Issuer: cfg.JWTIssuer,
-		Audience: cfg.JWTAudience, TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim, Leeway: 30 * time.Second})
+	verifier, err := auth.NewVerifier(ctx, auth.JWTConfig{Secret: []byte(cfg.JWTSecret), JWKSURL: cfg.JWKSURL,
+		JWKSRefresh: cfg.JWKSRefresh, JWKSMinRefetch: cfg.JWKSMinRefetch, Issuer: cfg.JWTIssuer,
+		Audience: cfg.JWTAudience, TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim, Leeway: cfg.JWTLeeway})
+	if err != nil {
+		return err
+	}
+	authn := &auth.Authenticator{JWT: verifier, Keys: apikey.NewStore(db.Bun())}
 	srv := &http.Server{
 		Addr: fmt.Sprintf(":%d", cfg.Port),
-		Handler: httpapi.New(db, verifier, log, httpapi.Options{Playground: cfg.Playground,
-			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints}),
+		Handler: httpapi.New(db, authn, log, httpapi.Options{Playground: cfg.Playground,
+			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints,
+			MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
+			Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
@@ -218,4 +232,19 @@ func tokenCmd(args []string) error {
 	}
 	fmt.Println(tok)
 	return nil
+}
+
+// apikeyCmd mints, lists and revokes API keys over the owner connection
+// (DATABASE_ADMIN_URL): the server's own role cannot write keys.
+func apikeyCmd(ctx context.Context, args []string) error {
+	url, err := config.AdminDatabaseURL()
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, url, store.Options{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return apikey.Command(ctx, apikey.NewStore(db.Bun()), args, os.Stdout, os.Stderr)
 }

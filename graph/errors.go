@@ -19,9 +19,16 @@ const (
 	CodeForbidden       = "FORBIDDEN"
 	CodeBadUserInput    = "BAD_USER_INPUT"
 	CodeInternal        = "INTERNAL_SERVER_ERROR"
+	// CodeBadRequest marks a request refused at the HTTP level (malformed
+	// JSON, wrong media type, CSRF protection, body too large, batch).
+	CodeBadRequest = "BAD_REQUEST"
 )
 
-var errUnauthenticated = coded(CodeUnauthenticated, "authentication required: send Authorization: Bearer <token>")
+// unauthenticated is a fresh error each time: gqlgen stamps the path of
+// the field onto the error it is given, so an error value must not be shared.
+func unauthenticated() *gqlerror.Error {
+	return coded(CodeUnauthenticated, `authentication required: send "Authorization: Bearer <token>" or "Authorization: ApiKey <key>"`)
+}
 
 // coded makes a GraphQL error with an extensions.code.
 func coded(code, message string) *gqlerror.Error {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"seatgraph/internal/auth"
 )
@@ -47,9 +49,15 @@ var public = map[string]bool{"_service": true, "__schema": true, "__type": true,
 func Authorize(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc.Object == "Query" && !public[fc.Field.Name] && auth.FromContext(ctx) == nil {
-		return nil, errUnauthenticated
+		return nil, unauthenticated()
 	}
-	if scope, ok := fieldScopes[fc.Object+"."+fc.Field.Name]; ok {
+	scope, ok := fieldScopes[fc.Object+"."+fc.Field.Name]
+	if !ok && fc.Object == "Mutation" {
+		// Deny by default: a mutation missing from the table is a bug,
+		// and must not run for any caller.
+		return nil, coded(CodeForbidden, "no scope is configured for "+fc.Field.Name)
+	}
+	if ok {
 		if err := permit(ctx, scope); err != nil {
 			return nil, err
 		}
@@ -62,7 +70,7 @@ func permit(ctx context.Context, scope string) error {
 	p := auth.FromContext(ctx)
 	switch {
 	case p == nil:
-		return errUnauthenticated
+		return unauthenticated()
 	case !p.Has(scope):
 		return coded(CodeForbidden, fmt.Sprintf("missing scope %q", scope))
 	}
@@ -78,4 +86,50 @@ func allowDeleted(ctx context.Context, includeDeleted bool) error {
 		return coded(CodeForbidden, "includeDeleted needs the admin scope")
 	}
 	return nil
+}
+
+// Credentials is the handler extension that refuses an operation without
+// credentials, before anything runs, when it asks for more than the public
+// root fields; the HTTP layer answers it with 401.
+type Credentials struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = Credentials{}
+
+// ExtensionName names the extension.
+func (Credentials) ExtensionName() string { return "Credentials" }
+
+// Validate accepts any schema.
+func (Credentials) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext refuses the operation when credentials are needed.
+func (Credentials) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if auth.FromContext(ctx) != nil || onlyPublic(opCtx.Operation.SelectionSet) {
+		return nil
+	}
+	return unauthenticated()
+}
+
+// onlyPublic reports whether a root selection set asks only for public
+// fields (through fragments too).
+func onlyPublic(set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if !public[s.Name] {
+				return false
+			}
+		case *ast.InlineFragment:
+			if !onlyPublic(s.SelectionSet) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil || !onlyPublic(s.Definition.SelectionSet) {
+				return false
+			}
+		}
+	}
+	return true
 }

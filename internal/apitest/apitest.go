@@ -29,6 +29,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
+	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/httpapi"
 	"seatgraph/internal/store"
@@ -223,16 +224,34 @@ type Server struct {
 	DB  *store.DB
 }
 
+// ServerConfig is what NewServer builds the handler from: by default
+// introspection on, the default limits, HS256 tokens signed with Secret,
+// and API keys checked against the package database.
+type ServerConfig struct {
+	HTTP httpapi.Options
+	JWT  auth.JWTConfig
+}
+
+// ServerOption adjusts a ServerConfig.
+type ServerOption func(*ServerConfig)
+
 // NewServer starts a handler on a new pool on the package's database.
-func NewServer(t testing.TB) *Server {
+func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	t.Helper()
 	db := DB(t).Open(t)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	h := httpapi.New(db, auth.NewVerifier(auth.JWTConfig{Secret: []byte(Secret)}), log,
-		httpapi.Options{Introspection: true})
+	cfg := ServerConfig{HTTP: httpapi.Options{Introspection: true}, JWT: auth.JWTConfig{Secret: []byte(Secret)}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	verifier, err := auth.NewVerifier(t.Context(), cfg.JWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.New(db, &auth.Authenticator{JWT: verifier, Keys: apikey.NewStore(db.Bun())}, log, cfg.HTTP)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &Server{URL: srv.URL, DB: db}
@@ -262,6 +281,7 @@ func TokenFor(t testing.TB, r auth.TokenRequest) string {
 // Response is a GraphQL response body with its HTTP status.
 type Response struct {
 	Status int
+	Header http.Header    `json:"-"`
 	Data   map[string]any `json:"data"`
 	Errors []struct {
 		Message    string         `json:"message"`
@@ -290,16 +310,25 @@ func (s *Server) Do(t testing.TB, token, query string, vars map[string]any) *Res
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	r := s.Send(t, req)
+	if err := json.Unmarshal(r.Raw, &struct{}{}); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", r.Status, r.Raw)
+	}
+	return r
+}
+
+// Send sends req (made against s.URL) and reads the response; a body
+// that is not JSON is left in Raw alone.
+func (s *Server) Send(t testing.TB, req *http.Request) *Response {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	r := &Response{Status: resp.StatusCode}
+	r := &Response{Status: resp.StatusCode, Header: resp.Header}
 	r.Raw, _ = io.ReadAll(resp.Body)
-	if err := json.Unmarshal(r.Raw, r); err != nil {
-		t.Fatalf("response is not JSON (%d): %s", resp.StatusCode, r.Raw)
-	}
+	_ = json.Unmarshal(r.Raw, r)
 	return r
 }
 

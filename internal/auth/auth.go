@@ -21,6 +21,9 @@ const (
 var AllScopes = []string{ScopeLicensesRead, ScopeLicensesWrite, ScopeDirectoryRead,
 	ScopeDirectoryWrite, ScopeUsageWrite, ScopeAdmin}
 
+// KnownScope reports whether s is one of AllScopes.
+func KnownScope(s string) bool { return slices.Contains(AllScopes, s) }
+
 // Principal is the verified identity behind a request.
 type Principal struct {
 	TenantID string

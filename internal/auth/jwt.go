@@ -1,18 +1,38 @@
 package auth
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 )
 
-// JWTConfig says how bearer tokens are verified.
+// JWTConfig says how bearer tokens are verified. At least one of Secret
+// and JWKSURL must be set; each enables only its own algorithms.
 type JWTConfig struct {
-	// Secret is the HS256 key.
-	Secret      []byte
+	// Secret is the HS256 key; when empty, HS256 tokens are refused.
+	Secret []byte
+	// JWKSURL is where the RS256 and ES256 public keys are published;
+	// when empty, RS256 and ES256 tokens are refused.
+	JWKSURL string
+	// JWKSRefresh is how often the key set is fetched again (default 1h).
+	JWKSRefresh time.Duration
+	// JWKSMinRefetch is the shortest time between two fetches caused by a
+	// token whose kid is not in the key set (default 1m), so that tokens
+	// with made-up kids cannot hammer the identity provider.
+	JWKSMinRefetch time.Duration
+	// HTTPClient fetches the key set (default: a client with a 10s timeout).
+	HTTPClient *http.Client
+
 	Issuer      string
 	Audience    string
 	TenantClaim string
@@ -21,25 +41,54 @@ type JWTConfig struct {
 	Leeway time.Duration
 }
 
-// ErrUnauthenticated is wrapped by every credential failure.
-var ErrUnauthenticated = errors.New("unauthenticated")
+// The algorithms accepted, each pinned to one kind of key: HS256 only
+// ever verifies with the secret, RS256 only with an RSA key of the key
+// set and ES256 only with a P-256 key, so no token can choose to be
+// checked with a key meant for another algorithm ("none" is never valid).
+const (
+	algHS256 = "HS256"
+	algRS256 = "RS256"
+	algES256 = "ES256"
+)
+
+// minRSABits is the smallest RSA modulus accepted from the key set.
+const minRSABits = 2048
 
 // Verifier checks bearer tokens.
 type Verifier struct {
 	cfg    JWTConfig
 	parser *jwt.Parser
+	jwks   keyfunc.Keyfunc
 }
 
-// NewVerifier makes a Verifier for cfg.
-func NewVerifier(cfg JWTConfig) *Verifier {
+// NewVerifier makes a Verifier for cfg. With a JWKS URL it starts fetching
+// the key set in the background until ctx ends; a key set that cannot be
+// fetched at start is not fatal (tokens fail until it can be).
+func NewVerifier(ctx context.Context, cfg JWTConfig) (*Verifier, error) {
 	if cfg.TenantClaim == "" {
 		cfg.TenantClaim = "tenant_id"
 	}
 	if cfg.AppClaim == "" {
 		cfg.AppClaim = "app_id"
 	}
+	v := &Verifier{cfg: cfg}
+	var methods []string
+	if len(cfg.Secret) > 0 {
+		methods = append(methods, algHS256)
+	}
+	if cfg.JWKSURL != "" {
+		methods = append(methods, algRS256, algES256)
+		jwks, err := newJWKS(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		v.jwks = jwks
+	}
+	if len(methods) == 0 {
+		return nil, errors.New("auth: a JWT secret or a JWKS URL is required")
+	}
 	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithValidMethods(methods),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(cfg.Leeway),
 	}
@@ -49,27 +98,120 @@ func NewVerifier(cfg JWTConfig) *Verifier {
 	if cfg.Audience != "" {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
-	return &Verifier{cfg: cfg, parser: jwt.NewParser(opts...)}
+	v.parser = jwt.NewParser(opts...)
+	return v, nil
 }
 
-// Verify checks a bearer token and returns its principal.
-func (v *Verifier) Verify(token string) (*Principal, error) {
-	claims := jwt.MapClaims{}
-	_, err := v.parser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return v.cfg.Secret, nil })
+func newJWKS(ctx context.Context, cfg JWTConfig) (keyfunc.Keyfunc, error) {
+	refresh := cfg.JWKSRefresh
+	if refresh <= 0 {
+		refresh = time.Hour
+	}
+	minRefetch := cfg.JWKSMinRefetch
+	if minRefetch <= 0 {
+		minRefetch = time.Minute
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
+		Client:          client,
+		RefreshInterval: refresh,
+		// One refetch per minRefetch for unknown kids; a request that
+		// finds the limiter spent fails at once instead of queueing.
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(minRefetch), 1),
+		RateLimitWaitMax:  time.Millisecond,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
+		return nil, fmt.Errorf("auth: JWKS %s: %w", cfg.JWKSURL, err)
+	}
+	return kf, nil
+}
+
+// Verify checks a bearer token and returns its principal. Every failure
+// is a *CredentialError.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
+	claims := jwt.MapClaims{}
+	_, err := v.parser.ParseWithClaims(token, claims, v.keyFor(ctx))
+	if err != nil {
+		return nil, refuseToken(err)
 	}
 	p := &Principal{}
 	p.Subject, _ = claims["sub"].(string)
 	p.TenantID, _ = claims[v.cfg.TenantClaim].(string)
 	if p.Subject == "" || p.TenantID == "" {
-		return nil, fmt.Errorf("%w: token needs the sub and %s claims", ErrUnauthenticated, v.cfg.TenantClaim)
+		return nil, refused("token needs the sub and "+v.cfg.TenantClaim+" claims",
+			errors.New("claims missing"))
 	}
 	if app, _ := claims[v.cfg.AppClaim].(string); app != "" {
 		p.AppID = &app
 	}
 	p.Scopes = scopes(claims)
 	return p, nil
+}
+
+// keyFor returns the key a token of its algorithm must be signed with.
+func (v *Verifier) keyFor(ctx context.Context) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		alg := t.Method.Alg()
+		switch alg {
+		case algHS256:
+			if len(v.cfg.Secret) == 0 {
+				return nil, errors.New("HS256 is not accepted")
+			}
+			return v.cfg.Secret, nil
+		case algRS256, algES256:
+			if v.jwks == nil {
+				return nil, fmt.Errorf("%s is not accepted", alg)
+			}
+			if kid, _ := t.Header["kid"].(string); kid == "" {
+				return nil, errors.New("token has no kid")
+			}
+			key, err := v.jwks.KeyfuncCtx(ctx)(t)
+			if err != nil {
+				return nil, err
+			}
+			return pinKey(alg, key)
+		}
+		return nil, fmt.Errorf("%s is not accepted", alg)
+	}
+}
+
+// pinKey returns key if it is the kind alg must be verified with.
+func pinKey(alg string, key any) (any, error) {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if alg == algRS256 && k.N.BitLen() >= minRSABits {
+			return k, nil
+		}
+	case *ecdsa.PublicKey:
+		if alg == algES256 && k.Curve == elliptic.P256() {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("key of type %T cannot verify %s", key, alg)
+}
+
+// refuseToken turns a parse failure into a CredentialError whose reason
+// helps a legitimate caller without helping a forger.
+func refuseToken(err error) error {
+	reason := "invalid token"
+	switch {
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		reason = "malformed token"
+	case errors.Is(err, jwt.ErrTokenExpired):
+		reason = "token has expired"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		reason = "token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		reason = "token has the wrong issuer"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		reason = "token has the wrong audience"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		reason = "token lacks a required claim (exp)"
+	}
+	return refused(reason, err)
 }
 
 // scopes reads "scope" (space-separated) or "scp" (a list or a string).

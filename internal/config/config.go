@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -30,16 +31,31 @@ type Config struct {
 	JWTAudience string
 	TenantClaim string
 	AppClaim    string
+	// JWTLeeway is the clock skew tolerated on exp and nbf.
+	JWTLeeway time.Duration
+	// JWKSRefresh is how often the JWKS is fetched again; JWKSMinRefetch
+	// the shortest time between refetches caused by an unknown kid.
+	JWKSRefresh    time.Duration
+	JWKSMinRefetch time.Duration
 
 	Playground    bool
 	Introspection bool
-	LogLevel      slog.Level
-	OTLPEndpoint  string
+	// FieldSuggestions lets validation errors say "Did you mean …?".
+	FieldSuggestions bool
+	LogLevel         slog.Level
+	OTLPEndpoint     string
 
 	Source           string
 	StatementTimeout time.Duration
 	RequestTimeout   time.Duration
 	MaxConns         int
+
+	// Abuse limits of the GraphQL endpoint (see docs/security.md).
+	MaxBodyBytes  int64
+	MaxDepth      int
+	MaxComplexity int
+	MaxAliases    int
+	MaxTokens     int
 
 	// DebugEndpoints serves development-only endpoints such as
 	// GET /debug/statements (env DEBUG_ENDPOINTS, default false).
@@ -64,13 +80,22 @@ func Load(needDatabase bool) (*Config, error) {
 	c.JWTAudience = e.str("JWT_AUDIENCE", "")
 	c.TenantClaim = e.str("JWT_TENANT_CLAIM", "tenant_id")
 	c.AppClaim = e.str("JWT_APP_CLAIM", "app_id")
+	c.JWTLeeway = e.duration("JWT_LEEWAY", 30*time.Second)
+	c.JWKSRefresh = e.duration("JWT_JWKS_REFRESH", time.Hour)
+	c.JWKSMinRefetch = e.duration("JWT_JWKS_MIN_REFETCH", time.Minute)
 	c.Playground = e.bool("PLAYGROUND", c.DevMode)
 	c.Introspection = e.bool("INTROSPECTION", c.DevMode)
+	c.FieldSuggestions = e.bool("FIELD_SUGGESTIONS", c.DevMode)
 	c.OTLPEndpoint = e.str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	c.Source = e.str("RECORD_SOURCE", "edm")
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
 	c.MaxConns = e.int("DATABASE_MAX_CONNS", 20)
+	c.MaxBodyBytes = int64(e.positive("MAX_BODY_BYTES", 1<<20))
+	c.MaxDepth = e.positive("MAX_DEPTH", 15)
+	c.MaxComplexity = e.positive("MAX_COMPLEXITY", 50000)
+	c.MaxAliases = e.positive("MAX_ALIASES", 50)
+	c.MaxTokens = e.positive("MAX_TOKENS", 10000)
 	c.DebugEndpoints = e.bool("DEBUG_ENDPOINTS", false)
 
 	if err := c.LogLevel.UnmarshalText([]byte(e.str("LOG_LEVEL", "info"))); err != nil {
@@ -92,10 +117,30 @@ func Load(needDatabase bool) (*Config, error) {
 	case c.JWTSecret != "" && len(c.JWTSecret) < 32 && !c.DevMode:
 		errs = append(errs, errors.New("JWT_SECRET must be at least 32 bytes"))
 	}
+	if c.JWTLeeway > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("JWT_LEEWAY: %s is more clock skew than is safe to tolerate (at most 5m)", c.JWTLeeway))
+	}
+	if c.JWKSURL != "" {
+		if u, err := url.Parse(c.JWKSURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("JWT_JWKS_URL: %q is not an http(s) URL", c.JWKSURL))
+		} else if u.Scheme != "https" && !c.DevMode {
+			errs = append(errs, fmt.Errorf("JWT_JWKS_URL: %q must use https outside DEV_MODE", c.JWKSURL))
+		}
+	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("configuration: %w", errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// AdminDatabaseURL is the owner connection (DATABASE_ADMIN_URL, else
+// DATABASE_URL), for commands that need nothing else, such as apikey.
+func AdminDatabaseURL() (string, error) {
+	e := env{errs: new([]error)}
+	if u := e.str("DATABASE_ADMIN_URL", os.Getenv("DATABASE_URL")); u != "" {
+		return u, nil
+	}
+	return "", errors.New("configuration: DATABASE_ADMIN_URL (or DATABASE_URL) is required")
 }
 
 type env struct{ errs *[]error }
@@ -127,6 +172,16 @@ func (e env) int(name string, def int) int {
 	n, err := strconv.Atoi(v)
 	if err != nil {
 		*e.errs = append(*e.errs, fmt.Errorf("%s: %q is not a whole number", name, v))
+	}
+	return n
+}
+
+// positive reads a whole number that must be at least 1.
+func (e env) positive(name string, def int) int {
+	before := len(*e.errs)
+	n := e.int(name, def)
+	if n < 1 && len(*e.errs) == before {
+		*e.errs = append(*e.errs, fmt.Errorf("%s: %d must be a positive whole number", name, n))
 	}
 	return n
 }

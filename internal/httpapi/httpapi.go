@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -20,9 +21,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/uptrace/bun/migrate"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"seatgraph/graph"
 	"seatgraph/internal/auth"
+	"seatgraph/internal/limits"
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/logging"
 	"seatgraph/internal/store"
@@ -34,22 +38,33 @@ type Options struct {
 	Playground     bool
 	Introspection  bool
 	RequestTimeout time.Duration
-	MaxBodyBytes   int64
+	// MaxBodyBytes bounds a request body (default 1 MiB); more is 413.
+	MaxBodyBytes int64
+	// FieldSuggestions lets validation errors suggest field, argument,
+	// type and enum names; it reveals the schema, so it is off in production.
+	FieldSuggestions bool
+	// MaxTokens bounds the tokens the parser reads (default 10000).
+	MaxTokens int
+	// Limits bound depth, aliases, page sizes and complexity.
+	Limits limits.Limits
 	// Debug serves GET /debug/statements, the pool's SQL statement count,
 	// so that tests from outside the process (e2e/) can prove batching.
 	Debug bool
 }
 
 // New returns the server's whole HTTP handler.
-func New(db *store.DB, verifier *auth.Verifier, log *slog.Logger, opts Options) http.Handler {
+func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options) http.Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
 	}
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 15 * time.Second
 	}
+	if opts.MaxTokens <= 0 {
+		opts.MaxTokens = 10000
+	}
 	mux := http.NewServeMux()
-	query := authenticate(verifier, withSession(db, graphQL(db, opts)))
+	query := authenticate(authn, withSession(db, graphQL(db, opts)))
 	mux.Handle("/query", http.TimeoutHandler(limitBody(opts.MaxBodyBytes, query), opts.RequestTimeout,
 		`{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
 	if opts.Playground {
@@ -72,37 +87,61 @@ func New(db *store.DB, verifier *auth.Verifier, log *slog.Logger, opts Options) 
 func graphQL(db *store.DB, opts Options) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: db}}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(overHTTP{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(opts.MaxTokens)
+	if !opts.FieldSuggestions {
+		srv.SetDisableSuggestion(true) // field and scalar-leaf messages
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	// Both run after validation and before any resolver: an operation
+	// without credentials, or over a limit, executes nothing.
+	srv.Use(graph.Credentials{})
+	srv.Use(&limits.Extension{Limits: opts.Limits})
 	srv.AroundFields(graph.Authorize)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
 }
 
+// rulesWithoutSuggestions are gqlparser's validation rules with every rule
+// that would suggest names ("Did you mean …?") swapped for its variant
+// without suggestions, so error messages do not reveal the schema.
+func rulesWithoutSuggestions() *rules.Rules {
+	rs := rules.NewDefaultRules()
+	for _, r := range []core.Rule{rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRuleWithoutSuggestions, rules.ValuesOfCorrectTypeRuleWithoutSuggestions} {
+		rs.RemoveRule(strings.TrimSuffix(r.Name, "WithoutSuggestions"))
+		rs.AddRule(r.Name, r.RuleFunc)
+	}
+	return rs
+}
+
 // authenticate turns the Authorization header into the request's
 // Principal. A request without the header goes on without one (only the
-// public fields answer it); a request with bad credentials stops here.
-func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
+// public fields answer it); a request with bad credentials stops here,
+// with 401 and the reason.
+func authenticate(authn *auth.Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
 		if header == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		scheme, token, _ := strings.Cut(header, " ")
-		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			unauthenticated(w, "Authorization must be \"Bearer <token>\"")
-			return
-		}
-		p, err := v.Verify(strings.TrimSpace(token))
-		if err != nil {
+		p, err := authn.Authenticate(r.Context(), header)
+		switch {
+		case errors.Is(err, auth.ErrUnauthenticated):
 			logging.From(r.Context()).InfoContext(r.Context(), "credentials refused", "error", err.Error())
-			unauthenticated(w, "invalid or expired token")
+			unauthenticated(w, auth.Reason(err))
+			return
+		case err != nil:
+			logging.From(r.Context()).ErrorContext(r.Context(), "credentials could not be checked", "error", err.Error())
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"errors": []map[string]any{
+				{"message": "credentials could not be checked; try again", "extensions": map[string]string{"code": graph.CodeInternal}},
+			}})
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
@@ -110,7 +149,7 @@ func authenticate(v *auth.Verifier, next http.Handler) http.Handler {
 }
 
 func unauthenticated(w http.ResponseWriter, msg string) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="seatgraph"`)
+	w.Header().Set("WWW-Authenticate", `Bearer realm="seatgraph", error="invalid_token"`)
 	writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": []map[string]any{
 		{"message": msg, "extensions": map[string]string{"code": graph.CodeUnauthenticated}},
 	}})

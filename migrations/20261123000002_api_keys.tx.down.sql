@@ -1,0 +1,2 @@
+DROP FUNCTION IF EXISTS api_key_authenticate(uuid, bytea);
+DROP TABLE IF EXISTS api_keys;
