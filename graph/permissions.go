@@ -38,6 +38,24 @@ var fieldScopes = map[string]string{
 	"Assignment.license":       auth.ScopeLicensesRead,
 	"Assignment.history":       auth.ScopeLicensesRead,
 	"Assignment.viaAssignment": auth.ScopeLicensesRead,
+
+	"Mutation.createLicense":      auth.ScopeLicensesWrite,
+	"Mutation.updateLicense":      auth.ScopeLicensesWrite,
+	"Mutation.deleteLicense":      auth.ScopeLicensesWrite,
+	"Mutation.assignLicense":      auth.ScopeLicensesWrite,
+	"Mutation.assignLicenses":     auth.ScopeLicensesWrite,
+	"Mutation.updateAssignment":   auth.ScopeLicensesWrite,
+	"Mutation.revokeAssignment":   auth.ScopeLicensesWrite,
+	"Mutation.recordUsage":        auth.ScopeUsageWrite,
+	"Mutation.reclaimUnusedSeats": auth.ScopeAdmin,
+	"Mutation.createPerson":       auth.ScopeDirectoryWrite,
+	"Mutation.updatePerson":       auth.ScopeDirectoryWrite,
+	"Mutation.deletePerson":       auth.ScopeDirectoryWrite,
+	"Mutation.createGroup":        auth.ScopeDirectoryWrite,
+	"Mutation.updateGroup":        auth.ScopeDirectoryWrite,
+	"Mutation.deleteGroup":        auth.ScopeDirectoryWrite,
+	"Mutation.addGroupMembers":    auth.ScopeDirectoryWrite,
+	"Mutation.removeGroupMembers": auth.ScopeDirectoryWrite,
 }
 
 // public are the root fields answered without credentials: the subgraph
@@ -48,7 +66,7 @@ var public = map[string]bool{"_service": true, "__schema": true, "__type": true,
 // one place where scopes are checked before a resolver runs.
 func Authorize(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
-	if fc.Object == "Query" && !public[fc.Field.Name] && auth.FromContext(ctx) == nil {
+	if (fc.Object == "Query" || fc.Object == "Mutation") && !public[fc.Field.Name] && auth.FromContext(ctx) == nil {
 		return nil, unauthenticated()
 	}
 	scope, ok := fieldScopes[fc.Object+"."+fc.Field.Name]

@@ -11,4 +11,6 @@ import (
 // Resolver holds the dependencies every resolver shares.
 type Resolver struct {
 	DB *store.DB
+	// Source is the provenance tag stamped on records whose input names none.
+	Source string
 }

@@ -158,17 +158,142 @@ func (r *licenseResolver) Asset(ctx context.Context, obj *models.License) (*mode
 
 // Seats is the resolver for the seats field.
 func (r *licenseResolver) Seats(ctx context.Context, obj *models.License) (*model.Seats, error) {
-	s := &model.Seats{Total: obj.TotalSeats, Used: obj.SeatsUsed, Pending: obj.SeatsPending, Waitlisted: obj.SeatsWaitlisted}
-	if obj.TotalSeats != nil {
-		available := max(*obj.TotalSeats-obj.SeatsUsed, 0)
-		s.Available = &available
-	}
-	return s, nil
+	return seatsOf(obj), nil
 }
 
 // Assignments is the resolver for the assignments field.
 func (r *licenseResolver) Assignments(ctx context.Context, obj *models.License, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error) {
 	return assignmentsOf(ctx, licensing.ByLicense, obj.ID, paging.Args{First: first, After: after, Last: last, Before: before}, filter, orderBy)
+}
+
+// CreateLicense is the resolver for the createLicense field.
+func (r *mutationResolver) CreateLicense(ctx context.Context, input licensing.CreateLicenseInput) (*model.LicensePayload, error) {
+	res, err := licensing.CreateLicense(ctx, r.DB, r.actor(ctx), input)
+	p := &model.LicensePayload{}
+	if p.UserErrors, err = userErrors(err); res != nil {
+		p.License = res.License
+	}
+	return p, err
+}
+
+// UpdateLicense is the resolver for the updateLicense field.
+func (r *mutationResolver) UpdateLicense(ctx context.Context, input licensing.UpdateLicenseInput) (*model.LicensePayload, error) {
+	res, err := licensing.UpdateLicense(ctx, r.DB, r.actor(ctx), input)
+	p := &model.LicensePayload{}
+	if p.UserErrors, err = userErrors(err); res != nil {
+		p.License = res.License
+	}
+	return p, err
+}
+
+// DeleteLicense is the resolver for the deleteLicense field.
+func (r *mutationResolver) DeleteLicense(ctx context.Context, input licensing.DeleteLicenseInput) (*model.LicensePayload, error) {
+	res, err := licensing.DeleteLicense(ctx, r.DB, r.actor(ctx), input)
+	p := &model.LicensePayload{}
+	if p.UserErrors, err = userErrors(err); res != nil {
+		p.License, p.RevokedCount = res.License, res.RevokedCount
+	}
+	return p, err
+}
+
+// AssignLicense is the resolver for the assignLicense field.
+func (r *mutationResolver) AssignLicense(ctx context.Context, input licensing.AssignInput) (*model.AssignLicensePayload, error) {
+	res, err := licensing.Assign(ctx, r.DB, r.actor(ctx), input)
+	p := &model.AssignLicensePayload{}
+	if p.UserErrors, err = userErrors(err); res != nil {
+		p.Assignment, p.Created, p.Seats = res.Assignment, res.Created, seatsOf(res.License)
+	}
+	return p, err
+}
+
+// AssignLicenses is the resolver for the assignLicenses field.
+func (r *mutationResolver) AssignLicenses(ctx context.Context, input licensing.AssignManyInput) (*model.AssignLicensesPayload, error) {
+	res, err := licensing.AssignMany(ctx, r.DB, r.actor(ctx), input)
+	p := &model.AssignLicensesPayload{Assignments: []*models.Assignment{}}
+	p.UserErrors, err = userErrors(err)
+	for _, a := range res {
+		p.Assignments = append(p.Assignments, a.Assignment)
+	}
+	return p, err
+}
+
+// UpdateAssignment is the resolver for the updateAssignment field.
+func (r *mutationResolver) UpdateAssignment(ctx context.Context, input licensing.UpdateAssignmentInput) (*model.AssignmentPayload, error) {
+	res, err := licensing.UpdateAssignment(ctx, r.DB, r.actor(ctx), input)
+	return assignmentPayload(res, err)
+}
+
+// RevokeAssignment is the resolver for the revokeAssignment field.
+func (r *mutationResolver) RevokeAssignment(ctx context.Context, input licensing.RevokeInput) (*model.AssignmentPayload, error) {
+	res, err := licensing.Revoke(ctx, r.DB, r.actor(ctx), input)
+	return assignmentPayload(res, err)
+}
+
+// RecordUsage is the resolver for the recordUsage field.
+func (r *mutationResolver) RecordUsage(ctx context.Context, input licensing.UsageInput) (*model.RecordUsagePayload, error) {
+	n, err := licensing.RecordUsage(ctx, r.DB, r.actor(ctx), input)
+	p := &model.RecordUsagePayload{Updated: n}
+	p.UserErrors, err = userErrors(err)
+	return p, err
+}
+
+// ReclaimUnusedSeats is the resolver for the reclaimUnusedSeats field.
+func (r *mutationResolver) ReclaimUnusedSeats(ctx context.Context, input licensing.ReclaimInput) (*model.ReclaimUnusedSeatsPayload, error) {
+	res, err := licensing.Reclaim(ctx, r.DB, r.actor(ctx), input)
+	p := &model.ReclaimUnusedSeatsPayload{Reclaimed: res, Count: len(res)}
+	p.UserErrors, err = userErrors(err)
+	if p.Reclaimed == nil {
+		p.Reclaimed = []*models.Assignment{}
+	}
+	return p, err
+}
+
+// CreatePerson is the resolver for the createPerson field.
+func (r *mutationResolver) CreatePerson(ctx context.Context, input directory.CreatePersonInput) (*model.PersonPayload, error) {
+	res, err := directory.CreatePerson(ctx, r.DB, r.actor(ctx), input)
+	return personPayload(res, err)
+}
+
+// UpdatePerson is the resolver for the updatePerson field.
+func (r *mutationResolver) UpdatePerson(ctx context.Context, input directory.UpdatePersonInput) (*model.PersonPayload, error) {
+	res, err := directory.UpdatePerson(ctx, r.DB, r.actor(ctx), input)
+	return personPayload(res, err)
+}
+
+// DeletePerson is the resolver for the deletePerson field.
+func (r *mutationResolver) DeletePerson(ctx context.Context, input directory.DeleteInput) (*model.PersonPayload, error) {
+	res, err := directory.DeletePerson(ctx, r.DB, r.actor(ctx), input)
+	return personPayload(res, err)
+}
+
+// CreateGroup is the resolver for the createGroup field.
+func (r *mutationResolver) CreateGroup(ctx context.Context, input directory.CreateGroupInput) (*model.GroupPayload, error) {
+	res, err := directory.CreateGroup(ctx, r.DB, r.actor(ctx), input)
+	return groupPayload(res, err)
+}
+
+// UpdateGroup is the resolver for the updateGroup field.
+func (r *mutationResolver) UpdateGroup(ctx context.Context, input directory.UpdateGroupInput) (*model.GroupPayload, error) {
+	res, err := directory.UpdateGroup(ctx, r.DB, r.actor(ctx), input)
+	return groupPayload(res, err)
+}
+
+// DeleteGroup is the resolver for the deleteGroup field.
+func (r *mutationResolver) DeleteGroup(ctx context.Context, input directory.DeleteInput) (*model.GroupPayload, error) {
+	res, err := directory.DeleteGroup(ctx, r.DB, r.actor(ctx), input)
+	return groupPayload(res, err)
+}
+
+// AddGroupMembers is the resolver for the addGroupMembers field.
+func (r *mutationResolver) AddGroupMembers(ctx context.Context, input directory.MembersInput) (*model.GroupMembersPayload, error) {
+	res, err := directory.AddMembers(ctx, r.DB, r.actor(ctx), input)
+	return membersPayload(res, err)
+}
+
+// RemoveGroupMembers is the resolver for the removeGroupMembers field.
+func (r *mutationResolver) RemoveGroupMembers(ctx context.Context, input directory.MembersInput) (*model.GroupMembersPayload, error) {
+	res, err := directory.RemoveMembers(ctx, r.DB, r.actor(ctx), input)
+	return membersPayload(res, err)
 }
 
 // ID is the resolver for the id field.
@@ -307,6 +432,9 @@ func (r *Resolver) Group() GroupResolver { return &groupResolver{r} }
 // License returns LicenseResolver implementation.
 func (r *Resolver) License() LicenseResolver { return &licenseResolver{r} }
 
+// Mutation returns MutationResolver implementation.
+func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
 // Person returns PersonResolver implementation.
 func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
 
@@ -322,6 +450,7 @@ type (
 	entitlementResolver     struct{ *Resolver }
 	groupResolver           struct{ *Resolver }
 	licenseResolver         struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
 	personResolver          struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 	viewerResolver          struct{ *Resolver }

@@ -3,6 +3,7 @@
 package models
 
 import (
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -132,4 +133,28 @@ func NewRecord(tenant string, app *string, actor, source string, sourceType Sour
 		CreatedAt: now, UpdatedAt: now, CreatedBy: actor, UpdatedBy: actor,
 		Source: source, SourceType: sourceType, SchemaVersion: 1,
 	}
+}
+
+// SeatHolder is a person (or invited address) holding a seat of a license;
+// rows are kept by a trigger on assignments, never written from Go.
+type SeatHolder struct {
+	bun.BaseModel `bun:"table:seat_holders,alias:sh"`
+
+	TenantID        string    `bun:"tenant_id,pk"`
+	LicenseID       uuid.UUID `bun:"license_id,pk,type:uuid"`
+	Holder          string    `bun:"holder,pk"`
+	Grants          int       `bun:"grants,notnull"`
+	FulfilledGrants int       `bun:"fulfilled_grants,notnull"`
+}
+
+// Holder is the seat-holder key of an assignment: its person, or its
+// invited address.
+func (a *Assignment) Holder() string {
+	if a.PersonID != nil {
+		return a.PersonID.String()
+	}
+	if a.Email != nil {
+		return "email:" + strings.ToLower(*a.Email)
+	}
+	return ""
 }

@@ -6,6 +6,20 @@ import (
 	"seatgraph/models"
 )
 
+type AssignLicensePayload struct {
+	Assignment *models.Assignment `json:"assignment,omitempty"`
+	// False when the license × assignee already had a live grant, which was updated.
+	Created bool `json:"created"`
+	// The license's seats after the change.
+	Seats      *Seats       `json:"seats,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type AssignLicensesPayload struct {
+	Assignments []*models.Assignment `json:"assignments"`
+	UserErrors  []*UserError         `json:"userErrors"`
+}
+
 type AssignmentByIDsInput struct {
 	ID string `json:"ID"`
 }
@@ -20,6 +34,13 @@ type AssignmentEventEdge struct {
 	Node   *models.AssignmentEvent `json:"node"`
 }
 
+type AssignmentPayload struct {
+	Assignment *models.Assignment `json:"assignment,omitempty"`
+	// The license's seats after the change.
+	Seats      *Seats       `json:"seats,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type GroupByIDsInput struct {
 	ID string `json:"ID"`
 }
@@ -27,6 +48,18 @@ type GroupByIDsInput struct {
 type GroupEdge struct {
 	Cursor string        `json:"cursor"`
 	Node   *models.Group `json:"node"`
+}
+
+type GroupMembersPayload struct {
+	Group *models.Group `json:"group,omitempty"`
+	// How many people were added or removed (members already in place are skipped).
+	Changed    int          `json:"changed"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type GroupPayload struct {
+	Group      *models.Group `json:"group,omitempty"`
+	UserErrors []*UserError  `json:"userErrors"`
 }
 
 type LicenseByIDsInput struct {
@@ -38,6 +71,16 @@ type LicenseEdge struct {
 	Node   *models.License `json:"node"`
 }
 
+type LicensePayload struct {
+	License *models.License `json:"license,omitempty"`
+	// Seats revoked by a forced delete.
+	RevokedCount int          `json:"revokedCount"`
+	UserErrors   []*UserError `json:"userErrors"`
+}
+
+type Mutation struct {
+}
+
 type PersonByIDsInput struct {
 	ID string `json:"ID"`
 }
@@ -47,7 +90,26 @@ type PersonEdge struct {
 	Node   *models.Person `json:"node"`
 }
 
+type PersonPayload struct {
+	Person *models.Person `json:"person,omitempty"`
+	// Pending email invitations bound to the person when it was created.
+	FulfilledInvitations int          `json:"fulfilledInvitations"`
+	UserErrors           []*UserError `json:"userErrors"`
+}
+
 type Query struct {
+}
+
+type ReclaimUnusedSeatsPayload struct {
+	Reclaimed  []*models.Assignment `json:"reclaimed"`
+	Count      int                  `json:"count"`
+	UserErrors []*UserError         `json:"userErrors"`
+}
+
+type RecordUsagePayload struct {
+	// Assignments whose lastUsedAt moved forward.
+	Updated    int          `json:"updated"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // Seat usage of a license. A person counts once, however many grants reach them.
@@ -70,6 +132,14 @@ type TechnologyAsset struct {
 }
 
 func (TechnologyAsset) IsEntity() {}
+
+// An expected business failure: nothing was written.
+type UserError struct {
+	// The input path the error is about, such as input.personId.
+	Field   *string `json:"field,omitempty"`
+	Message string  `json:"message"`
+	Code    string  `json:"code"`
+}
 
 // Who is calling: the identity the server derived from the credentials.
 type Viewer struct {

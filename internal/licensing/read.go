@@ -54,9 +54,15 @@ func selectLicenses(s store.Scope) *bun.SelectQuery {
 // selectAssignments starts a query on assignments joined with their
 // license, whose name, key and end every assignment view needs.
 func selectAssignments(s store.Scope) *bun.SelectQuery {
-	return s.Select((*models.Assignment)(nil)).
+	return joinLicenses(s).
 		ColumnExpr("a.*").
-		ColumnExpr("l.name AS license_name, l.program_key, l.expires_at AS license_expires_at").
+		ColumnExpr("l.name AS license_name, l.program_key, l.expires_at AS license_expires_at")
+}
+
+// joinLicenses starts a query on assignments joined with their license,
+// choosing no columns yet.
+func joinLicenses(s store.Scope) *bun.SelectQuery {
+	return s.Select((*models.Assignment)(nil)).
 		Join("JOIN licenses AS l ON l.tenant_id = a.tenant_id AND l.id = a.license_id")
 }
 
@@ -75,9 +81,9 @@ func ParentOf(by string) func(*models.Assignment) uuid.UUID {
 	return func(a *models.Assignment) uuid.UUID {
 		switch by {
 		case ByPerson:
-			return deref(a.PersonID)
+			return deref(a.PersonID, uuid.Nil)
 		case ByGroup:
-			return deref(a.GroupID)
+			return deref(a.GroupID, uuid.Nil)
 		default:
 			return a.LicenseID
 		}
@@ -185,11 +191,4 @@ func byID[T any](rows []T, idOf func(T) uuid.UUID) map[uuid.UUID]T {
 		m[idOf(r)] = r
 	}
 	return m
-}
-
-func deref(u *uuid.UUID) uuid.UUID {
-	if u == nil {
-		return uuid.Nil
-	}
-	return *u
 }

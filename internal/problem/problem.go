@@ -6,6 +6,7 @@ package problem
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies a problem; the values are the API's UserError codes.
@@ -54,4 +55,36 @@ func As(err error) (*Error, bool) {
 	var p *Error
 	ok := errors.As(err, &p)
 	return p, ok
+}
+
+// List is several problems found at once, such as by input validation.
+type List []*Error
+
+func (l List) Error() string {
+	msgs := make([]string, len(l))
+	for i, e := range l {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Err returns l as an error, or nil when l is empty.
+func (l List) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// All returns the problems in err: one, several (a List), or none when
+// err is not a business problem.
+func All(err error) ([]*Error, bool) {
+	var l List
+	if errors.As(err, &l) {
+		return l, true
+	}
+	if p, ok := As(err); ok {
+		return []*Error{p}, true
+	}
+	return nil, false
 }

@@ -30,6 +30,14 @@ type Scope struct {
 // Tenant is the scope's tenant.
 func (s Scope) Tenant() Tenant { return s.tenant }
 
+// Tenantwide is the scope without the app filter, for the consequences of
+// a write that concern the whole tenant (such as promoting a waitlist
+// whose entries other apps made).
+func (s Scope) Tenantwide() Scope {
+	s.tenant.AppID = nil
+	return s
+}
+
 // Select starts a query on model's table, filtered to the tenant and, when
 // the caller is an application and the table records the app, to its app.
 func (s Scope) Select(model any) *bun.SelectQuery {
@@ -66,6 +74,10 @@ func (s Scope) Lateral(ctx context.Context, parents []uuid.UUID, inner *bun.Sele
 func (s Scope) From(sub *bun.SelectQuery, alias string) *bun.SelectQuery {
 	return s.idb.NewSelect().TableExpr("(?) AS "+alias, sub)
 }
+
+// Compose starts a query with no table of its own, to combine queries
+// built from this scope (as CTEs or subqueries) into one statement.
+func (s Scope) Compose() *bun.SelectQuery { return s.idb.NewSelect() }
 
 // Insert starts an insert of model; row-level security refuses rows of any
 // other tenant.

@@ -1,0 +1,276 @@
+package graph_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"seatgraph/internal/apitest"
+)
+
+// replicas are two server instances, each with its own handler and pool,
+// on one database: what two replicas behind a gateway are.
+func replicas(t *testing.T, tenant string) [2]*api {
+	return [2]*api{newAPI(t, apitest.NewServer(t), tenant), newAPI(t, apitest.NewServer(t), tenant)}
+}
+
+// race runs n calls of do concurrently (spread over both replicas) and
+// counts those that succeeded and those refused with SEAT_LIMIT_REACHED.
+func race(t *testing.T, n int, do func(i int) (payload map[string]any)) (ok, limited int) {
+	var okN, limN atomic.Int64
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := do(i)
+			errs := p["userErrors"].([]any)
+			switch {
+			case len(errs) == 0:
+				okN.Add(1)
+			case errs[0].(map[string]any)["code"] == "SEAT_LIMIT_REACHED":
+				limN.Add(1)
+			default:
+				t.Errorf("call %d: unexpected userErrors %v", i, errs)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(okN.Load()), int(limN.Load())
+}
+
+// TestRaceAssign: 100 concurrent assignLicense calls for distinct people on
+// a 10-seat license, across two replicas: exactly 10 succeed.
+func TestRaceAssign(t *testing.T) {
+	tenant := apitest.Tenant("race-assign")
+	r := replicas(t, tenant)
+	lic := r[0].license("Ten seats", 10)
+	people := make([]string, 100)
+	for i := range people {
+		people[i] = r[0].person(fmt.Sprintf("p%d@example.com", i))
+	}
+	ok, limited := race(t, 100, func(i int) map[string]any {
+		return r[i%2].mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": people[i]})
+	})
+	db := apitest.DB(t).SQL(t)
+	held := sqlInt(t, db, "SELECT count(*) FROM seat_holders WHERE tenant_id = $1", tenant)
+	rows := sqlInt(t, db, "SELECT count(*) FROM assignments WHERE tenant_id = $1", tenant)
+	t.Logf("assignLicense: 100 attempts, %d succeeded, %d SEAT_LIMIT_REACHED, %d seats held, %d rows", ok, limited, held, rows)
+	if ok != 10 || limited != 90 || held != 10 || rows != 10 || num(r[1].seats(lic)["used"]) != 10 {
+		t.Fatalf("want 10 successes, 90 refusals, 10 seats and 10 rows")
+	}
+}
+
+// TestRaceAddMembers: 100 concurrent addGroupMembers calls, each adding one
+// person to a group granted a 10-seat license: exactly 10 succeed.
+func TestRaceAddMembers(t *testing.T) {
+	tenant := apitest.Tenant("race-members")
+	r := replicas(t, tenant)
+	lic := r[0].license("Ten seats", 10)
+	grp := r[0].group("Everyone")
+	r[0].assign(lic, map[string]any{"groupId": grp})
+	people := make([]string, 100)
+	for i := range people {
+		people[i] = r[0].person(fmt.Sprintf("m%d@example.com", i))
+	}
+	ok, limited := race(t, 100, func(i int) map[string]any {
+		return r[i%2].mutate("addGroupMembers", "changed", map[string]any{"groupId": grp, "personIds": []string{people[i]}})
+	})
+	db := apitest.DB(t).SQL(t)
+	held := sqlInt(t, db, "SELECT count(*) FROM seat_holders WHERE tenant_id = $1", tenant)
+	members := sqlInt(t, db, "SELECT count(*) FROM group_members WHERE tenant_id = $1", tenant)
+	t.Logf("addGroupMembers: 100 attempts, %d succeeded, %d SEAT_LIMIT_REACHED, %d seats held, %d members", ok, limited, held, members)
+	if ok != 10 || limited != 90 || held != 10 || members != 10 {
+		t.Fatalf("want 10 successes, 90 refusals, 10 seats, 10 members")
+	}
+}
+
+// TestRaceMixedWaitlist: assigns with waitlist, revokes and membership
+// changes race on a 5-seat license; afterwards seats are never
+// oversubscribed and no one waits while a seat is free.
+func TestRaceMixedWaitlist(t *testing.T) {
+	tenant := apitest.Tenant("race-mixed")
+	r := replicas(t, tenant)
+	lic := r[0].license("Five seats", 5)
+	grp := r[0].group("Team")
+	r[0].assign(lic, map[string]any{"groupId": grp})
+	people := make([]string, 40)
+	for i := range people {
+		people[i] = r[0].person(fmt.Sprintf("x%d@example.com", i))
+	}
+	var wg sync.WaitGroup
+	var ops atomic.Int64
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(w), 99))
+			a := r[w%2]
+			for range 25 {
+				p := people[rnd.IntN(len(people))]
+				switch rnd.IntN(4) {
+				case 0, 1:
+					a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": p, "waitlist": true})
+				case 2:
+					a.mutate("addGroupMembers", "changed", map[string]any{"groupId": grp, "personIds": []string{p}, "waitlist": true})
+				case 3:
+					a.mutate("removeGroupMembers", "changed", map[string]any{"groupId": grp, "personIds": []string{p}})
+					revokeOneOf(a, lic, p)
+				}
+				ops.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	checkInvariants(t, tenant)
+	t.Logf("mixed: %d operations by 8 workers on 2 replicas", ops.Load())
+}
+
+// revokeOneOf revokes p's direct grant of lic, if there is one.
+func revokeOneOf(a *api, lic, p string) {
+	d := a.query(`query($l: [ID!], $p: [ID!]) { assignments(filter: {licenseIds: $l, assigneeIds: $p, direct: true, status: [ACTIVE, WAITLISTED]}) { nodes { id } } }`,
+		map[string]any{"l": []string{lic}, "p": []string{p}})
+	for _, n := range d["assignments"].(map[string]any)["nodes"].([]any) {
+		a.mutate("revokeAssignment", "assignment { id }", map[string]any{"id": n.(map[string]any)["id"]})
+	}
+}
+
+// checkInvariants recounts every license of tenant from its assignment rows:
+// the counters agree, never exceed totalSeats, every person counts once, no
+// one waits while a seat is free, and promotions followed the queue order.
+func checkInvariants(t *testing.T, tenant string) {
+	t.Helper()
+	db := apitest.DB(t).SQL(t)
+	rows, err := db.Query(`
+		WITH live AS (
+			SELECT a.* FROM assignments a
+			 WHERE a.tenant_id = $1 AND NOT a.is_deleted AND a.revoked_at IS NULL AND a.expired_at IS NULL),
+		holders AS (
+			SELECT license_id, count(DISTINCT coalesce(person_id::text, 'email:' || lower(email))) AS n
+			  FROM live WHERE waitlisted_at IS NULL AND group_id IS NULL GROUP BY license_id),
+		waiting AS (SELECT license_id, count(*) AS n FROM live WHERE waitlisted_at IS NOT NULL GROUP BY license_id)
+		SELECT l.name, l.total_seats, l.seats_used, l.seats_waitlisted,
+		       coalesce(h.n, 0), coalesce(w.n, 0)
+		  FROM licenses l LEFT JOIN holders h ON h.license_id = l.id LEFT JOIN waiting w ON w.license_id = l.id
+		 WHERE l.tenant_id = $1`, tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var total *int
+		var used, waitlisted, recount, rewait int
+		if err := rows.Scan(&name, &total, &used, &waitlisted, &recount, &rewait); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: total %v, used %d (recount %d), waitlisted %d (recount %d)", name, deref(total), used, recount, waitlisted, rewait)
+		if used != recount || waitlisted != rewait {
+			t.Errorf("%s: counters %d/%d disagree with the rows %d/%d", name, used, waitlisted, recount, rewait)
+		}
+		if total != nil && used > *total {
+			t.Errorf("%s: %d seats used of %d", name, used, *total)
+		}
+		// A waitlisted person who could take a free seat should have been promoted.
+		if total != nil && waitlisted > 0 && used < *total {
+			t.Errorf("%s: %d waiting while %d of %d seats are used", name, waitlisted, used, *total)
+		}
+	}
+	// Promotions follow the queue: by promotion order, the times people
+	// joined the waitlist never go backwards.
+	out := sqlInt(t, db, `
+		WITH p AS (
+			SELECT a.license_id AS license, e.occurred_at AS promoted_at, e.id AS promoted_id,
+			       w.occurred_at AS queued_at, w.id AS queued_id
+			  FROM assignment_events e
+			  JOIN assignments a ON a.tenant_id = e.tenant_id AND a.id = e.assignment_id
+			  JOIN assignment_events w ON w.tenant_id = e.tenant_id AND w.assignment_id = e.assignment_id AND w.type = 'WAITLISTED'
+			 WHERE e.tenant_id = $1 AND e.type = 'PROMOTED')
+		SELECT count(*) FROM p p1 JOIN p p2 ON p1.license = p2.license
+		 WHERE (p1.promoted_at, p1.promoted_id) < (p2.promoted_at, p2.promoted_id)
+		   AND (p1.queued_at, p1.queued_id) > (p2.queued_at, p2.queued_id)`, tenant)
+	if out != 0 {
+		t.Errorf("%d pairs of promotions out of queue order", out)
+	}
+	// Inherited grants exist only for current members of a granted group.
+	if n := sqlInt(t, db, `SELECT count(*) FROM assignments a WHERE a.tenant_id = $1 AND a.via_group_id IS NOT NULL
+		AND NOT a.is_deleted AND a.revoked_at IS NULL AND NOT EXISTS (SELECT FROM group_members gm
+		WHERE gm.tenant_id = a.tenant_id AND gm.group_id = a.via_group_id AND gm.person_id = a.person_id)`, tenant); n != 0 {
+		t.Errorf("%d live inherited grants of people no longer in the group", n)
+	}
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return "unlimited"
+	}
+	return *p
+}
+
+// TestRandomisedInvariant: workers apply random operations for a few
+// seconds; afterwards SQL recounts agree with license.seats and no license
+// is oversubscribed.
+func TestRandomisedInvariant(t *testing.T) {
+	if testing.Short() {
+		t.Skip("randomised test skipped in -short mode")
+	}
+	tenant := apitest.Tenant("random")
+	r := replicas(t, tenant)
+	lics := []string{r[0].license("Small", 3), r[0].license("Medium", 8), r[0].license("Unlimited", 0)}
+	people := make([]string, 30)
+	for i := range people {
+		people[i] = r[0].person(fmt.Sprintf("r%d@example.com", i))
+	}
+	groups := []string{r[0].group("G1", people[:6]...), r[0].group("G2", people[4:12]...)}
+	var ops atomic.Int64
+	deadline := time.Now().Add(4 * time.Second)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(w), 7))
+			a := r[w%2]
+			for time.Now().Before(deadline) {
+				lic, p, g := lics[rnd.IntN(len(lics))], people[rnd.IntN(len(people))], groups[rnd.IntN(len(groups))]
+				wait := rnd.IntN(2) == 0
+				switch rnd.IntN(9) {
+				case 0, 1:
+					a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": p, "waitlist": wait})
+				case 2:
+					a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "groupId": g, "waitlist": wait})
+				case 3:
+					a.mutate("addGroupMembers", "changed", map[string]any{"groupId": g, "personIds": []string{p}, "waitlist": wait})
+				case 4:
+					a.mutate("removeGroupMembers", "changed", map[string]any{"groupId": g, "personIds": []string{p}})
+				case 5:
+					revokeOneOf(a, lic, p)
+				case 6:
+					a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": p, "active": rnd.IntN(2) == 0})
+				case 7:
+					seats := 2 + rnd.IntN(8)
+					a.mutate("updateLicense", "license { id }", map[string]any{"id": lic, "totalSeats": seats})
+				case 8:
+					a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "email": fmt.Sprintf("inv%d@example.com", rnd.IntN(5)), "waitlist": wait})
+				}
+				ops.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("randomised: %d operations by 8 workers on 2 replicas in 4s", ops.Load())
+	checkInvariants(t, tenant)
+	for _, lic := range lics {
+		s := r[0].seats(lic)
+		db := apitest.DB(t).SQL(t)
+		if used := sqlInt(t, db, "SELECT seats_used FROM licenses WHERE tenant_id = $1 AND id = (SELECT id FROM licenses WHERE tenant_id = $1 ORDER BY id LIMIT 1 OFFSET 0)", tenant); used < 0 {
+			t.Fatal("negative seats")
+		}
+		if s["total"] != nil && num(s["used"]) > num(s["total"]) {
+			t.Errorf("license.seats %v is oversubscribed", s)
+		}
+	}
+}

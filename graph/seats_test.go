@@ -1,0 +1,250 @@
+package graph_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"seatgraph/internal/apitest"
+	"seatgraph/internal/licensing"
+)
+
+// Rule 1: a person counts once per license, however many grants reach them.
+func TestSeatRulePersonCountsOnce(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("once"))
+	lic := a.license("Figma", 5)
+	ada := a.person("ada@example.com")
+	g1, g2 := a.group("Design", ada), a.group("Product", ada)
+
+	a.assign(lic, map[string]any{"personId": ada})
+	a.assign(lic, map[string]any{"groupId": g1})
+	p := a.assign(lic, map[string]any{"groupId": g2})
+	if used := num(p["seats"].(map[string]any)["used"]); used != 1 {
+		t.Fatalf("one person reached by a direct and two group grants uses %d seats, want 1", used)
+	}
+	d := a.query(`query($id: ID!) { person(id: $id) { entitlements { holdsSeat seatGrants grants { direct } } } }`, map[string]any{"id": ada})
+	ents := d["person"].(map[string]any)["entitlements"].([]any)
+	if len(ents) != 1 || num(ents[0].(map[string]any)["seatGrants"]) != 3 {
+		t.Fatalf("entitlements = %v, want one license with 3 grants", ents)
+	}
+}
+
+// Rule 2: a group grant gives members inherited seats, kept in step with
+// membership, revocation and deletion; inherited seats cannot be revoked alone.
+func TestSeatRuleGroupGrants(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("groups"))
+	lic := a.license("Jira", 10)
+	ada, ben, cy := a.person("ada@example.com"), a.person("ben@example.com"), a.person("cy@example.com")
+	grp := a.group("Eng", ada, ben)
+	grant := a.assign(lic, map[string]any{"groupId": grp})
+	if used := num(grant["seats"].(map[string]any)["used"]); used != 2 {
+		t.Fatalf("group grant to 2 members uses %d seats, want 2", used)
+	}
+
+	inherited := a.query(`query($g: ID!) { assignments(filter: {viaGroupId: $g}) { nodes { id direct assigneeId } } }`,
+		map[string]any{"g": grp})["assignments"].(map[string]any)["nodes"].([]any)
+	if len(inherited) != 2 || inherited[0].(map[string]any)["direct"] != false {
+		t.Fatalf("inherited = %v, want 2 indirect assignments", inherited)
+	}
+	e := a.fails("revokeAssignment", "INVALID", map[string]any{"id": inherited[0].(map[string]any)["id"]})
+	if msg := e["message"].(string); !strings.Contains(msg, "revoke the group grant") || !strings.Contains(msg, "remove the member") {
+		t.Fatalf("message %q does not say how to end an inherited seat", msg)
+	}
+
+	a.ok("addGroupMembers", "changed", map[string]any{"groupId": grp, "personIds": []string{cy}})
+	if used := num(a.seats(lic)["used"]); used != 3 {
+		t.Fatalf("after adding a member: %d seats, want 3", used)
+	}
+	a.ok("removeGroupMembers", "changed", map[string]any{"groupId": grp, "personIds": []string{ada}})
+	if used := num(a.seats(lic)["used"]); used != 2 {
+		t.Fatalf("after removing a member: %d seats, want 2", used)
+	}
+	grantID := grant["assignment"].(map[string]any)["id"]
+	a.ok("revokeAssignment", "assignment { status }", map[string]any{"id": grantID, "reason": "project over"})
+	if used := num(a.seats(lic)["used"]); used != 0 {
+		t.Fatalf("after revoking the group grant: %d seats, want 0", used)
+	}
+
+	a.assign(lic, map[string]any{"groupId": grp})
+	a.ok("deleteGroup", "group { isDeleted }", map[string]any{"id": grp})
+	if used := num(a.seats(lic)["used"]); used != 0 {
+		t.Fatalf("after deleting the group: %d seats, want 0", used)
+	}
+}
+
+// Rule 3: PENDING, ACTIVE and SUSPENDED hold seats; REVOKED, WAITLISTED,
+// EXPIRED and deleted ones do not.
+func TestSeatRuleWhoHoldsSeats(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("holds"))
+	lic := a.license("Adobe", 3)
+	ada, ben := a.person("ada@example.com"), a.person("ben@example.com")
+
+	pending := a.assign(lic, map[string]any{"email": "new@example.com"})
+	active := a.assign(lic, map[string]any{"personId": ada})
+	susp := a.assign(lic, map[string]any{"personId": ben, "active": false})
+	for p, want := range map[*map[string]any]string{&pending: "PENDING", &active: "ACTIVE", &susp: "SUSPENDED"} {
+		if got := (*p)["assignment"].(map[string]any)["status"]; got != want {
+			t.Fatalf("status %v, want %s", got, want)
+		}
+	}
+	s := a.seats(lic)
+	if num(s["used"]) != 3 || num(s["pending"]) != 1 || num(s["available"]) != 0 {
+		t.Fatalf("seats %v, want 3 used (1 pending), 0 available", s)
+	}
+	cy := a.person("cy@example.com")
+	w := a.ok("assignLicense", "assignment { status } seats { used waitlisted }", map[string]any{"licenseId": lic, "personId": cy, "waitlist": true})
+	if w["assignment"].(map[string]any)["status"] != "WAITLISTED" || num(w["seats"].(map[string]any)["used"]) != 3 {
+		t.Fatalf("waitlisted assign = %v", w)
+	}
+	a.ok("revokeAssignment", "assignment { status }", map[string]any{"id": susp["assignment"].(map[string]any)["id"]})
+	// The freed seat went to the waitlist in the same transaction.
+	s = a.seats(lic)
+	if num(s["used"]) != 3 || num(s["waitlisted"]) != 0 {
+		t.Fatalf("after revoke: seats %v, want the waitlisted person promoted", s)
+	}
+	a.ok("deletePerson", "person { id }", map[string]any{"id": ada})
+	if used := num(a.seats(lic)["used"]); used != 2 {
+		t.Fatalf("after deleting a person: %d seats, want 2", used)
+	}
+}
+
+// Rule 4: SEAT_LIMIT_REACHED says what is needed and free; the waitlist is
+// promoted first in, first out.
+func TestSeatRuleLimitAndWaitlist(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("limit")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("AutoCAD", 1)
+	p := []string{a.person("a@example.com"), a.person("b@example.com"), a.person("c@example.com")}
+	first := a.assign(lic, map[string]any{"personId": p[0]})
+
+	e := a.fails("assignLicense", "SEAT_LIMIT_REACHED", map[string]any{"licenseId": lic, "personId": p[1]})
+	if msg := e["message"].(string); !strings.Contains(msg, "needs 1 more seat") || !strings.Contains(msg, "0 free of 1") {
+		t.Fatalf("message %q does not say seats needed and free", msg)
+	}
+	grp := a.group("Team", p[1], p[2])
+	e = a.fails("assignLicense", "SEAT_LIMIT_REACHED", map[string]any{"licenseId": lic, "groupId": grp})
+	if msg := e["message"].(string); !strings.Contains(msg, "needs 2 more seat") {
+		t.Fatalf("group grant message %q does not say 2 seats are needed", msg)
+	}
+	if n := sqlInt(t, apitest.DB(t).SQL(t), "SELECT count(*) FROM assignments WHERE tenant_id = $1 AND (group_id IS NOT NULL OR via_group_id IS NOT NULL)", tenant); n != 0 {
+		t.Fatalf("a refused group grant left %d rows", n)
+	}
+
+	second := a.ok("assignLicense", "assignment { id status }", map[string]any{"licenseId": lic, "personId": p[2], "waitlist": true})
+	third := a.ok("assignLicense", "assignment { id status }", map[string]any{"licenseId": lic, "personId": p[1], "waitlist": true})
+	a.ok("revokeAssignment", "assignment { id }", map[string]any{"id": first["assignment"].(map[string]any)["id"]})
+
+	status := func(id any) string {
+		return a.query(`query($id: ID!) { assignment(id: $id) { status } }`, map[string]any{"id": id})["assignment"].(map[string]any)["status"].(string)
+	}
+	if s := status(second["assignment"].(map[string]any)["id"]); s != "ACTIVE" {
+		t.Fatalf("first in the waitlist is %s after a seat freed, want ACTIVE", s)
+	}
+	if s := status(third["assignment"].(map[string]any)["id"]); s != "WAITLISTED" {
+		t.Fatalf("second in the waitlist is %s, want WAITLISTED", s)
+	}
+	// Raising totalSeats frees a seat too.
+	a.ok("updateLicense", "license { id }", map[string]any{"id": lic, "totalSeats": 2})
+	if s := status(third["assignment"].(map[string]any)["id"]); s != "ACTIVE" {
+		t.Fatalf("after raising totalSeats the waitlisted seat is %s, want ACTIVE", s)
+	}
+}
+
+// Rule 5: lowering totalSeats below use is refused; expired licenses refuse seats.
+func TestSeatRuleTotalAndExpiry(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("total"))
+	lic := a.license("VS", 3)
+	a.assign(lic, map[string]any{"personId": a.person("a@example.com")})
+	a.assign(lic, map[string]any{"personId": a.person("b@example.com")})
+	a.fails("updateLicense", "CONFLICT", map[string]any{"id": lic, "totalSeats": 1})
+	if total := num(a.seats(lic)["total"]); total != 3 {
+		t.Fatalf("refused update changed totalSeats to %d", total)
+	}
+	a.ok("updateLicense", "license { id }", map[string]any{"id": lic, "totalSeats": 2})
+
+	old := a.ok("createLicense", "license { id }", map[string]any{"name": "Old", "startsAt": "2020-01-01T00:00:00Z",
+		"expiresAt": "2021-01-01T00:00:00Z"})["license"].(map[string]any)["id"]
+	a.fails("assignLicense", "LICENSE_EXPIRED", map[string]any{"licenseId": old, "personId": a.person("c@example.com")})
+}
+
+// Rule 6: license.seats is read from counters: listing any number of
+// licenses with their seats costs the same few statements.
+func TestSeatRuleSeatsReadInConstantTime(t *testing.T) {
+	srv := apitest.NewServer(t)
+	counts := []int64{}
+	for _, n := range []int{1, 30} {
+		a := newAPI(t, srv, apitest.Tenant("o1"))
+		person := a.person("p@example.com")
+		for i := range n {
+			lic := a.license("L"+string(rune('a'+i)), 5)
+			a.assign(lic, map[string]any{"personId": person})
+		}
+		before := srv.DB.Statements()
+		d := a.query(`{ licenses(first: 100) { nodes { seats { used available } } } }`, nil)
+		counts = append(counts, srv.DB.Statements()-before)
+		for _, l := range d["licenses"].(map[string]any)["nodes"].([]any) {
+			if num(l.(map[string]any)["seats"].(map[string]any)["used"]) != 1 {
+				t.Fatalf("seats = %v, want 1 used", l)
+			}
+		}
+	}
+	if counts[0] != counts[1] || counts[1] > 4 {
+		t.Fatalf("statements for 1 and 30 licenses with seats: %v, want equal and at most 4", counts)
+	}
+}
+
+// Rule 7: creating a person binds pending email invitations and fulfils them.
+func TestSeatRuleInvitationsBind(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("invite"))
+	lic := a.license("Copilot", 2)
+	inv := a.assign(lic, map[string]any{"email": "New.Hire@Example.com"})
+	if inv["assignment"].(map[string]any)["status"] != "PENDING" {
+		t.Fatalf("invitation status %v, want PENDING", inv["assignment"])
+	}
+	p := a.ok("createPerson", "person { id } fulfilledInvitations", map[string]any{"email": "new.hire@example.com"})
+	if num(p["fulfilledInvitations"]) != 1 {
+		t.Fatalf("fulfilledInvitations = %v, want 1", p["fulfilledInvitations"])
+	}
+	d := a.query(`query($id: ID!) { assignment(id: $id) { status fulfilled assigneeType assignee { ... on Person { id } } history { nodes { type } } } }`,
+		map[string]any{"id": inv["assignment"].(map[string]any)["id"]})["assignment"].(map[string]any)
+	if d["status"] != "ACTIVE" || d["fulfilled"] != true || d["assigneeType"] != "PERSON" ||
+		d["assignee"].(map[string]any)["id"] != p["person"].(map[string]any)["id"] {
+		t.Fatalf("bound invitation = %v", d)
+	}
+	s := a.seats(lic)
+	if num(s["used"]) != 1 || num(s["pending"]) != 0 {
+		t.Fatalf("seats after binding = %v, want 1 used, 0 pending", s)
+	}
+}
+
+// Rule 8: the expiry job frees seats whose time has come and promotes the waitlist.
+func TestSeatRuleExpiryJob(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("expiry"))
+	lic := a.license("Tableau", 1)
+	soon := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	first := a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": a.person("a@example.com"), "expiresAt": soon})
+	waiting := a.ok("assignLicense", "assignment { id status }", map[string]any{"licenseId": lic, "personId": a.person("b@example.com"), "waitlist": true})
+	time.Sleep(1600 * time.Millisecond)
+	n, err := licensing.ExpireDue(context.Background(), srv.DB)
+	if err != nil || n < 1 {
+		t.Fatalf("ExpireDue = %d, %v", n, err)
+	}
+	d := a.query(`query($a: ID!, $b: ID!) { a: assignment(id: $a) { status history { nodes { type actor actorType } } } b: assignment(id: $b) { status } }`,
+		map[string]any{"a": first["assignment"].(map[string]any)["id"], "b": waiting["assignment"].(map[string]any)["id"]})
+	hist := d["a"].(map[string]any)["history"].(map[string]any)["nodes"].([]any)
+	last := hist[len(hist)-1].(map[string]any)
+	if d["a"].(map[string]any)["status"] != "EXPIRED" || last["type"] != "EXPIRED" || last["actorType"] != "SYSTEM" {
+		t.Fatalf("expired assignment = %v", d["a"])
+	}
+	if d["b"].(map[string]any)["status"] != "ACTIVE" {
+		t.Fatalf("waitlisted assignment is %v after the seat expired, want ACTIVE", d["b"])
+	}
+}

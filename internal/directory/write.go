@@ -1,0 +1,465 @@
+package directory
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"seatgraph/internal/gid"
+	"seatgraph/internal/licensing"
+	"seatgraph/internal/problem"
+	"seatgraph/internal/store"
+	"seatgraph/models"
+)
+
+// CreatePersonInput is the input of createPerson.
+type CreatePersonInput struct {
+	Email      string
+	Username   *string
+	Name       *string
+	ExternalID *string
+	Source     *string
+	SourceType *models.SourceType
+}
+
+// UpdatePersonInput is the input of updatePerson.
+type UpdatePersonInput struct {
+	ID                string
+	ExpectedUpdatedAt *time.Time
+	Email             *string
+	Username          *string
+	Name              *string
+	ExternalID        *string
+}
+
+// DeleteInput is the input of deletePerson and deleteGroup.
+type DeleteInput struct {
+	ID                string
+	ExpectedUpdatedAt *time.Time
+	DryRun            *bool
+}
+
+// PersonResult is what a person mutation did.
+type PersonResult struct {
+	Person *models.Person
+	// Fulfilled counts the email invitations bound to the person.
+	Fulfilled int
+}
+
+func checkPerson(c *licensing.Check, email, username, name, external *string) {
+	c.Email("email", email)
+	c.Text("username", username, true)
+	c.Text("name", name, false)
+	c.Text("externalId", external, true)
+}
+
+// CreatePerson adds a person and binds the pending email invitations to
+// their address (they become fulfilled grants to the person).
+func CreatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in CreatePersonInput) (*PersonResult, error) {
+	c := licensing.Check{Prefix: "input."}
+	checkPerson(&c, &in.Email, in.Username, in.Name, in.ExternalID)
+	c.Text("source", in.Source, true)
+	c.SourceType("sourceType", in.SourceType)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var res *PersonResult
+	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+		if err := emailFree(t, in.Email, nil); err != nil {
+			return err
+		}
+		p := &models.Person{Record: t.NewRecord(in.Source, in.SourceType), Email: in.Email, Username: in.Username,
+			Name: deref(in.Name), ExternalID: in.ExternalID}
+		if _, err := t.Scope().Insert(p).Exec(t.Context()); err != nil {
+			return err
+		}
+		n, err := t.BindInvitations(p)
+		res = &PersonResult{Person: p, Fulfilled: n}
+		return err
+	})
+	return res, err
+}
+
+// emailFree refuses an email another live person of the tenant has.
+func emailFree(t *licensing.Tx, email string, self *uuid.UUID) error {
+	q := t.Scope().Tenantwide().Select((*models.Person)(nil)).Where("lower(p.email) = lower(?)", email).Where("NOT p.is_deleted")
+	if self != nil {
+		q = q.Where("p.id <> ?", *self)
+	}
+	taken, err := q.Exists(t.Context())
+	if err != nil {
+		return err
+	}
+	if taken {
+		return problem.New(problem.Conflict, "input.email", "a person with email %q already exists", email)
+	}
+	return nil
+}
+
+// UpdatePerson changes a person; a new email binds the invitations to it.
+func UpdatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in UpdatePersonInput) (*PersonResult, error) {
+	c := licensing.Check{Prefix: "input."}
+	id := c.ID(gid.Person, "id", in.ID)
+	checkPerson(&c, in.Email, in.Username, in.Name, in.ExternalID)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var res *PersonResult
+	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+		p, err := lockPerson(t, id)
+		if err != nil {
+			return err
+		}
+		if err := licensing.CheckFresh(&p.Record, in.ExpectedUpdatedAt); err != nil {
+			return err
+		}
+		var cols []string
+		if in.Email != nil && *in.Email != p.Email {
+			if err := emailFree(t, *in.Email, &p.ID); err != nil {
+				return err
+			}
+			p.Email, cols = *in.Email, append(cols, "email")
+		}
+		if in.Username != nil {
+			p.Username, cols = in.Username, append(cols, "username")
+		}
+		if in.Name != nil {
+			p.Name, cols = *in.Name, append(cols, "name")
+		}
+		if in.ExternalID != nil {
+			p.ExternalID, cols = in.ExternalID, append(cols, "external_id")
+		}
+		res = &PersonResult{Person: p}
+		if len(cols) == 0 {
+			return nil
+		}
+		t.Touch(&p.Record)
+		if _, err := t.Scope().Update(p).Column(append(cols, "updated_at", "updated_by")...).WherePK().Exec(t.Context()); err != nil {
+			return err
+		}
+		res.Fulfilled, err = t.BindInvitations(p)
+		return err
+	})
+	return res, err
+}
+
+// DeletePerson soft-deletes a person, ends their seats and memberships.
+func DeletePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in DeleteInput) (*PersonResult, error) {
+	c := licensing.Check{Prefix: "input."}
+	id := c.ID(gid.Person, "id", in.ID)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var res *PersonResult
+	err := licensing.Write(ctx, db, actor, in.DryRun != nil && *in.DryRun, func(t *licensing.Tx) error {
+		p, err := lockPerson(t, id)
+		if err != nil {
+			return err
+		}
+		if err := licensing.CheckFresh(&p.Record, in.ExpectedUpdatedAt); err != nil {
+			return err
+		}
+		if err := t.PersonDeleted(p.ID); err != nil {
+			return err
+		}
+		if _, err := t.Scope().Exec(t.Context(), "DELETE FROM group_members WHERE tenant_id = ? AND person_id = ?",
+			t.Actor().Tenant.ID, p.ID); err != nil {
+			return err
+		}
+		softDelete(t, &p.Record)
+		if _, err := t.Scope().Update(p).Column(deletedColumns...).WherePK().Exec(t.Context()); err != nil {
+			return err
+		}
+		res = &PersonResult{Person: p}
+		return nil
+	})
+	return res, err
+}
+
+var deletedColumns = []string{"is_deleted", "deleted_at", "deleted_by", "updated_at", "updated_by"}
+
+func softDelete(t *licensing.Tx, rec *models.Record) {
+	now, by := t.Now(), t.Actor().Subject
+	t.Touch(rec)
+	rec.IsDeleted, rec.DeletedAt, rec.DeletedBy = true, &now, &by
+}
+
+func lockPerson(t *licensing.Tx, id uuid.UUID) (*models.Person, error) {
+	var rows []*models.Person
+	err := t.Scope().Select(&rows).Where("p.id = ?", id).Where("NOT p.is_deleted").For("UPDATE").Scan(t.Context())
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, problem.New(problem.NotFound, "input.id", "person not found")
+	}
+	return rows[0], nil
+}
+
+// CreateGroupInput is the input of createGroup.
+type CreateGroupInput struct {
+	Name        string
+	Description *string
+	MemberIDs   []string
+	Source      *string
+	SourceType  *models.SourceType
+}
+
+// UpdateGroupInput is the input of updateGroup.
+type UpdateGroupInput struct {
+	ID                string
+	ExpectedUpdatedAt *time.Time
+	Name              *string
+	Description       *string
+}
+
+// MembersInput is the input of addGroupMembers and removeGroupMembers.
+type MembersInput struct {
+	GroupID   string
+	PersonIDs []string
+	Waitlist  *bool
+	DryRun    *bool
+}
+
+// GroupResult is what a group mutation did.
+type GroupResult struct {
+	Group   *models.Group
+	Changed int
+}
+
+// CreateGroup adds a group, with its first members.
+func CreateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in CreateGroupInput) (*GroupResult, error) {
+	c := licensing.Check{Prefix: "input."}
+	c.Text("name", &in.Name, true)
+	c.Text("description", in.Description, false)
+	members := parseIDs(&c, "memberIds", in.MemberIDs)
+	c.SourceType("sourceType", in.SourceType)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var res *GroupResult
+	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+		g := &models.Group{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Description: in.Description}
+		if _, err := t.Scope().Insert(g).Exec(t.Context()); err != nil {
+			return err
+		}
+		n, err := addMembers(t, g, members, false)
+		res = &GroupResult{Group: g, Changed: n}
+		return err
+	})
+	return res, err
+}
+
+// UpdateGroup renames or redescribes a group.
+func UpdateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in UpdateGroupInput) (*GroupResult, error) {
+	c := licensing.Check{Prefix: "input."}
+	id := c.ID(gid.Group, "id", in.ID)
+	c.Text("name", in.Name, true)
+	c.Text("description", in.Description, false)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var res *GroupResult
+	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+		g, err := t.LockGroup(id, "input.id")
+		if err != nil {
+			return err
+		}
+		if err := licensing.CheckFresh(&g.Record, in.ExpectedUpdatedAt); err != nil {
+			return err
+		}
+		var cols []string
+		if in.Name != nil {
+			g.Name, cols = *in.Name, append(cols, "name")
+		}
+		if in.Description != nil {
+			g.Description, cols = in.Description, append(cols, "description")
+		}
+		res = &GroupResult{Group: g}
+		if len(cols) == 0 {
+			return nil
+		}
+		t.Touch(&g.Record)
+		_, err = t.Scope().Update(g).Column(append(cols, "updated_at", "updated_by")...).WherePK().Exec(t.Context())
+		return err
+	})
+	return res, err
+}
+
+// DeleteGroup soft-deletes a group: its grants and their inherited seats
+// end and its memberships go.
+func DeleteGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in DeleteInput) (*GroupResult, error) {
+	c := licensing.Check{Prefix: "input."}
+	id := c.ID(gid.Group, "id", in.ID)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var res *GroupResult
+	err := licensing.Write(ctx, db, actor, in.DryRun != nil && *in.DryRun, func(t *licensing.Tx) error {
+		g, err := t.LockGroup(id, "input.id")
+		if err != nil {
+			return err
+		}
+		if err := licensing.CheckFresh(&g.Record, in.ExpectedUpdatedAt); err != nil {
+			return err
+		}
+		if err := t.GroupDeleted(g); err != nil {
+			return err
+		}
+		if _, err := t.Scope().Exec(t.Context(), "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ?",
+			t.Actor().Tenant.ID, g.ID); err != nil {
+			return err
+		}
+		softDelete(t, &g.Record)
+		_, err = t.Scope().Update(g).Column(deletedColumns...).WherePK().Exec(t.Context())
+		res = &GroupResult{Group: g}
+		return err
+	})
+	return res, err
+}
+
+// AddMembers adds people to a group; each gets an inherited seat of every
+// license granted to the group (or waits for one, with waitlist).
+func AddMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in MembersInput) (*GroupResult, error) {
+	return changeMembers(ctx, db, actor, in, true)
+}
+
+// RemoveMembers removes people from a group, ending their inherited seats.
+func RemoveMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in MembersInput) (*GroupResult, error) {
+	return changeMembers(ctx, db, actor, in, false)
+}
+
+func changeMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in MembersInput, add bool) (*GroupResult, error) {
+	c := licensing.Check{Prefix: "input."}
+	id := c.ID(gid.Group, "groupId", in.GroupID)
+	people := parseIDs(&c, "personIds", in.PersonIDs)
+	if len(in.PersonIDs) == 0 {
+		c.Add(problem.Invalid, "personIds", "must name at least one person")
+	}
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var res *GroupResult
+	err := licensing.Write(ctx, db, actor, in.DryRun != nil && *in.DryRun, func(t *licensing.Tx) error {
+		g, err := t.LockGroup(id, "input.groupId")
+		if err != nil {
+			return err
+		}
+		var n int
+		if add {
+			n, err = addMembers(t, g, people, in.Waitlist != nil && *in.Waitlist)
+		} else {
+			n, err = removeMembers(t, g, people)
+		}
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			t.Touch(&g.Record)
+			if _, err := t.Scope().Update(g).Column("updated_at", "updated_by").WherePK().Exec(t.Context()); err != nil {
+				return err
+			}
+		}
+		res = &GroupResult{Group: g, Changed: n}
+		return nil
+	})
+	return res, err
+}
+
+// addMembers inserts the memberships that are new and gives the newcomers
+// their inherited seats; the caller holds the group's lock.
+func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist bool) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var found []uuid.UUID
+	err := t.Scope().Select((*models.Person)(nil)).Column("p.id").Where("p.id IN (?)", bun.List(ids)).
+		Where("NOT p.is_deleted").Scan(t.Context(), &found)
+	if err != nil {
+		return 0, err
+	}
+	if want := len(uniq(ids)); len(found) != want {
+		return 0, problem.New(problem.NotFound, "input.personIds", "%d of the people were not found", want-len(found))
+	}
+	existing, err := memberIDs(t, g, ids)
+	if err != nil {
+		return 0, err
+	}
+	var rows []*models.GroupMember
+	var fresh []uuid.UUID
+	for _, id := range ids {
+		if !existing[id] {
+			existing[id] = true
+			fresh = append(fresh, id)
+			rows = append(rows, &models.GroupMember{TenantID: t.Actor().Tenant.ID, GroupID: g.ID, PersonID: id,
+				AppID: t.Actor().Tenant.AppID, AddedAt: t.Now(), AddedBy: t.Actor().Subject})
+		}
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	if _, err := t.Scope().Insert(&rows).Exec(t.Context()); err != nil {
+		return 0, err
+	}
+	people, err := t.Members(g.ID, fresh)
+	if err != nil {
+		return 0, err
+	}
+	return len(fresh), t.MembersAdded(g, people, waitlist)
+}
+
+// removeMembers deletes the memberships that exist and ends the leavers'
+// inherited seats; the caller holds the group's lock.
+func removeMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID) (int, error) {
+	existing, err := memberIDs(t, g, ids)
+	if err != nil || len(existing) == 0 {
+		return 0, err
+	}
+	leaving := make([]uuid.UUID, 0, len(existing))
+	for id := range existing {
+		leaving = append(leaving, id)
+	}
+	if _, err := t.Scope().Exec(t.Context(), "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND person_id IN (?)",
+		t.Actor().Tenant.ID, g.ID, bun.List(leaving)); err != nil {
+		return 0, err
+	}
+	return len(leaving), t.MembersRemoved(g, leaving)
+}
+
+// memberIDs says which of ids are members of g.
+func memberIDs(t *licensing.Tx, g *models.Group, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	var found []uuid.UUID
+	err := t.Scope().Tenantwide().Select((*models.GroupMember)(nil)).Column("gm.person_id").
+		Where("gm.group_id = ?", g.ID).Where("gm.person_id IN (?)", bun.List(ids)).Scan(t.Context(), &found)
+	out := make(map[uuid.UUID]bool, len(found))
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, err
+}
+
+func parseIDs(c *licensing.Check, field string, ss []string) []uuid.UUID {
+	out := make([]uuid.UUID, 0, len(ss))
+	for i, s := range ss {
+		out = append(out, c.ID(gid.Person, field+"["+strconv.Itoa(i)+"]", s))
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func uniq(ids []uuid.UUID) map[uuid.UUID]bool {
+	m := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}

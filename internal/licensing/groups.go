@@ -1,0 +1,179 @@
+package licensing
+
+import (
+	"database/sql"
+	"errors"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"seatgraph/internal/problem"
+	"seatgraph/models"
+)
+
+// LockGroup locks a live group; every change to a group's grants or
+// members takes this lock first.
+func (t *Tx) LockGroup(id uuid.UUID, field string) (*models.Group, error) {
+	g := new(models.Group)
+	err := t.s.Select(g).Where("g.id = ?", id).Where("NOT g.is_deleted").For("UPDATE").Scan(t.ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, problem.New(problem.NotFound, field, "group not found")
+	}
+	return g, err
+}
+
+// Members reads a group's live members in membership order (all of them,
+// or those among only).
+func (t *Tx) Members(group uuid.UUID, only []uuid.UUID) ([]*models.Person, error) {
+	q := t.s.Tenantwide().Select((*models.Person)(nil)).ColumnExpr("p.*").
+		Join("JOIN group_members AS gm ON gm.tenant_id = p.tenant_id AND gm.person_id = p.id").
+		Where("gm.group_id = ?", group).Where("NOT p.is_deleted").OrderExpr("gm.added_at, gm.person_id")
+	if only != nil {
+		q = q.Where("p.id IN (?)", bun.List(only))
+	}
+	var rows []*models.Person
+	err := q.Scan(t.ctx, &rows)
+	return rows, err
+}
+
+// groupGrants reads (and locks, after locking their licenses) the live
+// grants made to a group.
+func (t *Tx) groupGrants(group uuid.UUID) ([]*models.Assignment, map[uuid.UUID]*models.License, error) {
+	var licenses []uuid.UUID
+	err := t.s.Tenantwide().Select((*models.Assignment)(nil)).ColumnExpr("DISTINCT a.license_id").
+		Where("a.group_id = ?", group).Where(liveSQL).Scan(t.ctx, &licenses)
+	if err != nil {
+		return nil, nil, err
+	}
+	locked, err := t.LockLicenses(licenses...)
+	if err != nil {
+		return nil, nil, err
+	}
+	var grants []*models.Assignment
+	err = selectAssignments(t.s.Tenantwide()).Where("a.group_id = ?", group).Where(liveSQL).
+		OrderExpr("a.license_id, a.id").For("UPDATE OF a").Scan(t.ctx, &grants)
+	return grants, locked, err
+}
+
+// MembersAdded gives people who just joined a group an inherited grant of
+// every license granted to the group. When a license runs out of seats
+// the whole change fails, or with waitlist the newcomers wait.
+func (t *Tx) MembersAdded(group *models.Group, people []*models.Person, waitlist bool) error {
+	grants, licenses, err := t.groupGrants(group.ID)
+	if err != nil || len(people) == 0 {
+		return err
+	}
+	for _, g := range grants {
+		l := licenses[g.LicenseID]
+		if t.expired(l) {
+			continue
+		}
+		rows, events, err := t.inherit(l, g, people, waitlist, "input.")
+		if err != nil {
+			return err
+		}
+		if err := t.insertAssignments(rows, events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MembersRemoved ends the inherited grants of people who left a group.
+func (t *Tx) MembersRemoved(group *models.Group, people []uuid.UUID) error {
+	if len(people) == 0 {
+		return nil
+	}
+	grants, _, err := t.groupGrants(group.ID)
+	if err != nil || len(grants) == 0 {
+		return err
+	}
+	ids := make([]uuid.UUID, len(grants))
+	for i, g := range grants {
+		ids[i] = g.ID
+	}
+	inherited, err := t.inheritedOf(ids)
+	if err != nil {
+		return err
+	}
+	inherited = slices.DeleteFunc(inherited, func(a *models.Assignment) bool {
+		return !slices.Contains(people, *a.PersonID)
+	})
+	return t.End(inherited, models.EventRevoked, "removed from group "+group.Name)
+}
+
+// GroupDeleted ends the grants made to a deleted group and their
+// inherited grants.
+func (t *Tx) GroupDeleted(group *models.Group) error {
+	grants, _, err := t.groupGrants(group.ID)
+	if err != nil {
+		return err
+	}
+	return t.End(grants, models.EventDeleted, "group deleted")
+}
+
+// PersonDeleted ends every live grant of a deleted person.
+func (t *Tx) PersonDeleted(person uuid.UUID) error {
+	var licenses []uuid.UUID
+	err := t.s.Tenantwide().Select((*models.Assignment)(nil)).ColumnExpr("DISTINCT a.license_id").
+		Where("a.person_id = ?", person).Where(liveSQL).Scan(t.ctx, &licenses)
+	if err != nil {
+		return err
+	}
+	if _, err := t.LockLicenses(licenses...); err != nil {
+		return err
+	}
+	var rows []*models.Assignment
+	err = selectAssignments(t.s.Tenantwide()).Where("a.person_id = ?", person).Where(liveSQL).
+		OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &rows)
+	if err != nil {
+		return err
+	}
+	return t.End(rows, models.EventDeleted, "person deleted")
+}
+
+// BindInvitations turns the live email invitations to a person's address
+// into grants to the person, fulfilled (SPEC §2 rule 7). An invitation to
+// a license the person already holds directly is revoked instead. It
+// returns how many invitations were bound.
+func (t *Tx) BindInvitations(p *models.Person) (int, error) {
+	var licenses []uuid.UUID
+	err := t.s.Tenantwide().Select((*models.Assignment)(nil)).ColumnExpr("DISTINCT a.license_id").
+		Where("lower(a.email) = lower(?)", p.Email).Where(liveSQL).Scan(t.ctx, &licenses)
+	if err != nil || len(licenses) == 0 {
+		return 0, err
+	}
+	if _, err := t.LockLicenses(licenses...); err != nil {
+		return 0, err
+	}
+	var invites []*models.Assignment
+	err = selectAssignments(t.s.Tenantwide()).Where("lower(a.email) = lower(?)", p.Email).Where(liveSQL).
+		OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &invites)
+	if err != nil {
+		return 0, err
+	}
+	bound := 0
+	for _, a := range invites {
+		existing, err := t.liveGrant(a.LicenseID, p, nil, nil)
+		if err != nil {
+			return bound, err
+		}
+		if existing != nil {
+			if err := t.End([]*models.Assignment{a}, models.EventRevoked, "merged into the person's own grant"); err != nil {
+				return bound, err
+			}
+			continue
+		}
+		a.PersonID, a.Email, a.Fulfilled = &p.ID, nil, true
+		if err := t.updateAssignments([]*models.Assignment{a}, "person_id", "email", "fulfilled"); err != nil {
+			return bound, err
+		}
+		ev := t.event(a, models.EventFulfilled, map[string]any{"personId": p.ID, "email": p.Email})
+		if err := t.insertEvents([]*models.AssignmentEvent{ev}); err != nil {
+			return bound, err
+		}
+		bound++
+	}
+	return bound, nil
+}
