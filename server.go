@@ -30,6 +30,7 @@ import (
 	"seatgraph/internal/auth"
 	"seatgraph/internal/config"
 	"seatgraph/internal/httpapi"
+	"seatgraph/internal/licensing"
 	"seatgraph/internal/limits"
 	"seatgraph/internal/seed"
 	"seatgraph/internal/store"
@@ -103,7 +104,7 @@ func serve(ctx context.Context) error {
 	srv := &http.Server{
 		Addr: fmt.Sprintf(":%d", cfg.Port),
 		Handler: httpapi.New(db, authn, log, httpapi.Options{Playground: cfg.Playground,
-			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints,
+			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints, Source: cfg.Source,
 			MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
 			Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -111,6 +112,10 @@ func serve(ctx context.Context) error {
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	// The expiry job runs in every replica; an advisory lock lets one at a time work.
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	go licensing.RunExpiry(jobs, db, cfg.ExpiryInterval, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("seatgraph serving", "port", cfg.Port, "playground", cfg.Playground, "dev_mode", cfg.DevMode)

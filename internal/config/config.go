@@ -46,6 +46,7 @@ type Config struct {
 	OTLPEndpoint     string
 
 	Source           string
+	ExpiryInterval   time.Duration
 	StatementTimeout time.Duration
 	RequestTimeout   time.Duration
 	MaxConns         int
@@ -88,6 +89,7 @@ func Load(needDatabase bool) (*Config, error) {
 	c.FieldSuggestions = e.bool("FIELD_SUGGESTIONS", c.DevMode)
 	c.OTLPEndpoint = e.str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 	c.Source = e.str("RECORD_SOURCE", "edm")
+	c.ExpiryInterval = e.duration("EXPIRY_INTERVAL", 30*time.Second)
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
 	c.MaxConns = e.int("DATABASE_MAX_CONNS", 20)

@@ -50,6 +50,8 @@ type Options struct {
 	// Debug serves GET /debug/statements, the pool's SQL statement count,
 	// so that tests from outside the process (e2e/) can prove batching.
 	Debug bool
+	// Source is the provenance tag of records whose input names none.
+	Source string
 }
 
 // New returns the server's whole HTTP handler.
@@ -85,7 +87,7 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 // graphQL is the gqlgen executor with seatgraph's error handling and
 // authorization.
 func graphQL(db *store.DB, opts Options) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: db}}))
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: db, Source: opts.Source}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(overHTTP{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
