@@ -204,7 +204,7 @@ func seedCmd(ctx context.Context, args []string) error {
 		fmt.Printf("tenant %q already has data; left as it is\n", *tenant)
 		return nil
 	}
-	fmt.Printf("seeded tenant %q: %d licenses, %d people, %d groups, %d assignments\n",
+	fmt.Printf("seeded tenant %q: %d licenses, %d people, %d groups, %d grants\n",
 		*tenant, res.Licenses, res.People, res.Groups, res.Assignments)
 	return nil
 }

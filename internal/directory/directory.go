@@ -156,7 +156,7 @@ func MemberList(f *PersonFilter, o *PersonOrder) paging.List[*Member] {
 			if err != nil {
 				return nil, err
 			}
-			q = q.ColumnExpr("p.*").ColumnExpr(MembersOf+" AS parent").
+			q = q.ColumnExpr("p.*").ColumnExpr(MembersOf + " AS parent").
 				Join("JOIN group_members AS gm ON gm.tenant_id = p.tenant_id AND gm.person_id = p.id")
 			return q, nil
 		},
@@ -181,7 +181,7 @@ func GroupsOfList(f *GroupFilter, o *GroupOrder) paging.List[*Membership] {
 			Value: func(m *Membership) string { return g.Value(&m.Group) }},
 		IDExpr: "g.id", ID: func(m *Membership) uuid.UUID { return m.ID },
 		Build: func(s store.Scope) (*bun.SelectQuery, error) {
-			return f.apply(s.Select((*models.Group)(nil))).ColumnExpr("g.*").ColumnExpr(GroupsOf+" AS parent").
+			return f.apply(s.Select((*models.Group)(nil))).ColumnExpr("g.*").ColumnExpr(GroupsOf + " AS parent").
 				Join("JOIN group_members AS gm ON gm.tenant_id = g.tenant_id AND gm.group_id = g.id"), nil
 		},
 	}

@@ -38,7 +38,7 @@ func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
 	}
 	total := 0
 	for _, tenant := range tenants {
-		n, err := expireTenant(ctx, db, tenant)
+		n, err := ExpireTenant(ctx, db, tenant)
 		if err != nil {
 			return total, err
 		}
@@ -47,7 +47,8 @@ func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
 	return total, nil
 }
 
-func expireTenant(ctx context.Context, db *store.DB, tenant string) (int, error) {
+// ExpireTenant is ExpireDue for one tenant, without the advisory lock.
+func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error) {
 	n := 0
 	err := Write(ctx, db, System(tenant), false, func(t *Tx) error {
 		due := func(q *bun.SelectQuery) *bun.SelectQuery {

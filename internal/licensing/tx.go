@@ -22,6 +22,10 @@ type Actor struct {
 	Subject    string
 	Source     string
 	SourceType models.SourceType
+	// At, when set, is the clock of the actor's transactions: the seed
+	// replays months of history through the same code as the mutations.
+	// The API never sets it.
+	At time.Time
 }
 
 // System is the actor of the server's own jobs.
@@ -57,7 +61,11 @@ func Write(ctx context.Context, db *store.DB, actor Actor, dryRun bool, fn func(
 	var err error
 	for range maxAttempts {
 		err = db.Write(ctx, actor.Tenant, func(s store.Scope) error {
-			tx := &Tx{ctx: ctx, s: s, actor: actor, now: time.Now().UTC().Truncate(time.Microsecond), touched: map[uuid.UUID]bool{}}
+			now := time.Now()
+			if !actor.At.IsZero() {
+				now = actor.At
+			}
+			tx := &Tx{ctx: ctx, s: s, actor: actor, now: now.UTC().Truncate(time.Microsecond), touched: map[uuid.UUID]bool{}}
 			if err := fn(tx); err != nil {
 				return err
 			}

@@ -2,7 +2,8 @@
 // real-sounding vendors (unlimited, nearly full, full with a waitlist, one
 // expired), a few hundred people, groups with group grants and inherited
 // seats, email invitations, and suspended, expired and revoked seats with
-// usage spread over months.
+// usage spread over months. It replays that history through the same
+// service code as the mutations, at the times it happened.
 package seed
 
 import (
@@ -12,8 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
+	"seatgraph/internal/directory"
+	"seatgraph/internal/gid"
+	"seatgraph/internal/licensing"
 	"seatgraph/internal/store"
 	"seatgraph/models"
 )
@@ -32,34 +34,41 @@ type Result struct {
 }
 
 // Run seeds tenant. It is idempotent: a tenant that already has licenses
-// is left as it is.
+// or people is left as it is.
 func Run(ctx context.Context, db *store.DB, tenant string) (Result, error) {
-	var res Result
-	err := db.Write(ctx, store.Tenant{ID: tenant}, func(s store.Scope) error {
-		n, err := s.Select((*models.License)(nil)).Count(ctx)
-		if err != nil || n > 0 {
-			return err
-		}
-		b := &builder{s: s, tenant: tenant, now: time.Now().UTC(), rnd: rand.New(rand.NewPCG(7, 11))}
-		if err := b.build(ctx); err != nil {
-			return err
-		}
-		res = Result{Created: true, Licenses: len(b.licenses), People: len(b.people), Groups: len(b.groups), Assignments: b.assignments}
-		return nil
-	})
-	return res, err
+	sess := db.Session(ctx, store.Tenant{ID: tenant})
+	licenses, err := licensing.LicenseList(&licensing.LicenseFilter{IncludeDeleted: ptr(true)}, nil).Count(ctx, sess)
+	people := 0
+	if err == nil {
+		people, err = directory.PersonList(&directory.PersonFilter{IncludeDeleted: ptr(true)}, nil).Count(ctx, sess)
+	}
+	if cerr := sess.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || licenses+people > 0 {
+		return Result{}, err
+	}
+	b := &builder{ctx: ctx, db: db, tenant: tenant, now: time.Now().UTC(), rnd: rand.New(rand.NewPCG(7, 11)),
+		members: map[string][]*models.Person{}, groups: map[string]string{}, licenses: map[string]string{}}
+	if err := b.build(); err != nil {
+		return Result{}, err
+	}
+	if _, err := licensing.ExpireTenant(ctx, db, tenant); err != nil {
+		return Result{}, err
+	}
+	return Result{Created: true, Licenses: len(b.licenses), People: len(b.people), Groups: len(b.groups), Assignments: b.assignments}, nil
 }
 
 type builder struct {
-	s           store.Scope
+	ctx         context.Context
+	db          *store.DB
 	tenant      string
 	now         time.Time
 	rnd         *rand.Rand
-	admin       *models.Person
 	people      []*models.Person
-	groups      map[string]*models.Group
 	members     map[string][]*models.Person
-	licenses    map[string]*models.License
+	groups      map[string]string // name -> TypeID
+	licenses    map[string]string // key -> TypeID
 	assignments int
 }
 
@@ -72,263 +81,241 @@ var (
 	departments = []string{"Engineering", "Design", "Product", "Sales", "Support", "Data", "Finance"}
 )
 
+const day = 24 * time.Hour
+
 type licenseSpec struct {
 	key, name, vendor, program string
-	seats                      int // 0 = unlimited
-	expiresIn                  time.Duration
+	seats                      int           // 0 = unlimited
+	expiresIn                  time.Duration // from now; 0 = never
 }
 
 var licenseSpecs = []licenseSpec{
-	{"intellij", "IntelliJ IDEA Ultimate", "JetBrains", "IIU", 60, 200 * 24 * time.Hour},
-	{"figma", "Figma Professional", "Figma", "FIGMA-PRO", 25, 300 * 24 * time.Hour},
-	{"jira", "Jira Software Cloud", "Atlassian", "JSW", 0, 365 * 24 * time.Hour},
+	{"intellij", "IntelliJ IDEA Ultimate", "JetBrains", "IIU", 60, 200 * day},
+	{"figma", "Figma Professional", "Figma", "FIGMA-PRO", 25, 300 * day},
+	{"jira", "Jira Software Cloud", "Atlassian", "JSW", 0, 365 * day},
 	{"slack", "Slack Business+", "Salesforce", "SLACK-BP", 0, 0},
-	{"adobe", "Creative Cloud All Apps", "Adobe", "CC-ALL", 10, 120 * 24 * time.Hour},
-	{"vs", "Visual Studio Enterprise", "Microsoft", "VSE", 15, 90 * 24 * time.Hour},
-	{"copilot", "GitHub Copilot Business", "GitHub", "COPILOT-BIZ", 40, 330 * 24 * time.Hour},
+	{"adobe", "Creative Cloud All Apps", "Adobe", "CC-ALL", 10, 120 * day},
+	{"vs", "Visual Studio Enterprise", "Microsoft", "VSE", 15, 90 * day},
+	{"copilot", "GitHub Copilot Business", "GitHub", "COPILOT-BIZ", 40, 330 * day},
 	{"zoom", "Zoom Workplace Business", "Zoom", "ZW-BIZ", 0, 0},
-	{"autocad", "AutoCAD", "Autodesk", "ACD", 5, 180 * 24 * time.Hour},
-	{"tableau", "Tableau Creator", "Salesforce", "TAB-CREATOR", 8, 60 * 24 * time.Hour},
-	{"sketch", "Sketch", "Sketch B.V.", "SKETCH", 12, -30 * 24 * time.Hour},
-	{"1password", "1Password Business", "1Password", "1P-BIZ", 0, 400 * 24 * time.Hour},
-	{"postman", "Postman Enterprise", "Postman", "PM-ENT", 20, 240 * 24 * time.Hour},
+	{"autocad", "AutoCAD", "Autodesk", "ACD", 5, 180 * day},
+	{"tableau", "Tableau Creator", "Salesforce", "TAB-CREATOR", 8, 60 * day},
+	{"sketch", "Sketch", "Sketch B.V.", "SKETCH", 12, -30 * day},
+	{"1password", "1Password Business", "1Password", "1P-BIZ", 0, 400 * day},
+	{"postman", "Postman Enterprise", "Postman", "PM-ENT", 20, 240 * day},
 }
 
-func (b *builder) record(ago time.Duration) models.Record {
-	r := models.NewRecord(b.tenant, nil, AdminSubject, "seed", models.SourceSystem, b.now.Add(-ago))
-	return r
+// at is the seed's actor, writing at a moment of the past.
+func (b *builder) at(t time.Time) licensing.Actor {
+	return licensing.Actor{Tenant: store.Tenant{ID: b.tenant}, Subject: AdminSubject, Source: "seed",
+		SourceType: models.SourceSystem, At: t}
 }
 
-func (b *builder) days(lo, hi int) time.Duration {
-	return time.Duration(lo+b.rnd.IntN(hi-lo+1)) * 24 * time.Hour
+// ago is a random moment between lo and hi days ago.
+func (b *builder) ago(lo, hi int) time.Time {
+	return b.now.Add(-time.Duration(lo+b.rnd.IntN(hi-lo+1)) * day)
 }
 
-func (b *builder) build(ctx context.Context) error {
-	if err := b.buildPeople(ctx); err != nil {
+func (b *builder) build() error {
+	for _, step := range []func() error{b.buildPeople, b.buildGroups, b.buildLicenses, b.buildAssignments} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *builder) person(at time.Time, in directory.CreatePersonInput) (*models.Person, error) {
+	res, err := directory.CreatePerson(b.ctx, b.db, b.at(at), in)
+	if err != nil {
+		return nil, fmt.Errorf("seed person %s: %w", in.Email, err)
+	}
+	b.people = append(b.people, res.Person)
+	return res.Person, nil
+}
+
+func (b *builder) buildPeople() error {
+	if _, err := b.person(b.now.Add(-400*day), directory.CreatePersonInput{Email: "avery.admin@demo.example",
+		Name: ptr("Avery Admin"), Username: ptr("avery"), ExternalID: ptr(AdminSubject)}); err != nil {
 		return err
 	}
-	if err := b.buildGroups(ctx); err != nil {
-		return err
-	}
-	if err := b.buildLicenses(ctx); err != nil {
-		return err
-	}
-	return b.buildAssignments(ctx)
-}
-
-func (b *builder) buildPeople(ctx context.Context) error {
-	b.admin = &models.Person{Record: b.record(400 * 24 * time.Hour), Email: "avery.admin@demo.example",
-		Name: "Avery Admin", Username: ptr("avery"), ExternalID: ptr(AdminSubject)}
-	b.people = append(b.people, b.admin)
-	b.members = map[string][]*models.Person{}
 	for i := 0; len(b.people) < 320; i++ {
 		first, last := firstNames[i%len(firstNames)], lastNames[(i/len(firstNames)+i)%len(lastNames)]
-		n := i / (len(firstNames) * len(lastNames))
 		user := strings.ToLower(first + "." + last)
-		if n > 0 {
+		if n := i / (len(firstNames) * len(lastNames)); n > 0 {
 			user = fmt.Sprintf("%s%d", user, n+1)
 		}
-		p := &models.Person{Record: b.record(b.days(30, 700)), Email: user + "@demo.example",
-			Name: first + " " + last, Username: ptr(user), ExternalID: ptr(fmt.Sprintf("idp-%05d", i+1))}
-		b.people = append(b.people, p)
+		p, err := b.person(b.ago(400, 700), directory.CreatePersonInput{Email: user + "@demo.example",
+			Name: ptr(first + " " + last), Username: ptr(user), ExternalID: ptr(fmt.Sprintf("idp-%05d", i+1))})
+		if err != nil {
+			return err
+		}
 		dept := departments[b.rnd.IntN(len(departments))]
 		if i%3 == 0 {
 			dept = "Engineering"
 		}
 		b.members[dept] = append(b.members[dept], p)
 	}
-	_, err := b.s.Insert(&b.people).Exec(ctx)
-	return err
+	b.members["On-call"] = append(append([]*models.Person{}, b.members["Engineering"][:12]...), b.members["Support"][:6]...)
+	return nil
 }
 
-func (b *builder) buildGroups(ctx context.Context) error {
-	b.groups = map[string]*models.Group{}
-	var rows []*models.Group
-	var members []*models.GroupMember
-	for _, d := range departments {
-		g := &models.Group{Record: b.record(b.days(300, 600)), Name: d, Description: ptr("Everyone in " + d)}
-		b.groups[d] = g
-		rows = append(rows, g)
-		for _, p := range b.members[d] {
-			members = append(members, &models.GroupMember{TenantID: b.tenant, GroupID: g.ID, PersonID: p.ID,
-				AddedAt: g.CreatedAt, AddedBy: AdminSubject})
+func (b *builder) buildGroups() error {
+	for _, name := range append(departments, "On-call") {
+		desc := "Everyone in " + name
+		if name == "On-call" {
+			desc = "Incident responders"
 		}
+		ids := make([]string, len(b.members[name]))
+		for i, p := range b.members[name] {
+			ids[i] = gid.Person.Format(p.ID)
+		}
+		res, err := directory.CreateGroup(b.ctx, b.db, b.at(b.ago(300, 390)),
+			directory.CreateGroupInput{Name: name, Description: &desc, MemberIDs: ids})
+		if err != nil {
+			return fmt.Errorf("seed group %s: %w", name, err)
+		}
+		b.groups[name] = gid.Group.Format(res.Group.ID)
 	}
-	// A small cross-team group, to show a person reached by two groups.
-	oncall := &models.Group{Record: b.record(100 * 24 * time.Hour), Name: "On-call", Description: ptr("Incident responders")}
-	b.groups["On-call"] = oncall
-	rows = append(rows, oncall)
-	for _, p := range append(b.members["Engineering"][:12], b.members["Support"][:6]...) {
-		b.members["On-call"] = append(b.members["On-call"], p)
-		members = append(members, &models.GroupMember{TenantID: b.tenant, GroupID: oncall.ID, PersonID: p.ID,
-			AddedAt: oncall.CreatedAt, AddedBy: AdminSubject})
-	}
-	if _, err := b.s.Insert(&rows).Exec(ctx); err != nil {
-		return err
-	}
-	_, err := b.s.Insert(&members).Exec(ctx)
-	return err
+	return nil
 }
 
-func (b *builder) buildLicenses(ctx context.Context) error {
-	b.licenses = map[string]*models.License{}
-	var rows []*models.License
+func (b *builder) buildLicenses() error {
 	for _, spec := range licenseSpecs {
-		l := &models.License{Record: b.record(b.days(200, 500)), Name: spec.name, Vendor: spec.vendor,
-			ProgramKey: ptr(spec.program), Metadata: map[string]any{"purchaseOrder": "PO-" + strings.ToUpper(spec.key)}}
-		starts := l.CreatedAt
-		l.StartsAt = &starts
+		created := b.ago(200, 290)
+		in := licensing.CreateLicenseInput{Name: spec.name, Vendor: ptr(spec.vendor), ProgramKey: ptr(spec.program),
+			StartsAt: &created, Metadata: map[string]any{"purchaseOrder": "PO-" + strings.ToUpper(spec.key)}}
 		if spec.seats > 0 {
-			l.TotalSeats = ptr(spec.seats)
+			in.TotalSeats = ptr(spec.seats)
 		}
 		if spec.expiresIn != 0 {
-			l.ExpiresAt = ptr(b.now.Add(spec.expiresIn).Truncate(time.Hour))
+			in.ExpiresAt = ptr(b.now.Add(spec.expiresIn).Truncate(time.Hour))
 		}
-		b.licenses[spec.key] = l
-		rows = append(rows, l)
+		res, err := licensing.CreateLicense(b.ctx, b.db, b.at(created), in)
+		if err != nil {
+			return fmt.Errorf("seed license %s: %w", spec.name, err)
+		}
+		b.licenses[spec.key] = gid.License.Format(res.License.ID)
 	}
-	_, err := b.s.Insert(&rows).Exec(ctx)
+	return nil
+}
+
+// assign replays one assignLicense at time at.
+func (b *builder) assign(at time.Time, in licensing.AssignInput) (*models.Assignment, error) {
+	res, err := licensing.Assign(b.ctx, b.db, b.at(at), in)
+	if err != nil {
+		return nil, fmt.Errorf("seed assignment: %w", err)
+	}
+	b.assignments++
+	return res.Assignment, nil
+}
+
+// use records a few uses of a seat between when it was assigned and now.
+func (b *builder) use(a *models.Assignment) error {
+	if b.rnd.IntN(6) == 0 {
+		return nil // never used
+	}
+	span := b.now.Sub(a.AssignedAt)
+	usedAt := a.AssignedAt.Add(time.Duration(b.rnd.Int64N(int64(span))))
+	_, err := licensing.RecordUsage(b.ctx, b.db, b.at(usedAt), licensing.UsageInput{
+		AssignmentID: ptr(gid.Assignment.Format(a.ID)), UsedAt: &usedAt})
 	return err
 }
 
-// grant is one assignment to insert, with the events of its life.
-type grant struct {
-	a      *models.Assignment
-	events []*models.AssignmentEvent
-}
-
-func (b *builder) newAssignment(l *models.License, ago time.Duration) *models.Assignment {
-	a := &models.Assignment{Record: b.record(ago), LicenseID: l.ID, AssignedAt: b.now.Add(-ago),
-		AssignedBy: AdminSubject, AssignedByPersonID: &b.admin.ID, Active: true, Fulfilled: true, Metadata: map[string]any{}}
-	if b.rnd.IntN(6) > 0 {
-		used := b.now.Add(-b.days(0, 170))
-		if used.After(a.AssignedAt) {
-			a.LastUsedAt = &used
-		}
+// direct grants a license to the first n people of pool; with mix, some
+// seats end suspended, expired, revoked or expiring soon.
+func (b *builder) direct(key string, pool []*models.Person, n int, mix bool) error {
+	newest := 20
+	if key == "sketch" {
+		newest = 40 // before the license expired
 	}
-	return a
-}
-
-func (b *builder) event(a *models.Assignment, t models.EventType, at time.Time, changes map[string]any) *models.AssignmentEvent {
-	if changes == nil {
-		changes = map[string]any{}
-	}
-	return &models.AssignmentEvent{TenantID: b.tenant, ID: uuid.Must(uuid.NewV7()), AssignmentID: a.ID, Type: t,
-		Actor: AdminSubject, ActorType: models.SourceSystem, OccurredAt: at, Changes: changes}
-}
-
-// direct grants l to the first n people of pool, with a mix of states.
-func (b *builder) direct(l *models.License, pool []*models.Person, n int, mix bool) []grant {
-	var out []grant
-	for i, p := range pool[:n] {
-		a := b.newAssignment(l, b.days(20, 180))
-		a.PersonID = &p.ID
-		g := grant{a: a, events: []*models.AssignmentEvent{b.event(a, models.EventAssigned, a.AssignedAt, map[string]any{"personId": p.ID})}}
+	for i, p := range pool[:min(n, len(pool))] {
+		at := b.ago(newest, 180)
+		in := licensing.AssignInput{LicenseID: b.licenses[key], PersonID: ptr(gid.Person.Format(p.ID))}
 		switch {
 		case mix && i%11 == 3:
-			a.Active = false
-			g.events = append(g.events, b.event(a, models.EventSuspended, a.AssignedAt.Add(48*time.Hour), map[string]any{"active": false}))
+			in.Active = ptr(false)
 		case mix && i%13 == 5:
-			expires := b.now.Add(-b.days(2, 15))
-			a.ExpiresAt, a.ExpiredAt = &expires, &expires
-			g.events = append(g.events, b.event(a, models.EventExpired, expires, nil))
-		case mix && i%17 == 7:
-			revoked := b.now.Add(-b.days(1, 10))
-			a.RevokedAt, a.RevokedBy, a.RevokeReason = &revoked, ptr(AdminSubject), ptr("left the team")
-			g.events = append(g.events, b.event(a, models.EventRevoked, revoked, map[string]any{"reason": "left the team"}))
+			in.ExpiresAt = ptr(b.ago(2, 15)) // ended a few days ago: the expiry job ends it
 		case mix && i%7 == 2:
-			expires := b.now.Add(b.days(10, 90))
-			a.ExpiresAt = &expires
+			in.ExpiresAt = ptr(b.now.Add(time.Duration(10+b.rnd.IntN(80)) * day))
 		}
-		out = append(out, g)
-	}
-	return out
-}
-
-// groupGrant grants l to group, with an inherited assignment per member.
-func (b *builder) groupGrant(l *models.License, group string) []grant {
-	g := b.groups[group]
-	parent := b.newAssignment(l, b.days(60, 200))
-	parent.GroupID, parent.LastUsedAt = &g.ID, nil
-	out := []grant{{a: parent, events: []*models.AssignmentEvent{b.event(parent, models.EventAssigned, parent.AssignedAt, map[string]any{"groupId": g.ID})}}}
-	for _, p := range b.members[group] {
-		a := b.newAssignment(l, b.now.Sub(parent.AssignedAt))
-		a.PersonID, a.ViaAssignmentID, a.ViaGroupID = &p.ID, &parent.ID, &g.ID
-		out = append(out, grant{a: a, events: []*models.AssignmentEvent{b.event(a, models.EventAssigned, a.AssignedAt, map[string]any{"viaGroupId": g.ID})}})
-	}
-	return out
-}
-
-func (b *builder) invite(l *models.License, email string) grant {
-	a := b.newAssignment(l, b.days(1, 10))
-	a.Email, a.Fulfilled, a.LastUsedAt = &email, false, nil
-	a.RedirectTo = ptr("https://apps.demo.example/welcome")
-	return grant{a: a, events: []*models.AssignmentEvent{b.event(a, models.EventAssigned, a.AssignedAt, map[string]any{"email": email})}}
-}
-
-func (b *builder) buildAssignments(ctx context.Context) error {
-	eng, design, data := b.members["Engineering"], b.members["Design"], b.members["Data"]
-	var grants []grant
-	L := b.licenses
-	grants = append(grants, b.direct(L["intellij"], eng, min(len(eng), 55), true)...)
-	grants = append(grants, b.direct(L["figma"], append(design, eng...), 23, true)...)
-	grants = append(grants, b.invite(L["figma"], "new.designer@demo.example"))
-	grants = append(grants, b.groupGrant(L["jira"], "Engineering")...)
-	grants = append(grants, b.groupGrant(L["jira"], "Product")...)
-	// Some engineers also hold Jira directly: they still count once.
-	grants = append(grants, b.direct(L["jira"], eng, 5, false)...)
-	grants = append(grants, b.groupGrant(L["slack"], "Sales")...)
-	grants = append(grants, b.groupGrant(L["slack"], "Support")...)
-	grants = append(grants, b.groupGrant(L["zoom"], "Sales")...)
-	grants = append(grants, b.groupGrant(L["1password"], "On-call")...)
-	grants = append(grants, b.groupGrant(L["1password"], "Engineering")...)
-	grants = append(grants, b.direct(L["adobe"], append(design, b.members["Product"]...), 9, false)...)
-	grants = append(grants, b.direct(L["vs"], eng[20:], 12, true)...)
-	grants = append(grants, b.direct(L["copilot"], eng, 36, true)...)
-	grants = append(grants, b.invite(L["copilot"], "new.hire@demo.example"), b.invite(L["copilot"], "contractor@partner.example"))
-	grants = append(grants, b.direct(L["autocad"], design, 5, false)...)
-	// AutoCAD is full: two more people wait for a seat, first come first served.
-	for i, p := range design[5:7] {
-		a := b.newAssignment(L["autocad"], time.Duration(5-i)*24*time.Hour)
-		a.PersonID, a.LastUsedAt = &p.ID, nil
-		a.WaitlistedAt = &a.AssignedAt
-		grants = append(grants, grant{a: a, events: []*models.AssignmentEvent{b.event(a, models.EventWaitlisted, a.AssignedAt, nil)}})
-	}
-	grants = append(grants, b.direct(L["tableau"], data, min(len(data), 7), false)...)
-	grants = append(grants, b.direct(L["sketch"], design, 9, false)...)
-	grants = append(grants, b.direct(L["postman"], eng[30:], 14, true)...)
-
-	// Parents (group grants) first: inherited rows reference them.
-	var rows []*models.Assignment
-	var events []*models.AssignmentEvent
-	for _, g := range grants {
-		rows = append(rows, g.a)
-		events = append(events, g.events...)
-	}
-	b.assignments = len(rows)
-	for _, batch := range chunks(rows, 500) {
-		if _, err := b.s.Insert(&batch).Exec(ctx); err != nil {
-			return fmt.Errorf("seed assignments: %w", err)
+		a, err := b.assign(at, in)
+		if err != nil {
+			return err
 		}
-	}
-	for _, batch := range chunks(events, 500) {
-		if _, err := b.s.Insert(&batch).Exec(ctx); err != nil {
-			return fmt.Errorf("seed events: %w", err)
+		if mix && i%17 == 7 {
+			_, err := licensing.Revoke(b.ctx, b.db, b.at(b.ago(1, 10)),
+				licensing.RevokeInput{ID: gid.Assignment.Format(a.ID), Reason: ptr("left the team")})
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if err := b.use(a); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func chunks[T any](s []T, n int) [][]T {
-	var out [][]T
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
+func (b *builder) groupGrant(key, group string) error {
+	_, err := b.assign(b.ago(150, 190), licensing.AssignInput{LicenseID: b.licenses[key], GroupID: ptr(b.groups[group])})
+	return err
+}
+
+func (b *builder) invite(key, email string) error {
+	_, err := b.assign(b.ago(1, 10), licensing.AssignInput{LicenseID: b.licenses[key], Email: &email,
+		RedirectTo: ptr("https://apps.demo.example/welcome")})
+	return err
+}
+
+func (b *builder) buildAssignments() error {
+	eng, design, data, product := b.members["Engineering"], b.members["Design"], b.members["Data"], b.members["Product"]
+	steps := []func() error{
+		func() error { return b.direct("intellij", eng, 55, true) },
+		func() error {
+			return b.direct("figma", append(append([]*models.Person{}, design...), eng...), 23, true)
+		},
+		func() error { return b.invite("figma", "new.designer@demo.example") },
+		func() error { return b.groupGrant("jira", "Engineering") },
+		func() error { return b.groupGrant("jira", "Product") },
+		// Some engineers also hold Jira directly: they still count once.
+		func() error { return b.direct("jira", eng, 5, false) },
+		func() error { return b.groupGrant("slack", "Sales") },
+		func() error { return b.groupGrant("slack", "Support") },
+		func() error { return b.groupGrant("zoom", "Sales") },
+		func() error { return b.groupGrant("1password", "On-call") },
+		func() error { return b.groupGrant("1password", "Engineering") },
+		func() error {
+			return b.direct("adobe", append(append([]*models.Person{}, design...), product...), 9, false)
+		},
+		func() error { return b.direct("vs", eng[20:], 12, true) },
+		func() error { return b.direct("copilot", eng, 36, true) },
+		func() error { return b.invite("copilot", "new.hire@demo.example") },
+		func() error { return b.invite("copilot", "contractor@partner.example") },
+		func() error { return b.direct("autocad", design, 5, false) },
+		// AutoCAD is full: two more people wait for a seat, first come first served.
+		func() error {
+			for _, p := range design[5:7] {
+				in := licensing.AssignInput{LicenseID: b.licenses["autocad"], PersonID: ptr(gid.Person.Format(p.ID)), Waitlist: ptr(true)}
+				if _, err := b.assign(b.ago(1, 5), in); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func() error { return b.direct("tableau", data, 7, false) },
+		// Sketch expired a month ago; its seats end with it.
+		func() error { return b.direct("sketch", design, 9, false) },
+		func() error { return b.direct("postman", eng[30:], 14, true) },
 	}
-	if len(s) > 0 {
-		out = append(out, s)
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
