@@ -116,7 +116,7 @@ func (o *PersonOrder) order() paging.Order[*models.Person] {
 		field = "NAME"
 		out = ord{Expr: "p.name", Value: func(p *models.Person) string { return p.Name }}
 	}
-	return paging.Named(out, field, desc)
+	return paging.Named(out, "people", field, desc)
 }
 
 func (o *GroupOrder) order() paging.Order[*models.Group] {
@@ -131,7 +131,7 @@ func (o *GroupOrder) order() paging.Order[*models.Group] {
 	} else {
 		field = "NAME"
 	}
-	return paging.Named(out, field, desc)
+	return paging.Named(out, "groups", field, desc)
 }
 
 // PersonList is the list of people matching f in order o.

@@ -43,7 +43,7 @@ func (o *LicenseOrder) order() paging.Order[*models.License] {
 		field = OrderName
 		ord = paging.Order[*models.License]{Expr: "l.name", Value: func(l *models.License) string { return l.Name }}
 	}
-	return paging.Named(ord, field, desc)
+	return paging.Named(ord, "licenses", field, desc)
 }
 
 func (o *AssignmentOrder) order() paging.Order[*models.Assignment] {
@@ -66,5 +66,5 @@ func (o *AssignmentOrder) order() paging.Order[*models.Assignment] {
 		field = OrderCreated
 		out = ord{Expr: "a.created_at", Value: func(a *models.Assignment) string { return paging.TimeKey(&a.CreatedAt, "") }}
 	}
-	return paging.Named(out, field, desc)
+	return paging.Named(out, "assignments", field, desc)
 }

@@ -103,7 +103,7 @@ func AssignmentsByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) 
 // UUIDv7, so id order is time order).
 func EventList() paging.List[*models.AssignmentEvent] {
 	return paging.List[*models.AssignmentEvent]{
-		Order: paging.Named(paging.Order[*models.AssignmentEvent]{}, "OCCURRED", false), IDExpr: "e.id",
+		Order: paging.Named(paging.Order[*models.AssignmentEvent]{}, "history", "OCCURRED", false), IDExpr: "e.id",
 		ID: func(e *models.AssignmentEvent) uuid.UUID { return e.ID },
 		Build: func(s store.Scope) (*bun.SelectQuery, error) {
 			return s.Select((*models.AssignmentEvent)(nil)), nil

@@ -167,13 +167,14 @@ func Finish[T any](rows []T, o Order[T], idOf func(T) uuid.UUID, w Window) Page[
 	return p
 }
 
-// Named completes an order with its direction and the name its cursors
-// carry, so that a cursor of one order is refused by another.
-func Named[T any](o Order[T], field string, desc bool) Order[T] {
+// Named completes an order of the list named list with its direction and
+// the name its cursors carry, so that a cursor of one list or order is
+// refused by another.
+func Named[T any](o Order[T], list, field string, desc bool) Order[T] {
 	o.Desc = desc
-	o.Name = field + ".asc"
+	o.Name = list + "." + field + ".asc"
 	if desc {
-		o.Name = field + ".desc"
+		o.Name = list + "." + field + ".desc"
 	}
 	return o
 }
