@@ -2241,7 +2241,9 @@ type Viewer {
   person: Person
 }
 
-"A TechnologyAsset is owned by another subgraph; seatgraph only references it."
+# A TechnologyAsset is owned by another subgraph; seatgraph only references
+# it. (A comment, not a description: the owning subgraph describes the type,
+# and two descriptions would make composition warn.)
 type TechnologyAsset @key(fields: "id", resolvable: false) {
   id: ID!
 }

@@ -126,7 +126,6 @@ type Seats struct {
 	Available *int `json:"available,omitempty"`
 }
 
-// A TechnologyAsset is owned by another subgraph; seatgraph only references it.
 type TechnologyAsset struct {
 	ID string `json:"id"`
 }
