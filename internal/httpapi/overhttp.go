@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -96,6 +97,7 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
+		markBadVariables(errs)
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
 		writeResponse(w, media, statusOfRequestErrors(media, resp.Errors), &requestErrors{Errors: resp.Errors})
 		return
@@ -265,6 +267,16 @@ func jsonProblem(err error) string {
 		return "the body is empty or cut short"
 	}
 	return "invalid JSON"
+}
+
+// markBadVariables codes errors about variable values BAD_USER_INPUT (as
+// Apollo Server does): the operation is valid, the input given to it is not.
+func markBadVariables(errs gqlerror.List) {
+	for _, e := range errs {
+		if len(e.Path) > 0 && e.Path[0] == ast.PathName("variable") {
+			errcode.Set(e, graph.CodeBadUserInput)
+		}
+	}
 }
 
 // statusOfRequestErrors is the status of a response whose request failed

@@ -1,0 +1,304 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"seatgraph/internal/apitest"
+	"seatgraph/internal/store"
+)
+
+// Tables with a tenant_id column that row-level security does not force,
+// and why (each decision is written down in its migration).
+var rlsExceptions = map[string]string{
+	"tenants":  "tenant names only, read by the background jobs before a tenant is chosen",
+	"api_keys": "looked up before the tenant is known: RLS enabled, SELECT-only policy, not forced for the owner",
+}
+
+// TestRowLevelSecurity proves the second wall between tenants: connected
+// as the server's role, SQL that forgets the tenant filter still sees and
+// changes only the tenant set for the transaction, and nothing at all when
+// no tenant is set.
+func TestRowLevelSecurity(t *testing.T) {
+	ctx := context.Background()
+	d := apitest.DB(t)
+	db := d.Open(t)
+	super := d.SQL(t)
+	a, b := apitest.Tenant("rls-a"), apitest.Tenant("rls-b")
+	for _, tenant := range []string{a, b} {
+		f := apitest.NewFixture(t, db, tenant)
+		l := f.License("Look-alike", 10)
+		people := f.People("p", 3)
+		g := f.Group("Team", people[0], people[1])
+		f.Assign(l, people[2])
+		f.AssignGroup(l, g, people[0], people[1])
+		f.Invite(l, "invited@"+tenant+".example")
+	}
+	mustExec(t, super, `INSERT INTO assignment_events (tenant_id, id, assignment_id, type, actor)
+		SELECT tenant_id, gen_random_uuid(), id, 'ASSIGNED', 'test' FROM assignments WHERE tenant_id IN ($1, $2)`, a, b)
+
+	app, err := sql.Open("pgx", d.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Close() })
+	tables := tenantTables(t, super)
+
+	t.Run("the server's role is bound by row-level security", func(t *testing.T) {
+		var super, bypass bool
+		var owned int
+		err := app.QueryRow(`SELECT rolsuper, rolbypassrls,
+			(SELECT count(*) FROM pg_tables WHERE tableowner = current_user)
+			FROM pg_roles WHERE rolname = current_user`).Scan(&super, &bypass, &owned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if super || bypass || owned > 0 {
+			t.Fatalf("app role: superuser=%v bypassrls=%v owns %d tables", super, bypass, owned)
+		}
+	})
+
+	t.Run("every tenant table enables and forces row-level security", func(t *testing.T) {
+		for _, table := range tables {
+			var enabled, forced bool
+			if err := super.QueryRow(`SELECT relrowsecurity, relforcerowsecurity FROM pg_class
+				WHERE oid = $1::regclass`, table).Scan(&enabled, &forced); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := rlsExceptions[table]; ok {
+				continue
+			}
+			if !enabled || !forced {
+				t.Errorf("%s: row level security enabled=%v forced=%v", table, enabled, forced)
+			}
+		}
+	})
+
+	t.Run("a query that forgets the tenant filter sees only the current tenant", func(t *testing.T) {
+		inTenant(t, app, a, func(tx *sql.Tx) {
+			for _, table := range tables {
+				if table == "tenants" {
+					continue
+				}
+				var want int
+				if err := super.QueryRow("SELECT count(*) FROM "+table+" WHERE tenant_id = $1", a).Scan(&want); err != nil {
+					t.Fatal(err)
+				}
+				var n int
+				var tenants []string
+				rows, err := tx.Query("SELECT DISTINCT tenant_id, count(*) OVER () FROM " + table)
+				if err != nil {
+					t.Fatalf("%s: %v", table, err)
+				}
+				for rows.Next() {
+					var tenant string
+					if err := rows.Scan(&tenant, &n); err != nil {
+						t.Fatal(err)
+					}
+					tenants = append(tenants, tenant)
+				}
+				rows.Close()
+				if table == "api_keys" {
+					continue // no keys in this test: see the apikey tests
+				}
+				if want == 0 || n != want || !slices.Equal(tenants, []string{a}) {
+					t.Errorf("%s: saw tenants %v, %d rows; want only %s's %d rows", table, tenants, n, a, want)
+				}
+			}
+		})
+	})
+
+	t.Run("with no tenant set nothing is visible", func(t *testing.T) {
+		for _, table := range tables {
+			if table == "tenants" {
+				continue
+			}
+			var n int
+			if err := app.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+				t.Fatalf("%s: %v", table, err)
+			}
+			if n != 0 {
+				t.Errorf("%s: %d rows visible with no tenant set", table, n)
+			}
+		}
+	})
+
+	t.Run("rows of another tenant cannot be written", func(t *testing.T) {
+		before := snapshot(t, super, b)
+		inTenant(t, app, a, func(tx *sql.Tx) {
+			_, err := tx.Exec(`INSERT INTO licenses (tenant_id, id, name, created_by, updated_by)
+				VALUES ($1, gen_random_uuid(), 'Planted', 'x', 'x')`, b)
+			if code := sqlState(err); code != "42501" {
+				t.Errorf("insert for another tenant: %v (SQLSTATE %s), want an RLS violation (42501)", err, code)
+			}
+		})
+		inTenant(t, app, a, func(tx *sql.Tx) {
+			for _, stmt := range []string{
+				"UPDATE licenses SET name = 'Hijacked' WHERE tenant_id = $1",
+				"UPDATE people SET email = 'x@evil.example' WHERE tenant_id = $1",
+				"DELETE FROM group_members WHERE tenant_id = $1",
+				"UPDATE assignments SET active = false WHERE tenant_id = $1",
+			} {
+				res, err := tx.Exec(stmt, b)
+				if err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+				if n, _ := res.RowsAffected(); n != 0 {
+					t.Errorf("%s: changed %d rows of another tenant", stmt, n)
+				}
+			}
+		})
+		inTenant(t, app, a, func(tx *sql.Tx) {
+			_, err := tx.Exec("UPDATE groups SET tenant_id = $1", b)
+			if code := sqlState(err); code != "42501" {
+				t.Errorf("moving rows to another tenant: %v, want an RLS violation", err)
+			}
+		})
+		if after := snapshot(t, super, b); after != before {
+			t.Errorf("tenant %s changed: %s -> %s", b, before, after)
+		}
+	})
+
+	t.Run("through the store, an unfiltered statement changes only the tenant's rows", func(t *testing.T) {
+		before := snapshot(t, super, b)
+		err := db.Write(ctx, store.Tenant{ID: a}, func(s store.Scope) error {
+			_, err := s.Exec(ctx, "UPDATE licenses SET vendor = 'Changed by A'")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changed int
+		if err := super.QueryRow("SELECT count(*) FROM licenses WHERE vendor = 'Changed by A' AND tenant_id = $1", a).
+			Scan(&changed); err != nil || changed != 1 {
+			t.Errorf("tenant %s: %d licenses changed (%v), want 1", a, changed, err)
+		}
+		if after := snapshot(t, super, b); after != before {
+			t.Errorf("tenant %s changed: %s -> %s", b, before, after)
+		}
+	})
+}
+
+// TestStatementTimeout proves that every transaction the store begins is
+// bounded by the statement timeout, and that the setting ends with it.
+func TestStatementTimeout(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, apitest.DB(t).AppURL, store.Options{MaxConns: 1, StatementTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	tenant := store.Tenant{ID: apitest.Tenant("timeout")}
+	sleep := func(seconds float64) func(store.Scope) error {
+		return func(s store.Scope) error {
+			_, err := s.Exec(ctx, "SELECT pg_sleep(?)", seconds)
+			return err
+		}
+	}
+
+	start := time.Now()
+	err = db.Write(ctx, tenant, sleep(3))
+	if code := sqlState(err); code != "57014" || time.Since(start) > 2*time.Second {
+		t.Errorf("write sleeping 3s: %v after %s, want query_canceled (57014) after about 200ms", err, time.Since(start))
+	}
+
+	sess := db.Session(ctx, tenant)
+	err = sess.Read(ctx, sleep(3))
+	if code := sqlState(err); code != "57014" {
+		t.Errorf("read sleeping 3s: %v, want query_canceled (57014)", err)
+	}
+	if err := sess.Read(ctx, sleep(0.01)); err != nil {
+		t.Errorf("a short statement after the cancelled one: %v", err)
+	}
+	if err := sess.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The timeout is SET LOCAL: the pooled connection goes back without it.
+	var setting string
+	if err := db.SQL().QueryRowContext(ctx, "SHOW statement_timeout").Scan(&setting); err != nil {
+		t.Fatal(err)
+	}
+	if setting != "0" {
+		t.Errorf("statement_timeout outside a transaction = %s, want the server default 0", setting)
+	}
+}
+
+// tenantTables lists the tables of the schema that have a tenant_id column.
+func tenantTables(t *testing.T, super *sql.DB) []string {
+	t.Helper()
+	rows, err := super.Query(`SELECT table_name FROM information_schema.columns
+		WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY table_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, name)
+	}
+	for _, want := range []string{"licenses", "people", "groups", "group_members", "assignments", "assignment_events", "seat_holders"} {
+		if !slices.Contains(out, want) {
+			t.Fatalf("table %s not found among %v", want, out)
+		}
+	}
+	return out
+}
+
+// inTenant runs fn in a transaction of the app connection with the tenant
+// setting the store uses, and rolls it back.
+func inTenant(t *testing.T, app *sql.DB, tenant string, fn func(*sql.Tx)) {
+	t.Helper()
+	tx, err := app.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.Exec("SELECT set_config('app.tenant_id', $1, true)", tenant); err != nil {
+		t.Fatal(err)
+	}
+	fn(tx)
+}
+
+// snapshot digests every row of tenant in every tenant table.
+func snapshot(t *testing.T, super *sql.DB, tenant string) string {
+	t.Helper()
+	var digest string
+	err := super.QueryRow(`SELECT md5(
+		(SELECT coalesce(string_agg(l::text, ',' ORDER BY l.id), '') FROM licenses l WHERE tenant_id = $1) ||
+		(SELECT coalesce(string_agg(p::text, ',' ORDER BY p.id), '') FROM people p WHERE tenant_id = $1) ||
+		(SELECT coalesce(string_agg(g::text, ',' ORDER BY g.id), '') FROM groups g WHERE tenant_id = $1) ||
+		(SELECT coalesce(string_agg(m::text, ',' ORDER BY m.group_id, m.person_id), '') FROM group_members m WHERE tenant_id = $1) ||
+		(SELECT coalesce(string_agg(a::text, ',' ORDER BY a.id), '') FROM assignments a WHERE tenant_id = $1) ||
+		(SELECT coalesce(string_agg(s::text, ',' ORDER BY s.license_id, s.holder), '') FROM seat_holders s WHERE tenant_id = $1))`,
+		tenant).Scan(&digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return digest
+}
+
+func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sqlState(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code
+	}
+	return ""
+}
