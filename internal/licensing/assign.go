@@ -367,24 +367,21 @@ func (t *Tx) change(a *models.Assignment, ch Changes) error {
 	if len(updated) > 0 {
 		events = append(events, t.event(a, models.EventUpdated, updated))
 	}
-	if ch.Active != nil && *ch.Active != a.Active {
-		a.Active = *ch.Active
-		cols = append(cols, "active")
-		typ := models.EventResumed
-		if !a.Active {
-			typ = models.EventSuspended
+	// toggle flips a flag, with the event its new value means.
+	toggle := func(want *bool, cur *bool, col string, on, off models.EventType) {
+		if want == nil || *want == *cur {
+			return
 		}
-		events = append(events, t.event(a, typ, map[string]any{"active": a.Active}))
-	}
-	if ch.Fulfilled != nil && *ch.Fulfilled != a.Fulfilled {
-		a.Fulfilled = *ch.Fulfilled
-		cols = append(cols, "fulfilled")
-		typ := models.EventFulfilled
-		if !a.Fulfilled {
-			typ = models.EventUpdated
+		*cur = *want
+		cols = append(cols, col)
+		typ := off
+		if *cur {
+			typ = on
 		}
-		events = append(events, t.event(a, typ, map[string]any{"fulfilled": a.Fulfilled}))
+		events = append(events, t.event(a, typ, map[string]any{col: *cur}))
 	}
+	toggle(ch.Active, &a.Active, "active", models.EventResumed, models.EventSuspended)
+	toggle(ch.Fulfilled, &a.Fulfilled, "fulfilled", models.EventFulfilled, models.EventUpdated)
 	if len(cols) == 0 {
 		return nil
 	}
