@@ -19,9 +19,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add("", "id")
 	f.Add("not a cursor", "id")
 	f.Add("eyJvIjoiaWQiLCJpIjoiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIn0", "id") // nil id
-	f.Add("eyJvIjoiaWQiLCJ2IjpbMSwyXSwiaSI6IngifQ", "id")                                 // wrong types
-	f.Add("W10", "id")                                                                    // "[]"
-	f.Add("bnVsbA", "id")                                                                 // "null"
+	f.Add("eyJvIjoiaWQiLCJ2IjpbMSwyXSwiaSI6IngifQ", "id")                                  // wrong types
+	f.Add("W10", "id")                                                                     // "[]"
+	f.Add("bnVsbA", "id")                                                                  // "null"
 	f.Fuzz(func(t *testing.T, s, order string) {
 		k, err := Decode(s, order)
 		if err != nil {

@@ -18,9 +18,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("lic_")
 	f.Add("lic_00000000000000000000000000")
 	f.Add("lic_8zzzzzzzzzzzzzzzzzzzzzzzzz") // overflows 128 bits
-	f.Add("xyz_01h455vb4pex5vsknk084sn02q")  // unknown kind
-	f.Add("LIC_01H455VB4PEX5VSKNK084SN02Q")  // upper case
-	f.Add("01h455vb4pex5vsknk084sn02q")      // no prefix
+	f.Add("xyz_01h455vb4pex5vsknk084sn02q") // unknown kind
+	f.Add("LIC_01H455VB4PEX5VSKNK084SN02Q") // upper case
+	f.Add("01h455vb4pex5vsknk084sn02q")     // no prefix
 	f.Add("lic_01h455vb4pex5vsknk084sn02q\x00")
 	f.Fuzz(func(t *testing.T, s string) {
 		kind, u, err := Parse(s)

@@ -98,6 +98,8 @@ func graphQL(db *store.DB, opts Options) http.Handler {
 	}
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(noIntrospection{})
 	}
 	// Both run after validation and before any resolver: an operation
 	// without credentials, or over a limit, executes nothing.
