@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"seatgraph/internal/limits"
 )
 
 // DevSecret is the HS256 secret used when DEV_MODE is on and JWT_SECRET is
@@ -94,9 +96,10 @@ func Load(needDatabase bool) (*Config, error) {
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
 	c.MaxConns = e.int("DATABASE_MAX_CONNS", 20)
 	c.MaxBodyBytes = int64(e.positive("MAX_BODY_BYTES", 1<<20))
-	c.MaxDepth = e.positive("MAX_DEPTH", 15)
-	c.MaxComplexity = e.positive("MAX_COMPLEXITY", 50000)
-	c.MaxAliases = e.positive("MAX_ALIASES", 50)
+	lim := limits.Default()
+	c.MaxDepth = e.positive("MAX_DEPTH", lim.MaxDepth)
+	c.MaxComplexity = e.positive("MAX_COMPLEXITY", lim.MaxComplexity)
+	c.MaxAliases = e.positive("MAX_ALIASES", lim.MaxAliases)
 	c.MaxTokens = e.positive("MAX_TOKENS", 10000)
 	c.DebugEndpoints = e.bool("DEBUG_ENDPOINTS", false)
 

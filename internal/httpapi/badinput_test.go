@@ -215,10 +215,15 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("Content-Type %q", ct)
 		}
 	})
-	t.Run("a GET mutation names the allowed method", func(t *testing.T) {
-		r := request{method: http.MethodGet, headers: preflight, query: url.Values{"query": {"mutation { __typename }"}}}.send(t, srv, tok)
-		if r.Header.Get("Allow") != "POST" {
-			t.Errorf("Allow = %q, want POST", r.Header.Get("Allow"))
+	t.Run("a GET mutation names the allowed method and writes nothing", func(t *testing.T) {
+		r := request{method: http.MethodGet, headers: preflight, query: url.Values{
+			"query": {`mutation { createLicense(input: {name: "Over GET"}) { license { id } } }`}}}.send(t, srv, tok)
+		if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != "POST" {
+			t.Errorf("got %d, Allow %q; want 405, POST", r.Status, r.Header.Get("Allow"))
+		}
+		var n int
+		if err := apitest.DB(t).SQL(t).QueryRow("SELECT count(*) FROM licenses WHERE name = 'Over GET'").Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d licenses created over GET (%v)", n, err)
 		}
 	})
 	t.Run("Accept is weighed", func(t *testing.T) {

@@ -350,6 +350,47 @@ func TestScopes(t *testing.T) {
 		})
 	}
 
+	t.Run("mutations without their scope change nothing", func(t *testing.T) {
+		db := apitest.DB(t).SQL(t)
+		digest := func() string {
+			var d string
+			if err := db.QueryRow(`SELECT md5(coalesce((SELECT string_agg(l::text, ',' ORDER BY id) FROM licenses l WHERE tenant_id = $1), '') ||
+				coalesce((SELECT string_agg(a::text, ',' ORDER BY id) FROM assignments a WHERE tenant_id = $1), ''))`, tenant).Scan(&d); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		writer := apitest.Token(t, tenant, auth.ScopeLicensesRead, auth.ScopeLicensesWrite, auth.ScopeDirectoryRead)
+		for _, tc := range []struct {
+			name, token, query, scope string
+		}{
+			{"createLicense without licenses:write", readers,
+				`mutation { createLicense(input: {name: "Planted", totalSeats: 1}) { license { id } userErrors { code } } }`, `"licenses:write"`},
+			{"reclaimUnusedSeats without admin", writer,
+				`mutation { reclaimUnusedSeats(input: {unusedSince: "2100-01-01T00:00:00Z"}) { count userErrors { code } } }`, `"admin"`},
+			{"recordUsage without usage:write", writer,
+				`mutation { recordUsage(input: {licenseId: "lic_01h455vb4pex5vsknk084sn02q", personId: "per_01h455vb4pex5vsknk084sn02q"}) { updated } }`, `"usage:write"`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before, statements := digest(), srv.DB.Statements()
+				r := srv.Do(t, tc.token, tc.query, nil)
+				if !slices.Equal(r.Codes(), []string{"FORBIDDEN"}) || !strings.Contains(r.Errors[0].Message, tc.scope) {
+					t.Errorf("got %d %s, want FORBIDDEN naming %s", r.Status, r.Raw, tc.scope)
+				}
+				if n := srv.DB.Statements() - statements; n != 0 {
+					t.Errorf("%d statements ran for a forbidden mutation", n)
+				}
+				if digest() != before {
+					t.Error("the forbidden mutation changed the tenant's licenses or assignments")
+				}
+			})
+		}
+		r := srv.Do(t, "", `mutation { createLicense(input: {name: "Planted"}) { license { id } } }`, nil)
+		if r.Status != http.StatusUnauthorized || !slices.Equal(r.Codes(), []string{"UNAUTHENTICATED"}) {
+			t.Errorf("a mutation without credentials: %d %s, want 401 UNAUTHENTICATED", r.Status, r.Raw)
+		}
+	})
+
 	t.Run("a nested field without its scope is refused alone", func(t *testing.T) {
 		r := srv.Do(t, directoryOnly, `{ people { nodes { email assignments { totalCount } } } }`, nil)
 		if len(r.Errors) == 0 || r.Codes()[0] != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, `"licenses:read"`) {
