@@ -263,6 +263,45 @@ func TestCredentials(t *testing.T) {
 	})
 }
 
+// TestAppBoundAPIKey: an API key bound to an app reads only the records of
+// that app, like an app-scoped token.
+func TestAppBoundAPIKey(t *testing.T) {
+	ctx := context.Background()
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("appkey")
+	f := apitest.NewFixture(t, srv.DB, tenant)
+	crm, other := f.License("CRM seats", 5), f.License("Other seats", 5)
+	f.License("Nobody's seats", 5)
+	super := apitest.DB(t).SQL(t)
+	for app, id := range map[string]any{"crm": crm.ID, "erp": other.ID} {
+		if _, err := super.Exec("UPDATE licenses SET app_id = $1 WHERE tenant_id = $2 AND id = $3", app, tenant, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owner, err := store.Open(ctx, apitest.DB(t).OwnerURL, store.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = owner.Close() })
+	key, _, err := apikey.NewStore(owner.Bun()).Create(ctx, apikey.CreateRequest{Tenant: tenant, App: "crm",
+		Scopes: []string{auth.ScopeLicensesRead}, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"query": `{ licenses { totalCount nodes { name appId } } }`})
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "ApiKey "+key)
+	r := srv.Send(t, req)
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("%d %s", r.Status, r.Raw)
+	}
+	nodes := r.Data["licenses"].(map[string]any)["nodes"].([]any)
+	if len(nodes) != 1 || nodes[0].(map[string]any)["name"] != "CRM seats" {
+		t.Errorf("an API key of app crm sees %v, want only CRM seats", nodes)
+	}
+}
+
 // TestJWKSRotation: a token signed with a key published after the server
 // fetched the key set is accepted (the unknown kid makes it fetch again),
 // and a key removed from the set is refused from then on.
