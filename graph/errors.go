@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"seatgraph/internal/gid"
@@ -55,12 +56,36 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		gerr.Message = err.Error()
 		gerr.Extensions = map[string]any{"code": CodeBadUserInput}
 	case gerr.Extensions["code"] != nil:
+	case badArgument(ctx, gerr):
+		gerr.Extensions = map[string]any{"code": CodeBadUserInput}
 	default:
 		logging.From(ctx).ErrorContext(ctx, "resolver failed", "error", err.Error(), "path", gerr.Path.String())
 		gerr.Message = "internal server error"
 		gerr.Extensions = map[string]any{"code": CodeInternal}
 	}
 	return gerr
+}
+
+// badArgument reports whether gerr is gqlgen's failure to read an argument
+// of the current field (an input value of the wrong shape, such as a
+// DateTime that is not a date): its path goes below the field, into one of
+// the field's arguments. Such a message describes the input, not the server.
+func badArgument(ctx context.Context, gerr *gqlerror.Error) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
+		return false
+	}
+	path := fc.Path()
+	if len(gerr.Path) <= len(path) {
+		return false
+	}
+	for i := range path {
+		if path[i] != gerr.Path[i] {
+			return false
+		}
+	}
+	name, ok := gerr.Path[len(path)].(ast.PathName)
+	return ok && fc.Field.Definition.Arguments.ForName(string(name)) != nil
 }
 
 // Recover turns a panic in a resolver into a masked internal error, so one

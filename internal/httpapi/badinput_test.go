@@ -237,6 +237,17 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("Content-Type %q, want %s", ct, appJSON)
 		}
 	})
+	t.Run("an argument of the wrong shape is BAD_USER_INPUT, not an internal error", func(t *testing.T) {
+		before := srv.DB.Statements()
+		r := srv.Do(t, tok, `{ licenses(filter: {expiresBefore: "next tuesday"}) { totalCount } }`, nil)
+		if !slices.Equal(r.Codes(), []string{"BAD_USER_INPUT"}) || !strings.Contains(r.Errors[0].Message, "RFC3339") ||
+			fmt.Sprint(r.Errors[0].Path) != "[licenses filter expiresBefore]" {
+			t.Errorf("got %s", r.Raw)
+		}
+		if n := srv.DB.Statements() - before; n != 0 {
+			t.Errorf("%d statements ran", n)
+		}
+	})
 	t.Run("the subgraph schema needs no credentials", func(t *testing.T) {
 		r := request{ctype: appJSON, body: jsonBody(`{ _service { sdl } }`, nil)}.send(t, srv, "")
 		if r.Status != 200 || len(r.Errors) > 0 {
