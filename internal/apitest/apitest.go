@@ -230,6 +230,8 @@ type Server struct {
 type ServerConfig struct {
 	HTTP httpapi.Options
 	JWT  auth.JWTConfig
+	// Log receives the server's logs (discarded when nil, unless -v).
+	Log *slog.Logger
 }
 
 // ServerOption adjusts a ServerConfig.
@@ -246,6 +248,9 @@ func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	cfg := ServerConfig{HTTP: httpapi.Options{Introspection: true}, JWT: auth.JWTConfig{Secret: []byte(Secret)}}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.Log != nil {
+		log = cfg.Log
 	}
 	verifier, err := auth.NewVerifier(t.Context(), cfg.JWT)
 	if err != nil {

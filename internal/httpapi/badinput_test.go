@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -285,5 +286,37 @@ func TestProductionSwitches(t *testing.T) {
 	dev := apitest.NewServer(t, func(c *apitest.ServerConfig) { c.HTTP.FieldSuggestions = true })
 	if r := dev.Do(t, tok, `{ licence { id } }`, nil); !strings.Contains(string(r.Raw), "Did you mean") {
 		t.Errorf("with suggestions on: %s", r.Raw)
+	}
+}
+
+// TestInternalErrorsMasked: a failure inside the server reaches the caller
+// as INTERNAL_SERVER_ERROR with no detail, and the log has the detail
+// with the request id the caller was given.
+func TestInternalErrorsMasked(t *testing.T) {
+	var logs bytes.Buffer
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) { c.Log = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	super := apitest.DB(t).SQL(t)
+	// Break the server's access to one table, in this package's own database.
+	if _, err := super.Exec("REVOKE SELECT ON people FROM seatgraph_app"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = super.Exec("GRANT SELECT ON people TO seatgraph_app") })
+
+	r := srv.Do(t, apitest.Token(t, apitest.Tenant("masked")), `{ people { totalCount } }`, nil)
+	if !slices.Equal(r.Codes(), []string{"INTERNAL_SERVER_ERROR"}) || r.Errors[0].Message != "internal server error" {
+		t.Errorf("got %s", r.Raw)
+	}
+	if strings.Contains(string(r.Raw), "permission") || strings.Contains(string(r.Raw), "SQLSTATE") {
+		t.Errorf("the response reveals the failure: %s", r.Raw)
+	}
+	id := r.Header.Get("X-Request-ID")
+	var found bool
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "permission denied") && strings.Contains(line, `"request_id":"`+id+`"`) {
+			found = true
+		}
+	}
+	if id == "" || !found {
+		t.Errorf("no log line with the failure and request id %q:\n%s", id, logs.String())
 	}
 }
