@@ -67,8 +67,8 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	}
 	mux := http.NewServeMux()
 	query := authenticate(authn, withSession(db, graphQL(db, opts)))
-	mux.Handle("/query", http.TimeoutHandler(limitBody(opts.MaxBodyBytes, query), opts.RequestTimeout,
-		`{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`))
+	mux.Handle("/query", jsonByDefault(http.TimeoutHandler(limitBody(opts.MaxBodyBytes, query), opts.RequestTimeout,
+		`{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Handler("seatgraph", "/query"))
 	}
@@ -175,6 +175,15 @@ func withSession(db *store.DB, next http.Handler) http.Handler {
 			}
 		}()
 		next.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), loaders.New(sess))))
+	})
+}
+
+// jsonByDefault labels a response JSON unless the handler says otherwise;
+// it gives http.TimeoutHandler's 503 body its content type.
+func jsonByDefault(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		next.ServeHTTP(w, r)
 	})
 }
 
