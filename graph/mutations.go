@@ -57,7 +57,7 @@ func seatsOf(l *models.License) *model.Seats {
 
 func assignmentPayload(res *licensing.AssignResult, err error) (*model.AssignmentPayload, error) {
 	p := &model.AssignmentPayload{}
-	if p.UserErrors, err = userErrors(err); res != nil {
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
 		p.Assignment, p.Seats = res.Assignment, seatsOf(res.License)
 	}
 	return p, err
@@ -65,7 +65,7 @@ func assignmentPayload(res *licensing.AssignResult, err error) (*model.Assignmen
 
 func personPayload(res *directory.PersonResult, err error) (*model.PersonPayload, error) {
 	p := &model.PersonPayload{}
-	if p.UserErrors, err = userErrors(err); res != nil {
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
 		p.Person, p.FulfilledInvitations = res.Person, res.Fulfilled
 	}
 	return p, err
@@ -73,7 +73,7 @@ func personPayload(res *directory.PersonResult, err error) (*model.PersonPayload
 
 func groupPayload(res *directory.GroupResult, err error) (*model.GroupPayload, error) {
 	p := &model.GroupPayload{}
-	if p.UserErrors, err = userErrors(err); res != nil {
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
 		p.Group = res.Group
 	}
 	return p, err
@@ -81,7 +81,7 @@ func groupPayload(res *directory.GroupResult, err error) (*model.GroupPayload, e
 
 func membersPayload(res *directory.GroupResult, err error) (*model.GroupMembersPayload, error) {
 	p := &model.GroupMembersPayload{}
-	if p.UserErrors, err = userErrors(err); res != nil {
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
 		p.Group, p.Changed = res.Group, res.Changed
 	}
 	return p, err

@@ -170,7 +170,7 @@ func (r *licenseResolver) Assignments(ctx context.Context, obj *models.License, 
 func (r *mutationResolver) CreateLicense(ctx context.Context, input licensing.CreateLicenseInput) (*model.LicensePayload, error) {
 	res, err := licensing.CreateLicense(ctx, r.DB, r.actor(ctx), input)
 	p := &model.LicensePayload{}
-	if p.UserErrors, err = userErrors(err); res != nil {
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
 		p.License = res.License
 	}
 	return p, err
@@ -180,7 +180,7 @@ func (r *mutationResolver) CreateLicense(ctx context.Context, input licensing.Cr
 func (r *mutationResolver) UpdateLicense(ctx context.Context, input licensing.UpdateLicenseInput) (*model.LicensePayload, error) {
 	res, err := licensing.UpdateLicense(ctx, r.DB, r.actor(ctx), input)
 	p := &model.LicensePayload{}
-	if p.UserErrors, err = userErrors(err); res != nil {
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
 		p.License = res.License
 	}
 	return p, err
@@ -190,7 +190,7 @@ func (r *mutationResolver) UpdateLicense(ctx context.Context, input licensing.Up
 func (r *mutationResolver) DeleteLicense(ctx context.Context, input licensing.DeleteLicenseInput) (*model.LicensePayload, error) {
 	res, err := licensing.DeleteLicense(ctx, r.DB, r.actor(ctx), input)
 	p := &model.LicensePayload{}
-	if p.UserErrors, err = userErrors(err); res != nil {
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
 		p.License, p.RevokedCount = res.License, res.RevokedCount
 	}
 	return p, err
@@ -200,7 +200,7 @@ func (r *mutationResolver) DeleteLicense(ctx context.Context, input licensing.De
 func (r *mutationResolver) AssignLicense(ctx context.Context, input licensing.AssignInput) (*model.AssignLicensePayload, error) {
 	res, err := licensing.Assign(ctx, r.DB, r.actor(ctx), input)
 	p := &model.AssignLicensePayload{}
-	if p.UserErrors, err = userErrors(err); res != nil {
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
 		p.Assignment, p.Created, p.Seats = res.Assignment, res.Created, seatsOf(res.License)
 	}
 	return p, err

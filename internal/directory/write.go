@@ -236,6 +236,7 @@ func CreateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Cr
 	c.Text("name", &in.Name, true)
 	c.Text("description", in.Description, false)
 	members := parseIDs(&c, "memberIds", in.MemberIDs)
+	c.Text("source", in.Source, true)
 	c.SourceType("sourceType", in.SourceType)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -246,7 +247,7 @@ func CreateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Cr
 		if _, err := t.Scope().Insert(g).Exec(t.Context()); err != nil {
 			return err
 		}
-		n, err := addMembers(t, g, members, false)
+		n, err := addMembers(t, g, members, false, "input.memberIds")
 		res = &GroupResult{Group: g, Changed: n}
 		return err
 	})
@@ -350,7 +351,7 @@ func changeMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in 
 		}
 		var n int
 		if add {
-			n, err = addMembers(t, g, people, in.Waitlist != nil && *in.Waitlist)
+			n, err = addMembers(t, g, people, in.Waitlist != nil && *in.Waitlist, "input.personIds")
 		} else {
 			n, err = removeMembers(t, g, people)
 		}
@@ -371,7 +372,7 @@ func changeMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in 
 
 // addMembers inserts the memberships that are new and gives the newcomers
 // their inherited seats; the caller holds the group's lock.
-func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist bool) (int, error) {
+func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist bool, field string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -382,7 +383,7 @@ func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist bool
 		return 0, err
 	}
 	if want := len(uniq(ids)); len(found) != want {
-		return 0, problem.New(problem.NotFound, "input.personIds", "%d of the people were not found", want-len(found))
+		return 0, problem.New(problem.NotFound, field, "%d of the people were not found", want-len(found))
 	}
 	existing, err := memberIDs(t, g, ids)
 	if err != nil {

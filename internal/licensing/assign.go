@@ -239,7 +239,7 @@ func (t *Tx) grant(l *models.License, a *models.Assignment, waitlist bool, prefi
 	ev := t.event(a, models.EventAssigned, grantChanges(a))
 	if f := free(l); f != nil && *f == 0 && !held[a.Holder()] {
 		if !waitlist {
-			return seatLimit(l, 1, prefix)
+			return seatLimit(l, 1, prefix+"licenseId")
 		}
 		queued, err := t.queueTime()
 		if err != nil {
@@ -257,7 +257,7 @@ func (t *Tx) grant(l *models.License, a *models.Assignment, waitlist bool, prefi
 func (t *Tx) grantGroup(l *models.License, grant *models.Assignment, members []*models.Person, waitlist bool, prefix string) error {
 	rows := []*models.Assignment{grant}
 	events := []*models.AssignmentEvent{t.event(grant, models.EventAssigned, grantChanges(grant))}
-	inherited, evs, err := t.inherit(l, grant, members, waitlist, prefix)
+	inherited, evs, err := t.inherit(l, grant, members, waitlist, prefix+"licenseId")
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,8 @@ func (t *Tx) grantGroup(l *models.License, grant *models.Assignment, members []*
 
 // inherit makes the inherited grants of members through grant, deciding
 // who takes a seat and who waits.
-func (t *Tx) inherit(l *models.License, grant *models.Assignment, members []*models.Person, waitlist bool, prefix string) ([]*models.Assignment, []*models.AssignmentEvent, error) {
+// A refusal is reported on field.
+func (t *Tx) inherit(l *models.License, grant *models.Assignment, members []*models.Person, waitlist bool, field string) ([]*models.Assignment, []*models.AssignmentEvent, error) {
 	holders := make([]string, len(members))
 	for i, m := range members {
 		holders[i] = m.ID.String()
@@ -283,7 +284,7 @@ func (t *Tx) inherit(l *models.License, grant *models.Assignment, members []*mod
 	}
 	f := free(l)
 	if f != nil && needed > *f && !waitlist {
-		return nil, nil, seatLimit(l, needed, prefix)
+		return nil, nil, seatLimit(l, needed, field)
 	}
 	left := needed
 	if f != nil {
@@ -316,9 +317,9 @@ func (t *Tx) inherit(l *models.License, grant *models.Assignment, members []*mod
 	return rows, events, nil
 }
 
-func seatLimit(l *models.License, needed int, prefix string) error {
+func seatLimit(l *models.License, needed int, field string) error {
 	f := free(l)
-	return problem.New(problem.SeatLimitReached, prefix+"licenseId",
+	return problem.New(problem.SeatLimitReached, field,
 		"license %q needs %d more seat(s) but has %d free of %d; revoke seats, raise totalSeats or pass waitlist: true",
 		l.Name, needed, *f, *l.TotalSeats)
 }
@@ -667,6 +668,11 @@ func Reclaim(ctx context.Context, db *store.DB, actor Actor, in ReclaimInput) ([
 	reason := deref(in.Reason, "unused since "+in.UnusedSince.UTC().Format(time.DateOnly))
 	var out []*models.Assignment
 	err := Write(ctx, db, actor, isTrue(in.DryRun), func(t *Tx) error {
+		if license != nil {
+			if _, err := t.lockLicense(*license, "input.licenseId"); err != nil {
+				return err
+			}
+		}
 		q := func(base func(store.Scope) *bun.SelectQuery) *bun.SelectQuery {
 			q := base(t.s).Where(liveSQL).
 				Where("a.via_assignment_id IS NULL AND a.group_id IS NULL AND a.waitlisted_at IS NULL").
@@ -689,7 +695,10 @@ func Reclaim(ctx context.Context, db *store.DB, actor Actor, in ReclaimInput) ([
 		}
 		return t.End(out, models.EventRevoked, reason)
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // withLicense fills the license fields an assignment is read with.

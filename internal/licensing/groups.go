@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"seatgraph/internal/gid"
 	"seatgraph/internal/problem"
 	"seatgraph/models"
 )
@@ -69,7 +70,7 @@ func (t *Tx) MembersAdded(group *models.Group, people []*models.Person, waitlist
 		if t.expired(l) {
 			continue
 		}
-		rows, events, err := t.inherit(l, g, people, waitlist, "input.")
+		rows, events, err := t.inherit(l, g, people, waitlist, "input.personIds")
 		if err != nil {
 			return err
 		}
@@ -169,7 +170,7 @@ func (t *Tx) BindInvitations(p *models.Person) (int, error) {
 		if err := t.updateAssignments([]*models.Assignment{a}, "person_id", "email", "fulfilled"); err != nil {
 			return bound, err
 		}
-		ev := t.event(a, models.EventFulfilled, map[string]any{"personId": p.ID, "email": p.Email})
+		ev := t.event(a, models.EventFulfilled, map[string]any{"personId": gid.Person.Format(p.ID), "email": p.Email})
 		if err := t.insertEvents([]*models.AssignmentEvent{ev}); err != nil {
 			return bound, err
 		}
