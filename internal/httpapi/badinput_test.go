@@ -258,7 +258,8 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestProductionSwitches: with the production settings, introspection and
-// the playground are off and validation errors suggest nothing.
+// the playground are off (the federation _service stays on) and
+// validation errors suggest nothing.
 func TestProductionSwitches(t *testing.T) {
 	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) { c.HTTP = httpapi.Options{} })
 	tok := apitest.Token(t, apitest.Tenant("prod"))
@@ -266,6 +267,12 @@ func TestProductionSwitches(t *testing.T) {
 	if r.Status != 200 || !slices.Equal(r.Codes(), []string{"GRAPHQL_VALIDATION_FAILED"}) ||
 		!strings.Contains(r.Errors[0].Message, "introspection is disabled") {
 		t.Errorf("introspection: %s", r.Raw)
+	}
+	// A gateway composing the supergraph still reads the subgraph SDL,
+	// with no credentials.
+	if r := srv.Do(t, "", `{ _service { sdl } }`, nil); len(r.Errors) > 0 ||
+		!strings.Contains(r.Data["_service"].(map[string]any)["sdl"].(string), "type License") {
+		t.Errorf("_service with introspection off: %.300s", r.Raw)
 	}
 	for _, q := range []string{`{ licence { id } }`, `{ licenses(frist: 1) { totalCount } }`,
 		`{ assignments(filter: {status: [ACTIV]}) { totalCount } }`, `query($f: LicenceFilter) { licenses(filter: $f) { totalCount } }`} {

@@ -11,7 +11,7 @@ import (
 
 // noIntrospection refuses, before execution and as a validation error,
 // operations that ask for __schema or __type when introspection is off
-// (__typename stays allowed). Without it gqlgen would run the operation
+// (__typename and the federation _service stay allowed). Without it gqlgen would run the operation
 // and fail the field with an uncoded error.
 type noIntrospection struct{}
 
@@ -25,6 +25,10 @@ func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (noIntrospection) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	if !introspects(opCtx.Operation.SelectionSet) {
+		// gqlgen's flag also gates the federation field _service, which a
+		// gateway needs to compose the supergraph: with __schema and
+		// __type refused above, lifting it reveals only the subgraph SDL.
+		opCtx.DisableIntrospection = false
 		return nil
 	}
 	err := gqlerror.Errorf("introspection is disabled on this server")
