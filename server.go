@@ -135,12 +135,12 @@ func serve(ctx context.Context) error {
 }
 
 // checkRole refuses to serve as a role that row-level security does not
-// bind (a superuser, a BYPASSRLS role or the tables' owner), unless this is
-// a development run.
+// bind (a superuser, a BYPASSRLS role, or the tables' owner or a member of
+// it), unless this is a development run.
 func checkRole(ctx context.Context, db *store.DB, dev bool, log *slog.Logger) error {
 	var super, bypass, owner bool
 	err := db.Bun().QueryRowContext(ctx, `SELECT r.rolsuper, r.rolbypassrls,
-		coalesce((SELECT tableowner = current_user FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'licenses'), false)
+		coalesce((SELECT pg_has_role(current_user, tableowner, 'USAGE') FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'licenses'), false)
 		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&super, &bypass, &owner)
 	if err != nil {
 		return fmt.Errorf("check database role: %w", err)

@@ -12,6 +12,7 @@ import (
 	"seatgraph/internal/logging"
 	"seatgraph/internal/paging"
 	"seatgraph/internal/problem"
+	"seatgraph/internal/store"
 )
 
 // The extensions.code values of GraphQL errors (SPEC §3).
@@ -52,6 +53,11 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		}
 		gerr.Message = p.Error()
 		gerr.Extensions = map[string]any{"code": code, "reason": string(p.Code)}
+	case store.DataException(err):
+		// PostgreSQL refused a value the caller sent (a crafted cursor, an
+		// out-of-range number): the caller's input, not the server, is wrong.
+		gerr.Message = "a value in the request is malformed or out of range"
+		gerr.Extensions = map[string]any{"code": CodeBadUserInput}
 	case errors.Is(err, paging.ErrInvalidArgs), errors.Is(err, gid.ErrInvalid):
 		gerr.Message = err.Error()
 		gerr.Extensions = map[string]any{"code": CodeBadUserInput}

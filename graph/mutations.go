@@ -7,14 +7,24 @@ import (
 	"seatgraph/internal/auth"
 	"seatgraph/internal/directory"
 	"seatgraph/internal/licensing"
+	"seatgraph/internal/loaders"
+	"seatgraph/internal/logging"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/models"
 )
 
 // actor is the writer behind a mutation: the caller's tenant, app and
-// subject, with the server's default provenance.
+// subject, with the server's default provenance. It also readies the
+// request for the write: the request's read transaction ends (so it holds
+// no connection while the write waits for one) and its loaders forget what
+// they read (so the payload shows what the write did).
 func (r *Resolver) actor(ctx context.Context) licensing.Actor {
+	l := loaders.For(ctx)
+	if err := l.Session.Close(); err != nil {
+		logging.From(ctx).WarnContext(ctx, "ending the read transaction before a write", "error", err.Error())
+	}
+	l.Reset()
 	p := auth.FromContext(ctx)
 	return licensing.Actor{Tenant: store.Tenant{ID: p.TenantID, AppID: p.AppID}, Subject: p.Subject,
 		Source: r.Source, SourceType: models.SourceAPI}

@@ -83,7 +83,8 @@ func (f *PersonFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuer
 		if err != nil {
 			return nil, problem.InvalidInput("filter.groupId", err)
 		}
-		members := s.Select((*models.GroupMember)(nil)).ColumnExpr("gm.person_id").Where("gm.group_id = ?", g)
+		// Memberships belong to the group, whoever added them (as for Group.members).
+		members := s.Tenantwide().Select((*models.GroupMember)(nil)).ColumnExpr("gm.person_id").Where("gm.group_id = ?", g)
 		q = q.Where("p.id IN (?)", members)
 	}
 	return q, nil

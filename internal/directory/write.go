@@ -68,6 +68,9 @@ func CreatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in C
 	}
 	var res *PersonResult
 	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+		if err := t.LockEmail(in.Email); err != nil {
+			return err
+		}
 		if err := emailFree(t, in.Email, nil); err != nil {
 			return err
 		}
@@ -118,6 +121,9 @@ func UpdatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in U
 		}
 		var cols []string
 		if in.Email != nil && *in.Email != p.Email {
+			if err := t.LockEmail(*in.Email); err != nil {
+				return err
+			}
 			if err := emailFree(t, *in.Email, &p.ID); err != nil {
 				return err
 			}
@@ -189,7 +195,7 @@ func softDelete(t *licensing.Tx, rec *models.Record) {
 
 func lockPerson(t *licensing.Tx, id uuid.UUID) (*models.Person, error) {
 	var rows []*models.Person
-	err := t.Scope().Select(&rows).Where("p.id = ?", id).Where("NOT p.is_deleted").For("UPDATE").Scan(t.Context())
+	err := t.Scope().Select(&rows).Where("p.id = ?", id).Where("NOT p.is_deleted").For("NO KEY UPDATE").Scan(t.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -377,8 +383,9 @@ func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist bool
 		return 0, nil
 	}
 	var found []uuid.UUID
+	// Share-locked: a person cannot be deleted while joining.
 	err := t.Scope().Select((*models.Person)(nil)).Column("p.id").Where("p.id IN (?)", bun.List(ids)).
-		Where("NOT p.is_deleted").Scan(t.Context(), &found)
+		Where("NOT p.is_deleted").OrderExpr("p.id").For("SHARE").Scan(t.Context(), &found)
 	if err != nil {
 		return 0, err
 	}

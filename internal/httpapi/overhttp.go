@@ -186,11 +186,37 @@ func (b *body) params() (*graphql.RawParams, *requestError) {
 	if b.Query == nil || strings.TrimSpace(*b.Query) == "" {
 		return nil, refuse(http.StatusBadRequest, "the request has no query")
 	}
+	// PostgreSQL text cannot hold U+0000: refuse it here, clearly, rather
+	// than fail inside a resolver.
+	if strings.Contains(*b.Query, "\x00") || strings.Contains(strings.ToLower(*b.Query), `\u0000`) || hasNUL(b.Variables) {
+		return nil, refuse(http.StatusBadRequest, "strings must not contain the NUL character (U+0000)")
+	}
 	p := &graphql.RawParams{Query: *b.Query, Variables: b.Variables, Extensions: b.Extensions}
 	if b.OperationName != nil {
 		p.OperationName = *b.OperationName
 	}
 	return p, nil
+}
+
+// hasNUL reports whether any string in a decoded JSON value holds U+0000.
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.ContainsRune(v, 0)
+	case map[string]any:
+		for k, x := range v {
+			if strings.ContainsRune(k, 0) || hasNUL(x) {
+				return true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if hasNUL(x) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fromBody reads a POST request: a single JSON object, in UTF-8, within

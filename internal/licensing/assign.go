@@ -115,13 +115,17 @@ func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
 		return nil, err
 	}
 
-	// Lock order: the group, then the license.
+	// Lock order: the address or the group or the person, then the license.
 	var group *models.Group
+	var person *models.Person
+	var email *string
+	var err error
 	if groupID != nil {
-		var err error
 		if group, err = t.LockGroup(*groupID, prefix+"groupId"); err != nil {
 			return nil, err
 		}
+	} else if person, email, err = t.resolvePerson(in, personID, prefix); err != nil {
+		return nil, err
 	}
 	l, err := t.lockLicense(licenseID, prefix+"licenseId")
 	if err != nil {
@@ -130,10 +134,6 @@ func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
 	if t.expired(l) {
 		return nil, problem.New(problem.LicenseExpired, prefix+"licenseId", "license %q expired at %s; it grants no new seats",
 			l.Name, l.ExpiresAt.Format(time.RFC3339))
-	}
-	person, email, err := t.resolvePerson(in, personID, prefix)
-	if err != nil {
-		return nil, err
 	}
 
 	existing, err := t.liveGrant(l.ID, person, group, email)
@@ -181,24 +181,31 @@ func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
 	return &AssignResult{Assignment: withLicense(a, l), Created: true, License: l}, err
 }
 
-// resolvePerson finds the person an assign names (by id, username or
-// email). An email with no person yet is an invitation: it returns the
-// address instead.
+// resolvePerson finds (and share-locks, so it cannot be deleted under the
+// grant) the person an assign names by id, username or email. An email
+// with no person yet is an invitation: it returns the address instead,
+// holding the address's lock until commit so that a person created with
+// it meanwhile binds the invitation. By email the whole tenant is
+// searched: an address that belongs to a person is a grant to that person.
 func (t *Tx) resolvePerson(in AssignInput, personID *uuid.UUID, prefix string) (*models.Person, *string, error) {
 	var cond, field string
 	var arg any
+	s := t.s
 	switch {
 	case personID != nil:
 		cond, arg, field = "p.id = ?", *personID, "personId"
 	case in.Username != nil:
 		cond, arg, field = "lower(p.username) = lower(?)", *in.Username, "username"
 	case in.Email != nil:
-		cond, arg, field = "lower(p.email) = lower(?)", *in.Email, "email"
+		if err := t.LockEmail(*in.Email); err != nil {
+			return nil, nil, err
+		}
+		cond, arg, field, s = "lower(p.email) = lower(?)", *in.Email, "email", s.Tenantwide()
 	default:
 		return nil, nil, nil
 	}
 	p := new(models.Person)
-	err := t.s.Select(p).Where(cond, arg).Where("NOT p.is_deleted").Limit(1).Scan(t.ctx)
+	err := s.Select(p).Where(cond, arg).Where("NOT p.is_deleted").Limit(1).For("SHARE").Scan(t.ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows) && in.Email != nil:
 		return nil, in.Email, nil
@@ -625,7 +632,7 @@ func RecordUsage(ctx context.Context, db *store.DB, actor Actor, in UsageInput) 
 		return 0, err
 	}
 	var found, moved int
-	err := db.Write(ctx, actor.Tenant, func(s store.Scope) error {
+	err := db.WriteRetrying(ctx, actor.Tenant, func(s store.Scope) error {
 		target := s.Select((*models.Assignment)(nil)).Column("a.id", "a.last_used_at").
 			Where(cond, args...).Where(liveSQL)
 		moves := s.Update((*models.Assignment)(nil)).Set("last_used_at = ?", usedAt).TableExpr("target").

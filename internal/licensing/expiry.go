@@ -2,6 +2,8 @@ package licensing
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -37,14 +39,16 @@ func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
 		return 0, err
 	}
 	total := 0
+	var errs []error
 	for _, tenant := range tenants {
+		// One tenant failing must not stop the others' seats from expiring.
 		n, err := ExpireTenant(ctx, db, tenant)
 		if err != nil {
-			return total, err
+			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
 		}
 		total += n
 	}
-	return total, nil
+	return total, errors.Join(errs...)
 }
 
 // ExpireTenant is ExpireDue for one tenant, without the advisory lock.
@@ -66,17 +70,8 @@ func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error)
 		if err := due(selectAssignments(t.s)).OrderExpr("a.license_id, a.id").For("UPDATE OF a").Scan(t.ctx, &rows); err != nil {
 			return err
 		}
-		events := make([]*models.AssignmentEvent, len(rows))
-		for i, a := range rows {
-			a.ExpiredAt = &t.now
-			events[i] = t.event(a, models.EventExpired, map[string]any{"expiresAt": firstEnd(a)})
-			t.touched[a.LicenseID] = true
-		}
-		if err := t.updateAssignments(rows, "expired_at"); err != nil {
-			return err
-		}
 		n = len(rows)
-		return t.insertEvents(events)
+		return t.expire(rows)
 	})
 	return n, err
 }

@@ -17,7 +17,7 @@ import (
 // members takes this lock first.
 func (t *Tx) LockGroup(id uuid.UUID, field string) (*models.Group, error) {
 	g := new(models.Group)
-	err := t.s.Select(g).Where("g.id = ?", id).Where("NOT g.is_deleted").For("UPDATE").Scan(t.ctx)
+	err := t.s.Select(g).Where("g.id = ?", id).Where("NOT g.is_deleted").For("NO KEY UPDATE").Scan(t.ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, problem.New(problem.NotFound, field, "group not found")
 	}
@@ -166,6 +166,8 @@ func (t *Tx) BindInvitations(p *models.Person) (int, error) {
 			}
 			continue
 		}
+		// The person may hold the license already: binding can free a seat.
+		t.touched[a.LicenseID] = true
 		a.PersonID, a.Email, a.Fulfilled = &p.ID, nil, true
 		if err := t.updateAssignments([]*models.Assignment{a}, "person_id", "email", "fulfilled"); err != nil {
 			return bound, err

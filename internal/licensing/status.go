@@ -7,11 +7,12 @@ import (
 )
 
 // Status derives an assignment's status at time now, in the order of SPEC
-// §2: revoked, expired (the grant's or the license's end has passed),
-// waitlisted, suspended, pending (not yet fulfilled), active.
+// §2: revoked (a deleted grant counts as revoked: it holds no seat),
+// expired (the grant's or the license's end has passed), waitlisted,
+// suspended, pending (not yet fulfilled), active.
 func Status(a *models.Assignment, now time.Time) models.Status {
 	switch {
-	case a.RevokedAt != nil:
+	case a.RevokedAt != nil || a.IsDeleted:
 		return models.StatusRevoked
 	case a.ExpiredAt != nil || passed(a.ExpiresAt, now) || passed(a.LicenseExpiresAt, now):
 		return models.StatusExpired
@@ -34,7 +35,7 @@ func HoldsSeat(st models.Status) bool {
 // statusSQL is Status as an SQL expression over assignments a joined with
 // their license l; the two must always agree.
 const statusSQL = `CASE
-	WHEN a.revoked_at IS NOT NULL THEN 'REVOKED'
+	WHEN a.revoked_at IS NOT NULL OR a.is_deleted THEN 'REVOKED'
 	WHEN a.expired_at IS NOT NULL OR a.expires_at <= now() OR l.expires_at <= now() THEN 'EXPIRED'
 	WHEN a.waitlisted_at IS NOT NULL THEN 'WAITLISTED'
 	WHEN NOT a.active THEN 'SUSPENDED'

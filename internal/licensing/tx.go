@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,8 +35,8 @@ func System(tenant string) Actor {
 }
 
 // Tx is one write transaction. Every seat change goes through a Tx, which
-// locks what it changes in one global order (groups, then licenses by id,
-// then assignments), so concurrent writers on any number of replicas
+// locks what it changes in one global order (an email address, a group or
+// a person, then licenses by id, then assignments), so concurrent writers on any number of replicas
 // serialise per license instead of racing, and promotes the waitlist of
 // every license whose seats it may have freed before it commits.
 type Tx struct {
@@ -50,37 +51,27 @@ type Tx struct {
 
 var errDryRun = errors.New("dry run")
 
-// maxAttempts bounds how often a transaction is retried after a deadlock
-// or serialization failure.
-const maxAttempts = 5
-
 // Write runs fn in a write transaction for actor. With dryRun the
 // transaction runs in full (so fn's results are exactly what would happen)
 // and is then rolled back. Business problems come back as problem errors.
 func Write(ctx context.Context, db *store.DB, actor Actor, dryRun bool, fn func(*Tx) error) error {
-	var err error
-	for range maxAttempts {
-		err = db.Write(ctx, actor.Tenant, func(s store.Scope) error {
-			now := time.Now()
-			if !actor.At.IsZero() {
-				now = actor.At
-			}
-			tx := &Tx{ctx: ctx, s: s, actor: actor, now: now.UTC().Truncate(time.Microsecond), touched: map[uuid.UUID]bool{}}
-			if err := fn(tx); err != nil {
-				return err
-			}
-			if err := tx.promoteTouched(); err != nil {
-				return err
-			}
-			if dryRun {
-				return errDryRun
-			}
-			return nil
-		})
-		if !store.Retryable(err) {
-			break
+	err := db.WriteRetrying(ctx, actor.Tenant, func(s store.Scope) error {
+		now := time.Now()
+		if !actor.At.IsZero() {
+			now = actor.At
 		}
-	}
+		tx := &Tx{ctx: ctx, s: s, actor: actor, now: now.UTC().Truncate(time.Microsecond), touched: map[uuid.UUID]bool{}}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.promoteTouched(); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
 	if errors.Is(err, errDryRun) {
 		return nil
 	}
@@ -177,8 +168,14 @@ func (t *Tx) assignedBy() (*uuid.UUID, error) {
 }
 
 // LockLicenses locks the live licenses ids in id order and returns them
-// with their seat counters; a missing one is NOT_FOUND.
+// with their seat counters; a missing one is NOT_FOUND. It is for licenses
+// reached as a consequence of a write (through a group, a person, an
+// invitation), so it sees the whole tenant, not only the caller's app.
 func (t *Tx) LockLicenses(ids ...uuid.UUID) (map[uuid.UUID]*models.License, error) {
+	return t.lockLicenses(t.s.Tenantwide(), ids)
+}
+
+func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID) (map[uuid.UUID]*models.License, error) {
 	ids = slices.Clone(ids)
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 	ids = slices.Compact(ids)
@@ -187,7 +184,7 @@ func (t *Tx) LockLicenses(ids ...uuid.UUID) (map[uuid.UUID]*models.License, erro
 		return out, nil
 	}
 	var rows []*models.License
-	err := selectLicenses(t.s).Where("l.id IN (?)", bun.List(ids)).Where("NOT l.is_deleted").
+	err := selectLicenses(s).Where("l.id IN (?)", bun.List(ids)).Where("NOT l.is_deleted").
 		OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &rows)
 	if err != nil {
 		return nil, err
@@ -203,16 +200,51 @@ func (t *Tx) LockLicenses(ids ...uuid.UUID) (map[uuid.UUID]*models.License, erro
 	return out, nil
 }
 
-// lockLicense locks one live license.
+// lockLicense locks one live license the caller names (so an application
+// caller reaches only its own), and first ends its grants whose time has
+// come, so that a write never competes with seats that already expired.
 func (t *Tx) lockLicense(id uuid.UUID, field string) (*models.License, error) {
-	ls, err := t.LockLicenses(id)
+	_, err := t.lockLicenses(t.s, []uuid.UUID{id})
 	if p, ok := problem.As(err); ok && p.Code == problem.NotFound {
 		p.Field = field
 	}
 	if err != nil {
 		return nil, err
 	}
-	return ls[id], nil
+	if err := t.expireDue(id); err != nil {
+		return nil, err
+	}
+	return t.reload(id)
+}
+
+// expireDue ends the live grants of a locked license whose expiresAt has
+// passed, as the expiry job would.
+func (t *Tx) expireDue(license uuid.UUID) error {
+	var rows []*models.Assignment
+	err := selectAssignments(t.s.Tenantwide()).Where("a.license_id = ?", license).Where(liveSQL).
+		Where("a.expires_at <= ?", t.now).OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &rows)
+	if err != nil {
+		return err
+	}
+	return t.expire(rows)
+}
+
+// expire ends rows as EXPIRED (the caller holds their licenses' locks)
+// and marks the licenses for waitlist promotion.
+func (t *Tx) expire(rows []*models.Assignment) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	events := make([]*models.AssignmentEvent, len(rows))
+	for i, a := range rows {
+		a.ExpiredAt = &t.now
+		events[i] = t.event(a, models.EventExpired, map[string]any{"expiresAt": firstEnd(a)})
+		t.touched[a.LicenseID] = true
+	}
+	if err := t.updateAssignments(rows, "expired_at"); err != nil {
+		return err
+	}
+	return t.insertEvents(events)
 }
 
 // reload reads a license's current counters (the caller holds its lock).
@@ -244,6 +276,15 @@ func (t *Tx) holding(license uuid.UUID, holders []string) (map[string]bool, erro
 		out[h] = true
 	}
 	return out, err
+}
+
+// LockEmail takes, until commit, the tenant's lock on an email address:
+// inviting an address and creating (or renaming) a person to it serialise
+// on it, so an invitation is always bound to its person.
+func (t *Tx) LockEmail(email string) error {
+	_, err := t.s.Exec(t.ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+		"email:"+t.actor.Tenant.ID+":"+strings.ToLower(email))
+	return err
 }
 
 // queueTime is the database's clock now. Taken while the license lock is

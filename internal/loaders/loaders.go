@@ -123,6 +123,21 @@ func New(sess *store.Session) *Loaders {
 	return l
 }
 
+// Reset forgets everything the loaders have read, so that reads after a
+// write see it.
+func (l *Loaders) Reset() {
+	l.License.ClearAll()
+	l.Assignment.ClearAll()
+	l.Person.ClearAll()
+	l.Group.ClearAll()
+	l.Event.ClearAll()
+	l.Entitlements.ClearAll()
+	for _, c := range []interface{ clear() }{l.Assignments, l.AssignmentCounts, l.Members, l.MemberCounts,
+		l.Groups, l.GroupCounts, l.Events, l.EventCounts} {
+		c.clear()
+	}
+}
+
 // Prime queues the loads of the records related to assignments that the
 // query will ask for (want: PrimePerson, PrimeGroup, PrimeLicense), all
 // from this goroutine, so they share one batch per loader.
@@ -209,22 +224,31 @@ func NewList[A, V any](fetch func(ctx context.Context, parents []uuid.UUID, a A)
 			parents[k.args] = append(parents[k.args], k.parent)
 		}
 		out := make(map[listKey]V, len(keys))
+		// A failure (such as a bad cursor) fails only the fields that
+		// asked with those arguments, not their siblings in the batch.
+		failed := dataloadgen.MappedFetchError[listKey]{}
 		for args, ps := range parents {
 			l.mu.Lock()
 			a := l.args[args]
 			l.mu.Unlock()
 			vals, err := fetch(ctx, ps, a)
-			if err != nil {
-				return nil, err
-			}
 			for _, p := range ps {
-				out[listKey{p, args}] = vals[p]
+				if err != nil {
+					failed[listKey{p, args}] = err
+				} else {
+					out[listKey{p, args}] = vals[p]
+				}
 			}
+		}
+		if len(failed) > 0 {
+			return out, failed
 		}
 		return out, nil
 	}, dataloadgen.WithWait(wait))
 	return l
 }
+
+func (l *List[A, V]) clear() { l.loader.ClearAll() }
 
 // Load reads parent's value for arguments a.
 func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error) {

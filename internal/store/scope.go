@@ -178,6 +178,18 @@ func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 	return tx.Commit()
 }
 
+// WriteRetrying is Write, run again (a few times) when it failed only
+// because of a concurrent transaction (a deadlock or serialization failure).
+func (db *DB) WriteRetrying(ctx context.Context, t Tenant, fn func(Scope) error) error {
+	var err error
+	for range 5 {
+		if err = db.Write(ctx, t, fn); !Retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
 // begin starts a transaction in which row-level security sees tenant t and
 // every statement is bounded by the statement timeout.
 func (db *DB) begin(ctx context.Context, t Tenant, opts *sql.TxOptions) (bun.Tx, error) {
