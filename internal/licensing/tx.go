@@ -250,7 +250,7 @@ func (t *Tx) expire(rows []*models.Assignment) error {
 // reload reads a license's current counters (the caller holds its lock).
 func (t *Tx) reload(id uuid.UUID) (*models.License, error) {
 	l := new(models.License)
-	err := selectLicenses(t.s).Where("l.id = ?", id).Scan(t.ctx, l)
+	err := selectLicenses(t.s.Tenantwide()).Where("l.id = ?", id).Scan(t.ctx, l)
 	return l, err
 }
 
