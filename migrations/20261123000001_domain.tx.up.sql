@@ -256,12 +256,23 @@ END $$;
 
 -- assignments_seats keeps seat_holders and the license counters in step with
 -- every insert, update and delete of an assignment, in the same transaction.
+-- An update that changes none of the columns deciding who holds a seat (a
+-- recorded use, new metadata, a stamp) touches neither seat_holders nor the
+-- license row, so it never waits for the license's lock.
 CREATE FUNCTION assignments_seats() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     old_live boolean := false;
     new_live boolean := false;
     d_wait integer := 0;
 BEGIN
+    IF TG_OP = 'UPDATE'
+       AND (OLD.license_id, OLD.person_id, OLD.group_id, OLD.email, OLD.fulfilled, OLD.is_deleted,
+            OLD.revoked_at, OLD.expired_at, OLD.waitlisted_at)
+           IS NOT DISTINCT FROM
+           (NEW.license_id, NEW.person_id, NEW.group_id, NEW.email, NEW.fulfilled, NEW.is_deleted,
+            NEW.revoked_at, NEW.expired_at, NEW.waitlisted_at) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         old_live := NOT OLD.is_deleted AND OLD.revoked_at IS NULL AND OLD.expired_at IS NULL;
         IF old_live AND OLD.waitlisted_at IS NOT NULL THEN
