@@ -81,7 +81,9 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 			writeJSON(w, http.StatusOK, map[string]int64{"statements": db.Statements()})
 		})
 	}
-	return requestLog(log, mux)
+	m := newMetrics(db)
+	mux.Handle("GET /metrics", m.handler())
+	return requestLog(log, m, mux)
 }
 
 // graphQL is the gqlgen executor with seatgraph's error handling and
@@ -217,9 +219,10 @@ func ready(db *store.DB) http.HandlerFunc {
 	}
 }
 
-// requestLog gives every request an id (X-Request-ID, kept when the caller
-// sends a sane one) and a logger carrying it, and logs one line per request.
-func requestLog(log *slog.Logger, next http.Handler) http.Handler {
+// requestLog gives every request an id (X-Request-ID, kept when the
+// caller sends a sane one) and a logger carrying it, logs one line per
+// request and counts it in the metrics.
+func requestLog(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
 		if id == "" || len(id) > 64 {
@@ -232,8 +235,10 @@ func requestLog(log *slog.Logger, next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
 		next.ServeHTTP(rec, r.WithContext(logging.With(r.Context(), l)))
+		took := time.Since(start)
+		m.observe(r, rec.status, took)
 		l.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			"status", rec.status, "duration_ms", float64(took.Microseconds())/1000)
 	})
 }
 
