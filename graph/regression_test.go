@@ -100,7 +100,10 @@ func TestInviteRacesCreatePerson(t *testing.T) {
 		email := "race" + string(rune('a'+i)) + "@example.com"
 		var wg sync.WaitGroup
 		wg.Add(2)
-		go func() { defer wg.Done(); a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "email": email}) }()
+		go func() {
+			defer wg.Done()
+			a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "email": email})
+		}()
 		go func() { defer wg.Done(); a.mutate("createPerson", "person { id }", map[string]any{"email": email}) }()
 		wg.Wait()
 	}
