@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"seatgraph/graph"
 	"seatgraph/internal/limits"
@@ -16,7 +17,7 @@ var schema = graph.NewExecutableSchema(graph.Config{}).Schema()
 
 func measure(t *testing.T, query string, vars map[string]any, l limits.Limits) (limits.Cost, string) {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, rules.NewDefaultRules())
 	if errs != nil {
 		t.Fatalf("invalid query: %v", errs)
 	}
@@ -108,7 +109,7 @@ func TestFragmentFanOut(t *testing.T) {
 		fmt.Fprintf(&b, "fragment f%d on Query { ...f%d viewer { tenantId } ...f%d }\n", i, i+1, i+1)
 	}
 	fmt.Fprintf(&b, "fragment f%d on Query { licenses { nodes { id } } }\n", n)
-	doc, errs := gqlparser.LoadQuery(schema, b.String())
+	doc, errs := gqlparser.LoadQueryWithRules(schema, b.String(), rules.NewDefaultRules())
 	if errs != nil {
 		t.Fatal(errs)
 	}

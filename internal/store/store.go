@@ -47,7 +47,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		opts.StatementTimeout = 5 * time.Second
 	}
 	db := &DB{bun: bun.NewDB(sqldb, pgdialect.New()), statementTimeout: opts.StatementTimeout}
-	db.bun.AddQueryHook(counter{&db.statements})
+	db.bun = db.bun.WithQueryHook(counter{&db.statements})
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqldb.PingContext(pingCtx); err != nil {
