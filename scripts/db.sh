@@ -14,6 +14,16 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base="$root/.pgdata"
+# Run as root, the cluster belongs to the postgres user, who must be able to
+# reach the project folder; when a parent folder shuts it out (a checkout
+# under /root, say), the cluster lives in a folder of its own under /tmp,
+# named after the project path, and .pgdata points at it.
+if [ "$(id -u)" = 0 ] && [ ! -e "$base" ] && ! runuser -u postgres -- test -x "$root"; then
+  elsewhere="${TMPDIR:-/tmp}/seatgraph-pgdata-$(printf '%s' "$root" | sha1sum | cut -c1-12)"
+  mkdir -p "$elsewhere"
+  ln -s "$elsewhere" "$base"
+fi
+[ -L "$base" ] && base="$(readlink -f "$base")"
 data="$base/data"
 run="$base/run"
 port="${SEATGRAPH_PG_PORT:-55432}"
@@ -24,7 +34,7 @@ bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 # PostgreSQL refuses to run as root: run its programs as the postgres user.
 as_pg() {
   if [ "$(id -u)" = 0 ]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
