@@ -53,7 +53,7 @@ type Config struct {
 	RequestTimeout   time.Duration
 	MaxConns         int
 
-	// Abuse limits of the GraphQL endpoint (see docs/security.md).
+	// Abuse limits of the GraphQL endpoint (see the README, Security).
 	MaxBodyBytes  int64
 	MaxDepth      int
 	MaxComplexity int
