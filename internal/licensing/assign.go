@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -74,6 +76,9 @@ func AssignMany(ctx context.Context, db *store.DB, actor Actor, in AssignManyInp
 	var out []*AssignResult
 	err := Write(ctx, db, actor, isTrue(in.DryRun), func(tx *Tx) error {
 		out = out[:0]
+		if err := tx.lockAhead(in.Items); err != nil {
+			return err
+		}
 		var problems problem.List
 		for i, item := range in.Items {
 			r, err := tx.Assign(*item, fmt.Sprintf("input.items[%d].", i))
@@ -92,6 +97,51 @@ func AssignMany(ctx context.Context, db *store.DB, actor Actor, in AssignManyInp
 		return nil, err
 	}
 	return out, nil
+}
+
+// lockAhead takes, in the global lock order, the locks a batch of assigns
+// will need (addresses, groups, licenses), so that concurrent batches
+// naming the same things in other orders queue instead of deadlocking.
+// Ids that are malformed or name nothing are left to each item to report.
+func (t *Tx) lockAhead(items []*AssignInput) error {
+	var emails []string
+	var groups, licenses []uuid.UUID
+	for _, in := range items {
+		if in.Email != nil {
+			emails = append(emails, strings.ToLower(*in.Email))
+		}
+		if in.GroupID != nil {
+			if g, err := gid.Group.Parse(*in.GroupID); err == nil {
+				groups = append(groups, g)
+			}
+		}
+		if l, err := gid.License.Parse(in.LicenseID); err == nil {
+			licenses = append(licenses, l)
+		}
+	}
+	slices.Sort(emails)
+	for _, e := range slices.Compact(emails) {
+		if err := t.LockEmail(e); err != nil {
+			return err
+		}
+	}
+	for _, q := range []struct {
+		model any
+		alias string
+		ids   []uuid.UUID
+		mode  string
+	}{{(*models.Group)(nil), "g", groups, "NO KEY UPDATE"}, {(*models.License)(nil), "l", licenses, "UPDATE"}} {
+		if len(q.ids) == 0 {
+			continue
+		}
+		var locked []uuid.UUID
+		err := t.s.Select(q.model).Column(q.alias+".id").Where(q.alias+".id IN (?)", bun.List(q.ids)).
+			OrderExpr(q.alias + ".id").For(q.mode).Scan(t.ctx, &locked)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Assign is Assign inside a transaction; prefix is the input path for
