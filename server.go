@@ -140,7 +140,7 @@ func serve(ctx context.Context) error {
 func checkRole(ctx context.Context, db *store.DB, dev bool, log *slog.Logger) error {
 	var super, bypass, owner bool
 	err := db.Bun().QueryRowContext(ctx, `SELECT r.rolsuper, r.rolbypassrls,
-		coalesce((SELECT pg_has_role(current_user, tableowner, 'USAGE') FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'licenses'), false)
+		coalesce((SELECT pg_has_role(current_user, tableowner, 'MEMBER') FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'licenses'), false)
 		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&super, &bypass, &owner)
 	if err != nil {
 		return fmt.Errorf("check database role: %w", err)

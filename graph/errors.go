@@ -53,9 +53,11 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		}
 		gerr.Message = p.Error()
 		gerr.Extensions = map[string]any{"code": code, "reason": string(p.Code)}
-	case store.DataException(err):
+	case store.BadValue(err):
 		// PostgreSQL refused a value the caller sent (a crafted cursor, an
-		// out-of-range number): the caller's input, not the server, is wrong.
+		// out-of-range number): the caller's input is wrong, but it is
+		// logged, in case the server built the value.
+		logging.From(ctx).WarnContext(ctx, "database refused a value", "error", err.Error(), "path", gerr.Path.String())
 		gerr.Message = "a value in the request is malformed or out of range"
 		gerr.Extensions = map[string]any{"code": CodeBadUserInput}
 	case errors.Is(err, paging.ErrInvalidArgs), errors.Is(err, gid.ErrInvalid):

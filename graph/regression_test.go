@@ -7,6 +7,7 @@ import (
 
 	"seatgraph/internal/apitest"
 	"seatgraph/internal/auth"
+	"seatgraph/internal/gid"
 )
 
 // Binding an invitation to a person who already holds the license frees
@@ -139,7 +140,123 @@ func TestNULRefused(t *testing.T) {
 	if r.Status != 400 || len(r.Errors) == 0 {
 		t.Fatalf("NUL in a variable: %d %s", r.Status, r.Raw)
 	}
+	for _, q := range []string{`{ licenses(filter: {search: "a\u0000b"}) { totalCount } }`,
+		`{ licenses(filter: {search: "a\u{0}b"}) { totalCount } }`,
+		`mutation { createLicense(input: {name: "x\u0000"}) { license { id } } }`} {
+		if r := srv.Do(t, tok, q, nil); r.Status != 200 || len(r.Codes()) != 1 || r.Codes()[0] != "BAD_USER_INPUT" {
+			t.Errorf("NUL in a literal, %s: %d %s", q, r.Status, r.Raw)
+		}
+	}
+	// An escaped backslash followed by "u0000" is no NUL.
+	if r := srv.Do(t, tok, `{ licenses(filter: {search: "C:\\u0000dir"}) { totalCount } }`, nil); len(r.Errors) > 0 {
+		t.Errorf("an escaped backslash was refused: %s", r.Raw)
+	}
 	if r := srv.Do(t, tok, `{ licenses { totalCount } }`, nil); r.Status != 200 {
 		t.Fatalf("server stopped serving: %s", r.Raw)
+	}
+}
+
+// stall runs statements as superuser in a transaction kept open (holding
+// their locks) until release is called, to make a race happen in a chosen
+// order. Each statement is SQL followed by its arguments.
+func stall(t *testing.T, statements ...[]any) (release func()) {
+	t.Helper()
+	tx, err := apitest.DB(t).SQL(t).Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range statements {
+		if _, err := tx.Exec(st[0].(string), st[1:]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() { _ = tx.Commit() }
+}
+
+func rawID(t *testing.T, k gid.Kind, s string) string {
+	u, err := k.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
+
+// Seats freed because a grant's end passed go to the waitlist before the
+// write that noticed can take them.
+func TestExpiredSeatGoesToWaitlistFirst(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("expire-fifo"))
+	lic := a.license("One", 1)
+	soon := time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
+	a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": a.person("ada@x.com"), "expiresAt": soon})
+	carl := a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": a.person("carl@x.com"), "waitlist": true})
+	time.Sleep(1100 * time.Millisecond)
+	ben := a.person("ben@x.com")
+	a.fails("assignLicense", "SEAT_LIMIT_REACHED", map[string]any{"licenseId": lic, "personId": ben})
+	b := a.ok("assignLicense", "assignment { status }", map[string]any{"licenseId": lic, "personId": ben, "waitlist": true})
+	if s := b["assignment"].(map[string]any)["status"]; s != "WAITLISTED" {
+		t.Fatalf("the newcomer is %v, want WAITLISTED behind the queue", s)
+	}
+	st := a.query(`query($id: ID!) { assignment(id: $id) { status } }`, map[string]any{"id": carl["assignment"].(map[string]any)["id"]})
+	if s := st["assignment"].(map[string]any)["status"]; s != "ACTIVE" {
+		t.Fatalf("the waitlisted person is %v, want ACTIVE: the newcomer must not jump the queue", s)
+	}
+}
+
+// Revoking or updating a grant deleted while the caller waited for its
+// license is NOT_FOUND, not a crash.
+func TestChangeOfGrantDeletedMeanwhile(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("deleted-meanwhile"))
+	for _, op := range []string{"revokeAssignment", "updateAssignment"} {
+		lic := a.license("L-"+op, 5)
+		asg := a.assign(lic, map[string]any{"personId": a.person(op + "@x.com")})["assignment"].(map[string]any)["id"].(string)
+		release := stall(t, []any{`SELECT 1 FROM licenses WHERE id = $1 FOR UPDATE`, rawID(t, gid.License, lic)},
+			[]any{`UPDATE assignments SET is_deleted = true, deleted_at = now(), deleted_by = 'other' WHERE id = $1`,
+				rawID(t, gid.Assignment, asg)})
+		done := make(chan map[string]any)
+		go func() {
+			in := map[string]any{"id": asg, "metadata": map[string]any{"k": 1}}
+			if op == "revokeAssignment" {
+				in = map[string]any{"id": asg}
+			}
+			done <- a.mutate(op, "assignment { id }", in)
+		}()
+		time.Sleep(300 * time.Millisecond)
+		release()
+		p := <-done
+		if errs := p["userErrors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["code"] != "NOT_FOUND" {
+			t.Fatalf("%s of a grant deleted meanwhile = %v, want NOT_FOUND", op, p)
+		}
+	}
+}
+
+// A group grant made while a member is being deleted gives the deleted
+// person no seat.
+func TestGroupGrantWhileMemberDeleted(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("grant-vs-delete")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("L", 10)
+	p := a.person("leaving@x.com")
+	other, grp := a.group("Other", p), a.group("G", p)
+	// deletePerson stops at this membership row, after it locked the person.
+	release := stall(t, []any{`SELECT 1 FROM group_members WHERE group_id = $1 AND person_id = $2 FOR UPDATE`,
+		rawID(t, gid.Group, other), rawID(t, gid.Person, p)})
+	deleted := make(chan map[string]any)
+	go func() { deleted <- a.mutate("deletePerson", "person { id }", map[string]any{"id": p}) }()
+	time.Sleep(300 * time.Millisecond)
+	granted := make(chan map[string]any)
+	go func() {
+		granted <- a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "groupId": grp})
+	}()
+	time.Sleep(300 * time.Millisecond)
+	release()
+	<-deleted
+	<-granted
+	n := sqlInt(t, apitest.DB(t).SQL(t), `SELECT count(*) FROM assignments a JOIN people p ON p.tenant_id = a.tenant_id AND p.id = a.person_id
+		WHERE a.tenant_id = $1 AND p.is_deleted AND NOT a.is_deleted AND a.revoked_at IS NULL AND a.expired_at IS NULL`, tenant)
+	if n != 0 || num(a.seats(lic)["used"]) != 0 {
+		t.Fatalf("%d live grants of a deleted person, seats %v", n, a.seats(lic))
 	}
 }

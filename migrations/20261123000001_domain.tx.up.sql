@@ -177,6 +177,10 @@ CREATE INDEX assignments_updated_idx ON assignments (tenant_id, updated_at, id);
 CREATE INDEX assignments_assigned_idx ON assignments (tenant_id, assigned_at, id);
 CREATE INDEX assignments_expires_idx ON assignments (tenant_id, (coalesce(expires_at, 'infinity'::timestamptz)), id);
 CREATE INDEX assignments_last_used_idx ON assignments (tenant_id, (coalesce(last_used_at, '-infinity'::timestamptz)), id);
+-- Grants with an end still to come, per license: what a write on a license
+-- and the expiry job look for.
+CREATE INDEX assignments_due_idx ON assignments (tenant_id, license_id, expires_at)
+    WHERE expires_at IS NOT NULL AND NOT is_deleted AND revoked_at IS NULL AND expired_at IS NULL;
 CREATE INDEX assignments_waitlist_idx ON assignments (tenant_id, license_id, waitlisted_at, id)
     WHERE waitlisted_at IS NOT NULL;
 

@@ -16,11 +16,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 base="$root/.pgdata"
 # Run as root, the cluster belongs to the postgres user, who must be able to
 # reach the project folder; when a parent folder shuts it out (a checkout
-# under /root, say), the cluster lives in a folder of its own under /tmp,
-# named after the project path, and .pgdata points at it.
+# under /root, say), the cluster lives in a new private folder under /tmp,
+# and .pgdata points at it.
 if [ "$(id -u)" = 0 ] && [ ! -e "$base" ] && ! runuser -u postgres -- test -x "$root"; then
-  elsewhere="${TMPDIR:-/tmp}/seatgraph-pgdata-$(printf '%s' "$root" | sha1sum | cut -c1-12)"
-  mkdir -p "$elsewhere"
+  elsewhere="$(mktemp -d "${TMPDIR:-/tmp}/seatgraph-pgdata.XXXXXX")"
   ln -s "$elsewhere" "$base"
 fi
 [ -L "$base" ] && base="$(readlink -f "$base")"

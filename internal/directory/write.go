@@ -430,11 +430,14 @@ func removeMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID) (int, erro
 	for id := range existing {
 		leaving = append(leaving, id)
 	}
-	if _, err := t.Scope().Exec(t.Context(), "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND person_id IN (?)",
-		t.Actor().Tenant.ID, g.ID, bun.List(leaving)); err != nil {
+	// Seats first (licenses, then grants), memberships last: the order
+	// deletePerson takes them in too.
+	if err := t.MembersRemoved(g, leaving); err != nil {
 		return 0, err
 	}
-	return len(leaving), t.MembersRemoved(g, leaving)
+	_, err = t.Scope().Exec(t.Context(), "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND person_id IN (?)",
+		t.Actor().Tenant.ID, g.ID, bun.List(leaving))
+	return len(leaving), err
 }
 
 // memberIDs says which of ids are members of g.

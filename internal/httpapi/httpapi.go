@@ -103,8 +103,10 @@ func graphQL(db *store.DB, opts Options) http.Handler {
 	} else {
 		srv.Use(noIntrospection{})
 	}
-	// Both run after validation and before any resolver: an operation
-	// without credentials, or over a limit, executes nothing.
+	// These run after validation and before any resolver: an operation
+	// without credentials, over a limit, or with a NUL in a string,
+	// executes nothing.
+	srv.Use(noNUL{})
 	srv.Use(graph.Credentials{})
 	srv.Use(&limits.Extension{Limits: opts.Limits})
 	srv.AroundFields(graph.Authorize)

@@ -100,15 +100,25 @@ func AssignMany(ctx context.Context, db *store.DB, actor Actor, in AssignManyInp
 }
 
 // lockAhead takes, in the global lock order, the locks a batch of assigns
-// will need (addresses, groups, licenses), so that concurrent batches
+// will need (addresses, groups and their members, people, licenses), so that concurrent batches
 // naming the same things in other orders queue instead of deadlocking.
 // Ids that are malformed or name nothing are left to each item to report.
 func (t *Tx) lockAhead(items []*AssignInput) error {
 	var emails []string
 	var groups, licenses []uuid.UUID
+	var people []uuid.UUID
+	var usernames []string
 	for _, in := range items {
 		if in.Email != nil {
 			emails = append(emails, strings.ToLower(*in.Email))
+		}
+		if in.Username != nil {
+			usernames = append(usernames, strings.ToLower(*in.Username))
+		}
+		if in.PersonID != nil {
+			if p, err := gid.Person.Parse(*in.PersonID); err == nil {
+				people = append(people, p)
+			}
 		}
 		if in.GroupID != nil {
 			if g, err := gid.Group.Parse(*in.GroupID); err == nil {
@@ -125,18 +135,33 @@ func (t *Tx) lockAhead(items []*AssignInput) error {
 			return err
 		}
 	}
-	for _, q := range []struct {
-		model any
-		alias string
-		ids   []uuid.UUID
-		mode  string
-	}{{(*models.Group)(nil), "g", groups, "NO KEY UPDATE"}, {(*models.License)(nil), "l", licenses, "UPDATE"}} {
-		if len(q.ids) == 0 {
-			continue
+	var locked []uuid.UUID
+	if len(groups) > 0 {
+		err := t.s.Select((*models.Group)(nil)).Column("g.id").Where("g.id IN (?)", bun.List(groups)).
+			OrderExpr("g.id").For("NO KEY UPDATE").Scan(t.ctx, &locked)
+		if err != nil {
+			return err
 		}
-		var locked []uuid.UUID
-		err := t.s.Select(q.model).Column(q.alias+".id").Where(q.alias+".id IN (?)", bun.List(q.ids)).
-			OrderExpr(q.alias + ".id").For(q.mode).Scan(t.ctx, &locked)
+		for _, g := range sortedIDs(groups) {
+			if err := t.shareLockMembers(g); err != nil {
+				return err
+			}
+		}
+	}
+	if len(people)+len(usernames)+len(emails) > 0 {
+		q := t.s.Tenantwide().Select((*models.Person)(nil)).Column("p.id").Where("NOT p.is_deleted").
+			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				return q.Where("p.id IN (?)", bun.List(append(people, uuid.Nil))).
+					WhereOr("lower(p.username) IN (?)", bun.List(append(usernames, ""))).
+					WhereOr("lower(p.email) IN (?)", bun.List(append(emails, "")))
+			})
+		if err := q.OrderExpr("p.id").For("SHARE").Scan(t.ctx, &locked); err != nil {
+			return err
+		}
+	}
+	if len(licenses) > 0 {
+		err := t.s.Select((*models.License)(nil)).Column("l.id").Where("l.id IN (?)", bun.List(licenses)).
+			OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &locked)
 		if err != nil {
 			return err
 		}
@@ -172,6 +197,10 @@ func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
 	var err error
 	if groupID != nil {
 		if group, err = t.LockGroup(*groupID, prefix+"groupId"); err != nil {
+			return nil, err
+		}
+		// The members too, so none is deleted under their inherited grant.
+		if err := t.shareLockMembers(group.ID); err != nil {
 			return nil, err
 		}
 	} else if person, email, err = t.resolvePerson(in, personID, prefix); err != nil {
@@ -571,18 +600,27 @@ func (t *Tx) lockAssignment(id uuid.UUID) (*models.Assignment, *models.License, 
 	if err != nil {
 		return nil, nil, err
 	}
-	a := new(models.Assignment)
-	if err := selectAssignments(t.s).Where("a.id = ?", id).For("UPDATE OF a").Scan(t.ctx, a); err != nil {
+	// Read again under the license's lock: a writer that held it may have
+	// deleted the assignment meanwhile.
+	var rows []*models.Assignment
+	if err := selectAssignments(t.s).Where("a.id = ?", id).Where("NOT a.is_deleted").For("UPDATE OF a").Scan(t.ctx, &rows); err != nil {
 		return nil, nil, err
 	}
-	return a, l, nil
+	if len(rows) == 0 {
+		return nil, nil, problem.New(problem.NotFound, "input.id", "assignment not found")
+	}
+	return rows[0], l, nil
 }
 
 // checkLive refuses to change a revoked or expired assignment.
 func (t *Tx) checkLive(a *models.Assignment) error {
-	switch Status(a, t.now) {
-	case models.StatusRevoked:
+	switch {
+	case a.IsDeleted:
+		return problem.New(problem.NotFound, "input.id", "assignment not found")
+	case a.RevokedAt != nil:
 		return problem.New(problem.AlreadyRevoked, "input.id", "the assignment was revoked at %s", a.RevokedAt.Format(time.RFC3339))
+	}
+	switch Status(a, t.now) {
 	case models.StatusExpired:
 		return problem.New(problem.Invalid, "input.id", "the assignment has expired; assign the license again")
 	}

@@ -24,6 +24,16 @@ func (t *Tx) LockGroup(id uuid.UUID, field string) (*models.Group, error) {
 	return g, err
 }
 
+// shareLockMembers share-locks a group's live members in id order, so
+// that none is deleted while the group's grants reach them.
+func (t *Tx) shareLockMembers(group uuid.UUID) error {
+	var ids []uuid.UUID
+	return t.s.Tenantwide().Select((*models.Person)(nil)).Column("p.id").
+		Join("JOIN group_members AS gm ON gm.tenant_id = p.tenant_id AND gm.person_id = p.id").
+		Where("gm.group_id = ?", group).Where("NOT p.is_deleted").OrderExpr("p.id").
+		For("SHARE OF p").Scan(t.ctx, &ids)
+}
+
 // Members reads a group's live members in membership order (all of them,
 // or those among only).
 func (t *Tx) Members(group uuid.UUID, only []uuid.UUID) ([]*models.Person, error) {
@@ -67,7 +77,7 @@ func (t *Tx) MembersAdded(group *models.Group, people []*models.Person, waitlist
 	}
 	for _, g := range grants {
 		l := licenses[g.LicenseID]
-		if t.expired(l) {
+		if l.IsDeleted || t.expired(l) {
 			continue
 		}
 		rows, events, err := t.inherit(l, g, people, waitlist, "input.personIds")

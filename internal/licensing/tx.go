@@ -171,21 +171,25 @@ func (t *Tx) assignedBy() (*uuid.UUID, error) {
 // with their seat counters; a missing one is NOT_FOUND. It is for licenses
 // reached as a consequence of a write (through a group, a person, an
 // invitation), so it sees the whole tenant, not only the caller's app.
+//
+// A license deleted meanwhile is locked and returned too (callers skip it):
+// the consequence, not the license, is what the write is about.
 func (t *Tx) LockLicenses(ids ...uuid.UUID) (map[uuid.UUID]*models.License, error) {
-	return t.lockLicenses(t.s.Tenantwide(), ids)
+	return t.lockLicenses(t.s.Tenantwide(), ids, true)
 }
 
-func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID) (map[uuid.UUID]*models.License, error) {
-	ids = slices.Clone(ids)
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
-	ids = slices.Compact(ids)
+func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID, deleted bool) (map[uuid.UUID]*models.License, error) {
+	ids = sortedIDs(ids)
 	out := make(map[uuid.UUID]*models.License, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var rows []*models.License
-	err := selectLicenses(s).Where("l.id IN (?)", bun.List(ids)).Where("NOT l.is_deleted").
-		OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &rows)
+	q := selectLicenses(s).Where("l.id IN (?)", bun.List(ids))
+	if !deleted {
+		q = q.Where("NOT l.is_deleted")
+	}
+	err := q.OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &rows)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +208,7 @@ func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID) (map[uuid.UUID]*models
 // caller reaches only its own), and first ends its grants whose time has
 // come, so that a write never competes with seats that already expired.
 func (t *Tx) lockLicense(id uuid.UUID, field string) (*models.License, error) {
-	_, err := t.lockLicenses(t.s, []uuid.UUID{id})
+	_, err := t.lockLicenses(t.s, []uuid.UUID{id}, false)
 	if p, ok := problem.As(err); ok && p.Code == problem.NotFound {
 		p.Field = field
 	}
@@ -223,26 +227,35 @@ func (t *Tx) expireDue(license uuid.UUID) error {
 	var rows []*models.Assignment
 	err := selectAssignments(t.s.Tenantwide()).Where("a.license_id = ?", license).Where(liveSQL).
 		Where("a.expires_at <= ?", t.now).OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &rows)
-	if err != nil {
+	if err != nil || len(rows) == 0 {
 		return err
 	}
-	return t.expire(rows)
+	if err := t.expire(rows); err != nil {
+		return err
+	}
+	// The freed seats go to the waitlist before the write that found them
+	// expired can take one.
+	return t.promote(license)
 }
 
 // expire ends rows as EXPIRED (the caller holds their licenses' locks)
-// and marks the licenses for waitlist promotion.
+// and marks the licenses for waitlist promotion. Time ended them, not the
+// caller whose write noticed: the events and stamps name the system.
 func (t *Tx) expire(rows []*models.Assignment) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	sys := System(t.actor.Tenant.ID)
 	events := make([]*models.AssignmentEvent, len(rows))
 	for i, a := range rows {
-		a.ExpiredAt = &t.now
-		events[i] = t.event(a, models.EventExpired, map[string]any{"expiresAt": firstEnd(a)})
+		a.ExpiredAt, a.UpdatedAt, a.UpdatedBy = &t.now, t.now, sys.Subject
+		ev := t.event(a, models.EventExpired, map[string]any{"expiresAt": firstEnd(a)})
+		ev.Actor, ev.ActorType = sys.Subject, sys.SourceType
+		events[i] = ev
 		t.touched[a.LicenseID] = true
-	}
-	if err := t.updateAssignments(rows, "expired_at"); err != nil {
-		return err
+		if _, err := t.s.Update(a).Column("expired_at", "updated_at", "updated_by").WherePK().Exec(t.ctx); err != nil {
+			return err
+		}
 	}
 	return t.insertEvents(events)
 }
@@ -352,8 +365,7 @@ func (t *Tx) promoteTouched() error {
 	for id := range t.touched {
 		ids = append(ids, id)
 	}
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
-	for _, id := range ids {
+	for _, id := range sortedIDs(ids) {
 		if err := t.promote(id); err != nil {
 			return err
 		}
@@ -405,3 +417,10 @@ func (t *Tx) promote(id uuid.UUID) error {
 
 // liveSQL selects assignments that are not deleted, revoked or expired.
 const liveSQL = "NOT a.is_deleted AND a.revoked_at IS NULL AND a.expired_at IS NULL"
+
+// sortedIDs is ids sorted (the lock order) without repeats.
+func sortedIDs(ids []uuid.UUID) []uuid.UUID {
+	ids = slices.Clone(ids)
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	return slices.Compact(ids)
+}

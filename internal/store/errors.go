@@ -37,3 +37,16 @@ func DataException(err error) bool {
 	code, _, ok := Violation(err)
 	return ok && len(code) == 5 && code[:2] == "22"
 }
+
+// badValues are the data exceptions a caller's value causes: bad text
+// representation, numeric out of range, bad datetime format, datetime out
+// of range, string too long, bad byte sequence, untranslatable character.
+var badValues = map[string]bool{"22P02": true, "22003": true, "22007": true, "22008": true,
+	"22001": true, "22021": true, "22P05": true}
+
+// BadValue reports whether PostgreSQL refused a value as malformed or out
+// of range (a subset of DataException that input, not code, causes).
+func BadValue(err error) bool {
+	code, _, ok := Violation(err)
+	return ok && badValues[code]
+}
