@@ -196,28 +196,14 @@ func MembershipPerson(m *Membership) uuid.UUID { return m.Parent }
 
 // PeopleByID reads people by id (deleted ones included).
 func PeopleByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.Person, error) {
-	var rows []*models.Person
-	err := sess.Read(ctx, func(s store.Scope) error {
-		return s.Select(&rows).Where("p.id IN (?)", bun.List(ids)).Scan(ctx)
-	})
-	m := make(map[uuid.UUID]*models.Person, len(rows))
-	for _, r := range rows {
-		m[r.ID] = r
-	}
-	return m, err
+	return store.ByID(ctx, sess, ids, func(s store.Scope) *bun.SelectQuery { return s.Select((*models.Person)(nil)) },
+		"p.id", func(p *models.Person) uuid.UUID { return p.ID })
 }
 
 // GroupsByID reads groups by id (deleted ones included).
 func GroupsByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.Group, error) {
-	var rows []*models.Group
-	err := sess.Read(ctx, func(s store.Scope) error {
-		return s.Select(&rows).Where("g.id IN (?)", bun.List(ids)).Scan(ctx)
-	})
-	m := make(map[uuid.UUID]*models.Group, len(rows))
-	for _, r := range rows {
-		m[r.ID] = r
-	}
-	return m, err
+	return store.ByID(ctx, sess, ids, func(s store.Scope) *bun.SelectQuery { return s.Select((*models.Group)(nil)) },
+		"g.id", func(g *models.Group) uuid.UUID { return g.ID })
 }
 
 // PersonByEmail finds the (not deleted) person with this email, ignoring

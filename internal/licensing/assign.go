@@ -519,14 +519,8 @@ func UpdateAssignment(ctx context.Context, db *store.DB, actor Actor, in UpdateA
 	}
 	var res *AssignResult
 	err := Write(ctx, db, actor, isTrue(in.DryRun), func(t *Tx) error {
-		a, l, err := t.lockAssignment(id)
+		a, l, err := t.lockLive(id, in.ExpectedUpdatedAt)
 		if err != nil {
-			return err
-		}
-		if err := t.checkLive(a); err != nil {
-			return err
-		}
-		if err := CheckFresh(&a.Record, in.ExpectedUpdatedAt); err != nil {
 			return err
 		}
 		if err := t.change(a, ch); err != nil {
@@ -558,19 +552,13 @@ func Revoke(ctx context.Context, db *store.DB, actor Actor, in RevokeInput) (*As
 	}
 	var res *AssignResult
 	err := Write(ctx, db, actor, isTrue(in.DryRun), func(t *Tx) error {
-		a, l, err := t.lockAssignment(id)
+		a, l, err := t.lockLive(id, in.ExpectedUpdatedAt)
 		if err != nil {
 			return err
 		}
 		if a.ViaAssignmentID != nil {
 			return problem.New(problem.Invalid, "input.id",
 				"this seat is inherited through a group grant: revoke the group grant or remove the member from the group")
-		}
-		if err := t.checkLive(a); err != nil {
-			return err
-		}
-		if err := CheckFresh(&a.Record, in.ExpectedUpdatedAt); err != nil {
-			return err
 		}
 		if err := t.End([]*models.Assignment{a}, models.EventRevoked, deref(in.Reason, "")); err != nil {
 			return err
@@ -610,6 +598,23 @@ func (t *Tx) lockAssignment(id uuid.UUID) (*models.Assignment, *models.License, 
 		return nil, nil, problem.New(problem.NotFound, "input.id", "assignment not found")
 	}
 	return rows[0], l, nil
+}
+
+// lockLive locks an assignment the caller wants to change: it must be
+// live (not deleted, revoked or expired) and, when the caller says which
+// version it read, still at that version.
+func (t *Tx) lockLive(id uuid.UUID, expected *time.Time) (*models.Assignment, *models.License, error) {
+	a, l, err := t.lockAssignment(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := t.checkLive(a); err != nil {
+		return nil, nil, err
+	}
+	if err := CheckFresh(&a.Record, expected); err != nil {
+		return nil, nil, err
+	}
+	return a, l, nil
 }
 
 // checkLive refuses to change a revoked or expired assignment.

@@ -38,11 +38,7 @@ func LicenseList(f *LicenseFilter, o *LicenseOrder) paging.List[*models.License]
 // LicensesByID reads licenses by id (deleted ones included: a reference
 // to a deleted license still resolves).
 func LicensesByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.License, error) {
-	var rows []*models.License
-	err := sess.Read(ctx, func(s store.Scope) error {
-		return selectLicenses(s).Where("l.id IN (?)", bun.List(ids)).Scan(ctx, &rows)
-	})
-	return byID(rows, licenseID), err
+	return store.ByID(ctx, sess, ids, selectLicenses, "l.id", licenseID)
 }
 
 // selectLicenses starts a query on licenses that reads the seat counters,
@@ -92,11 +88,7 @@ func ParentOf(by string) func(*models.Assignment) uuid.UUID {
 
 // AssignmentsByID reads assignments by id.
 func AssignmentsByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.Assignment, error) {
-	var rows []*models.Assignment
-	err := sess.Read(ctx, func(s store.Scope) error {
-		return selectAssignments(s).Where("a.id IN (?)", bun.List(ids)).Scan(ctx, &rows)
-	})
-	return byID(rows, assignmentID), err
+	return store.ByID(ctx, sess, ids, selectAssignments, "a.id", assignmentID)
 }
 
 // EventList is an assignment's history, oldest first (event ids are
@@ -119,11 +111,8 @@ func EventAssignment(e *models.AssignmentEvent) uuid.UUID { return e.AssignmentI
 
 // EventsByID reads assignment events by id.
 func EventsByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.AssignmentEvent, error) {
-	var rows []*models.AssignmentEvent
-	err := sess.Read(ctx, func(s store.Scope) error {
-		return s.Select(&rows).Where("e.id IN (?)", bun.List(ids)).Scan(ctx)
-	})
-	return byID(rows, func(e *models.AssignmentEvent) uuid.UUID { return e.ID }), err
+	return store.ByID(ctx, sess, ids, func(s store.Scope) *bun.SelectQuery { return s.Select((*models.AssignmentEvent)(nil)) },
+		"e.id", func(e *models.AssignmentEvent) uuid.UUID { return e.ID })
 }
 
 // Entitlement is one license a person holds or waits for, with every live
@@ -183,12 +172,4 @@ func Entitlements(ctx context.Context, sess *store.Session, people []uuid.UUID) 
 		out[p] = list
 	}
 	return out, nil
-}
-
-func byID[T any](rows []T, idOf func(T) uuid.UUID) map[uuid.UUID]T {
-	m := make(map[uuid.UUID]T, len(rows))
-	for _, r := range rows {
-		m[idOf(r)] = r
-	}
-	return m
 }

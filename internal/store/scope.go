@@ -216,3 +216,19 @@ func ignoreDone(err error) error {
 	}
 	return err
 }
+
+// ByID reads, through the session's scope, the rows of base whose idExpr
+// is among ids, keyed by id. A row missing from the map does not exist or
+// is not the caller's to see.
+func ByID[T any](ctx context.Context, sess *Session, ids []uuid.UUID, base func(Scope) *bun.SelectQuery,
+	idExpr string, idOf func(*T) uuid.UUID) (map[uuid.UUID]*T, error) {
+	var rows []*T
+	err := sess.Read(ctx, func(s Scope) error {
+		return base(s).Where(idExpr+" IN (?)", bun.List(ids)).Scan(ctx, &rows)
+	})
+	m := make(map[uuid.UUID]*T, len(rows))
+	for _, r := range rows {
+		m[idOf(r)] = r
+	}
+	return m, err
+}
