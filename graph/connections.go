@@ -75,9 +75,6 @@ func membershipConnection(p paging.Page[*directory.Membership], count counter) *
 // assignmentsOf is the connection of one parent's assignments, loaded in a
 // batch with its siblings'.
 func assignmentsOf(ctx context.Context, by string, parent uuid.UUID, page paging.Args, f *licensing.AssignmentFilter, o *licensing.AssignmentOrder) (*model.AssignmentConnection, error) {
-	if err := allowDeleted(ctx, f != nil && isTrue(f.IncludeDeleted)); err != nil {
-		return nil, err
-	}
 	l := loaders.For(ctx)
 	args := loaders.AssignmentArgs{By: by, Filter: f, Order: o, Page: page, Prime: related(ctx)}
 	p, err := l.Assignments.Load(ctx, parent, args)

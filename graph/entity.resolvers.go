@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+
 	"seatgraph/graph/model"
 	"seatgraph/internal/gid"
 	"seatgraph/internal/loaders"

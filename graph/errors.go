@@ -8,6 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"seatgraph/internal/codes"
 	"seatgraph/internal/gid"
 	"seatgraph/internal/logging"
 	"seatgraph/internal/paging"
@@ -15,21 +16,10 @@ import (
 	"seatgraph/internal/store"
 )
 
-// The extensions.code values of GraphQL errors (SPEC §3).
-const (
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeForbidden       = "FORBIDDEN"
-	CodeBadUserInput    = "BAD_USER_INPUT"
-	CodeInternal        = "INTERNAL_SERVER_ERROR"
-	// CodeBadRequest marks a request refused at the HTTP level (malformed
-	// JSON, wrong media type, CSRF protection, body too large, batch).
-	CodeBadRequest = "BAD_REQUEST"
-)
-
 // unauthenticated is a fresh error each time: gqlgen stamps the path of
 // the field onto the error it is given, so an error value must not be shared.
 func unauthenticated() *gqlerror.Error {
-	return coded(CodeUnauthenticated, `authentication required: send "Authorization: Bearer <token>" or "Authorization: ApiKey <key>"`)
+	return coded(codes.Unauthenticated, `authentication required: send "Authorization: Bearer <token>" or "Authorization: ApiKey <key>"`)
 }
 
 // coded makes a GraphQL error with an extensions.code.
@@ -47,29 +37,25 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	var p *problem.Error
 	switch {
 	case errors.As(err, &p):
-		code := CodeBadUserInput
-		if p.Code == problem.Forbidden {
-			code = CodeForbidden
-		}
 		gerr.Message = p.Error()
-		gerr.Extensions = map[string]any{"code": code, "reason": string(p.Code)}
+		gerr.Extensions = map[string]any{"code": codes.BadUserInput, "reason": string(p.Code)}
 	case store.BadValue(err):
 		// PostgreSQL refused a value the caller sent (a crafted cursor, an
 		// out-of-range number): the caller's input is wrong, but it is
 		// logged, in case the server built the value.
 		logging.From(ctx).WarnContext(ctx, "database refused a value", "error", err.Error(), "path", gerr.Path.String())
 		gerr.Message = "a value in the request is malformed or out of range"
-		gerr.Extensions = map[string]any{"code": CodeBadUserInput}
+		gerr.Extensions = map[string]any{"code": codes.BadUserInput}
 	case errors.Is(err, paging.ErrInvalidArgs), errors.Is(err, gid.ErrInvalid):
 		gerr.Message = err.Error()
-		gerr.Extensions = map[string]any{"code": CodeBadUserInput}
+		gerr.Extensions = map[string]any{"code": codes.BadUserInput}
 	case gerr.Extensions["code"] != nil:
 	case badArgument(ctx, gerr):
-		gerr.Extensions = map[string]any{"code": CodeBadUserInput}
+		gerr.Extensions = map[string]any{"code": codes.BadUserInput}
 	default:
 		logging.From(ctx).ErrorContext(ctx, "resolver failed", "error", err.Error(), "path", gerr.Path.String())
 		gerr.Message = "internal server error"
-		gerr.Extensions = map[string]any{"code": CodeInternal}
+		gerr.Extensions = map[string]any{"code": codes.Internal}
 	}
 	return gerr
 }
@@ -100,5 +86,5 @@ func badArgument(ctx context.Context, gerr *gqlerror.Error) bool {
 // bad request never takes the server down.
 func Recover(ctx context.Context, v any) error {
 	logging.From(ctx).ErrorContext(ctx, "resolver panicked", "panic", v)
-	return coded(CodeInternal, "internal server error")
+	return coded(codes.Internal, "internal server error")
 }

@@ -8,18 +8,11 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"seatgraph/graph/model"
-	"seatgraph/internal/auth"
 	"seatgraph/internal/gid"
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/problem"
 	"seatgraph/models"
 )
-
-// readScope is the scope needed to read records of each kind.
-var readScope = map[gid.Kind]string{
-	gid.License: auth.ScopeLicensesRead, gid.Assignment: auth.ScopeLicensesRead, gid.Event: auth.ScopeLicensesRead,
-	gid.Person: auth.ScopeDirectoryRead, gid.Group: auth.ScopeDirectoryRead,
-}
 
 // node resolves any TypeID through the loader of its kind; an id that
 // names nothing the caller can see resolves to null.
@@ -105,8 +98,6 @@ func asset(id *string) *model.TechnologyAsset {
 	}
 	return &model.TechnologyAsset{ID: *id}
 }
-
-func isTrue(b *bool) bool { return b != nil && *b }
 
 // entities resolves a batch of federation representations of kind k with
 // one loader batch; an id the caller cannot see resolves to null.

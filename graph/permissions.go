@@ -9,6 +9,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"seatgraph/internal/auth"
+	"seatgraph/internal/codes"
+	"seatgraph/internal/gid"
 )
 
 // fieldScopes is the one table of the scope each field needs, keyed by
@@ -58,12 +60,23 @@ var fieldScopes = map[string]string{
 	"Mutation.removeGroupMembers": auth.ScopeDirectoryWrite,
 }
 
+// readScope is the scope needed to read records of each kind, for the
+// fields that resolve any kind (node, nodes, _entities).
+var readScope = map[gid.Kind]string{
+	gid.License: auth.ScopeLicensesRead, gid.Assignment: auth.ScopeLicensesRead, gid.Event: auth.ScopeLicensesRead,
+	gid.Person: auth.ScopeDirectoryRead, gid.Group: auth.ScopeDirectoryRead,
+}
+
 // public are the root fields answered without credentials: the subgraph
 // schema for the gateway, and introspection when it is switched on.
 var public = map[string]bool{"_service": true, "__schema": true, "__type": true, "__typename": true}
 
-// Authorize is the field middleware that enforces fieldScopes; it is the
-// one place where scopes are checked before a resolver runs.
+// deletedFilter is a list filter that can ask for deleted records.
+type deletedFilter interface{ IncludesDeleted() bool }
+
+// Authorize is the field middleware that enforces fieldScopes, and that
+// only admins list deleted records (includeDeleted); it is the one place
+// where scopes are checked before a resolver runs.
 func Authorize(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if (fc.Object == "Query" || fc.Object == "Mutation") && !public[fc.Field.Name] && auth.FromContext(ctx) == nil {
@@ -73,11 +86,16 @@ func Authorize(ctx context.Context, next graphql.Resolver) (any, error) {
 	if !ok && fc.Object == "Mutation" {
 		// Deny by default: a mutation missing from the table is a bug,
 		// and must not run for any caller.
-		return nil, coded(CodeForbidden, "no scope is configured for "+fc.Field.Name)
+		return nil, coded(codes.Forbidden, "no scope is configured for "+fc.Field.Name)
 	}
 	if ok {
 		if err := permit(ctx, scope); err != nil {
 			return nil, err
+		}
+	}
+	if f, ok := fc.Args["filter"].(deletedFilter); ok && f.IncludesDeleted() {
+		if err := permit(ctx, auth.ScopeAdmin); err != nil {
+			return nil, coded(codes.Forbidden, "includeDeleted needs the admin scope")
 		}
 	}
 	return next(ctx)
@@ -90,18 +108,7 @@ func permit(ctx context.Context, scope string) error {
 	case p == nil:
 		return unauthenticated()
 	case !p.Has(scope):
-		return coded(CodeForbidden, fmt.Sprintf("missing scope %q", scope))
-	}
-	return nil
-}
-
-// allowDeleted checks that a caller asking for deleted records is an admin.
-func allowDeleted(ctx context.Context, includeDeleted bool) error {
-	if !includeDeleted {
-		return nil
-	}
-	if err := permit(ctx, auth.ScopeAdmin); err != nil {
-		return coded(CodeForbidden, "includeDeleted needs the admin scope")
+		return coded(codes.Forbidden, fmt.Sprintf("missing scope %q", scope))
 	}
 	return nil
 }

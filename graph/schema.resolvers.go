@@ -7,6 +7,8 @@ package graph
 
 import (
 	"context"
+	"time"
+
 	"seatgraph/graph/model"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/directory"
@@ -15,7 +17,6 @@ import (
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/paging"
 	"seatgraph/models"
-	"time"
 )
 
 // ID is the resolver for the id field.
@@ -125,9 +126,6 @@ func (r *groupResolver) ID(ctx context.Context, obj *models.Group) (string, erro
 
 // Members is the resolver for the members field.
 func (r *groupResolver) Members(ctx context.Context, obj *models.Group, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) (*model.PersonConnection, error) {
-	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
-		return nil, err
-	}
 	l := loaders.For(ctx)
 	args := loaders.MemberArgs{Filter: filter, Order: orderBy, Page: paging.Args{First: first, After: after, Last: last, Before: before}}
 	p, err := l.Members.Load(ctx, obj.ID, args)
@@ -148,7 +146,7 @@ func (r *licenseResolver) ID(ctx context.Context, obj *models.License) (string, 
 
 // Expired is the resolver for the expired field.
 func (r *licenseResolver) Expired(ctx context.Context, obj *models.License) (bool, error) {
-	return obj.ExpiresAt != nil && !obj.ExpiresAt.After(time.Now()), nil
+	return licensing.Expired(obj, time.Now()), nil
 }
 
 // Asset is the resolver for the asset field.
@@ -308,9 +306,6 @@ func (r *personResolver) Assignments(ctx context.Context, obj *models.Person, fi
 
 // Groups is the resolver for the groups field.
 func (r *personResolver) Groups(ctx context.Context, obj *models.Person, first *int, after *string, last *int, before *string, filter *directory.GroupFilter, orderBy *directory.GroupOrder) (*model.GroupConnection, error) {
-	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
-		return nil, err
-	}
 	l := loaders.For(ctx)
 	args := loaders.GroupArgs{Filter: filter, Order: orderBy, Page: paging.Args{First: first, After: after, Last: last, Before: before}}
 	p, err := l.Groups.Load(ctx, obj.ID, args)
@@ -352,9 +347,6 @@ func (r *queryResolver) License(ctx context.Context, id string) (*models.License
 
 // Licenses is the resolver for the licenses field.
 func (r *queryResolver) Licenses(ctx context.Context, first *int, after *string, last *int, before *string, filter *licensing.LicenseFilter, orderBy *licensing.LicenseOrder) (*model.LicenseConnection, error) {
-	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
-		return nil, err
-	}
 	list, sess := licensing.LicenseList(filter, orderBy), loaders.For(ctx).Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
 	return licenseConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
@@ -367,9 +359,6 @@ func (r *queryResolver) Assignment(ctx context.Context, id string) (*models.Assi
 
 // Assignments is the resolver for the assignments field.
 func (r *queryResolver) Assignments(ctx context.Context, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error) {
-	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
-		return nil, err
-	}
 	l := loaders.For(ctx)
 	list, sess := licensing.AssignmentList(filter, orderBy), l.Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
@@ -389,9 +378,6 @@ func (r *queryResolver) PersonByEmail(ctx context.Context, email string) (*model
 
 // People is the resolver for the people field.
 func (r *queryResolver) People(ctx context.Context, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) (*model.PersonConnection, error) {
-	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
-		return nil, err
-	}
 	list, sess := directory.PersonList(filter, orderBy), loaders.For(ctx).Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
 	return personConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
@@ -404,9 +390,6 @@ func (r *queryResolver) Group(ctx context.Context, id string) (*models.Group, er
 
 // Groups is the resolver for the groups field.
 func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, last *int, before *string, filter *directory.GroupFilter, orderBy *directory.GroupOrder) (*model.GroupConnection, error) {
-	if err := allowDeleted(ctx, filter != nil && isTrue(filter.IncludeDeleted)); err != nil {
-		return nil, err
-	}
 	list, sess := directory.GroupList(filter, orderBy), loaders.For(ctx).Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
 	return groupConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err

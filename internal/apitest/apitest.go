@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,29 +49,38 @@ type Database struct {
 	super    string // the cluster's superuser URL, for dropping the database
 }
 
-var pkgDB *Database
+var (
+	pkgDB     *Database
+	pkgDBErr  error
+	pkgDBOnce sync.Once
+	inMain    bool
+)
 
-// Main is the TestMain of a package with integration tests: it makes the
-// package's database, runs the tests and drops the database.
+// Main is the TestMain of a package with integration tests: it runs the
+// tests and drops the package's database if one was made. The database
+// is made on the first call to DB, so a package's tests that need none
+// (pure unit tests run alone with -run) run without a database.
 func Main(m *testing.M) int {
-	db, err := createDatabase()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "apitest:", err)
-		return 1
-	}
-	pkgDB = db
+	inMain = true
 	code := m.Run()
-	if err := db.drop(); err != nil {
-		fmt.Fprintln(os.Stderr, "apitest: drop database:", err)
+	if pkgDB != nil {
+		if err := pkgDB.drop(); err != nil {
+			fmt.Fprintln(os.Stderr, "apitest: drop database:", err)
+		}
 	}
 	return code
 }
 
-// DB returns the package's database; Main must have made it.
+// DB returns the package's database, made on first use; Main must run
+// the package's tests.
 func DB(t testing.TB) *Database {
 	t.Helper()
-	if pkgDB == nil {
+	if !inMain {
 		t.Fatal("apitest: call apitest.Main from the package's TestMain")
+	}
+	pkgDBOnce.Do(func() { pkgDB, pkgDBErr = createDatabase() })
+	if pkgDBErr != nil {
+		t.Fatal("apitest:", pkgDBErr)
 	}
 	return pkgDB
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
-	"seatgraph/internal/licensing"
 	"seatgraph/internal/paging"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
@@ -64,15 +63,25 @@ type Membership struct {
 	Parent uuid.UUID `bun:"parent,scanonly"`
 }
 
+// IncludesDeleted says whether the filter asks for deleted people too.
+func (f *PersonFilter) IncludesDeleted() bool {
+	return f != nil && f.IncludeDeleted != nil && *f.IncludeDeleted
+}
+
+// IncludesDeleted says whether the filter asks for deleted groups too.
+func (f *GroupFilter) IncludesDeleted() bool {
+	return f != nil && f.IncludeDeleted != nil && *f.IncludeDeleted
+}
+
 func (f *PersonFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuery, error) {
-	if f == nil || f.IncludeDeleted == nil || !*f.IncludeDeleted {
+	if !f.IncludesDeleted() {
 		q = q.Where("NOT p.is_deleted")
 	}
 	if f == nil {
 		return q, nil
 	}
 	if f.Search != nil {
-		p := licensing.Contains(*f.Search)
+		p := store.Contains(*f.Search)
 		q = q.Where("(p.email ILIKE ? OR p.name ILIKE ? OR p.username ILIKE ?)", p, p, p)
 	}
 	if f.Email != nil {
@@ -91,48 +100,43 @@ func (f *PersonFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuer
 }
 
 func (f *GroupFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if f == nil || f.IncludeDeleted == nil || !*f.IncludeDeleted {
+	if !f.IncludesDeleted() {
 		q = q.Where("NOT g.is_deleted")
 	}
 	if f != nil && f.Search != nil {
-		p := licensing.Contains(*f.Search)
+		p := store.Contains(*f.Search)
 		q = q.Where("(g.name ILIKE ? OR g.description ILIKE ?)", p, p)
 	}
 	return q
 }
 
+var personOrders = paging.Orders[*models.Person]{List: "people", Default: paging.SortName,
+	By: map[string]paging.Order[*models.Person]{
+		paging.SortName:  {Expr: "p.name", Value: func(p *models.Person) string { return p.Name }},
+		paging.SortEmail: {Expr: "lower(p.email)", Value: func(p *models.Person) string { return strings.ToLower(p.Email) }},
+		paging.SortCreated: {Expr: "p.created_at",
+			Value: func(p *models.Person) string { return paging.TimeKey(&p.CreatedAt, "") }},
+	}}
+
 func (o *PersonOrder) order() paging.Order[*models.Person] {
-	field, desc := "NAME", false
-	if o != nil {
-		field, desc = o.Field, o.Direction != nil && *o.Direction == licensing.Desc
+	if o == nil {
+		return personOrders.Pick("", nil)
 	}
-	type ord = paging.Order[*models.Person]
-	var out ord
-	switch field {
-	case "EMAIL":
-		out = ord{Expr: "lower(p.email)", Value: func(p *models.Person) string { return strings.ToLower(p.Email) }}
-	case "CREATED":
-		out = ord{Expr: "p.created_at", Value: func(p *models.Person) string { return paging.TimeKey(&p.CreatedAt, "") }}
-	default:
-		field = "NAME"
-		out = ord{Expr: "p.name", Value: func(p *models.Person) string { return p.Name }}
-	}
-	return paging.Named(out, "people", field, desc)
+	return personOrders.Pick(o.Field, o.Direction)
 }
 
+var groupOrders = paging.Orders[*models.Group]{List: "groups", Default: paging.SortName,
+	By: map[string]paging.Order[*models.Group]{
+		paging.SortName: {Expr: "g.name", Value: func(g *models.Group) string { return g.Name }},
+		paging.SortCreated: {Expr: "g.created_at",
+			Value: func(g *models.Group) string { return paging.TimeKey(&g.CreatedAt, "") }},
+	}}
+
 func (o *GroupOrder) order() paging.Order[*models.Group] {
-	field, desc := "NAME", false
-	if o != nil {
-		field, desc = o.Field, o.Direction != nil && *o.Direction == licensing.Desc
+	if o == nil {
+		return groupOrders.Pick("", nil)
 	}
-	type ord = paging.Order[*models.Group]
-	out := ord{Expr: "g.name", Value: func(g *models.Group) string { return g.Name }}
-	if field == "CREATED" {
-		out = ord{Expr: "g.created_at", Value: func(g *models.Group) string { return paging.TimeKey(&g.CreatedAt, "") }}
-	} else {
-		field = "NAME"
-	}
-	return paging.Named(out, "groups", field, desc)
+	return groupOrders.Pick(o.Field, o.Direction)
 }
 
 // PersonList is the list of people matching f in order o.

@@ -49,7 +49,7 @@ type PersonResult struct {
 	Fulfilled int
 }
 
-func checkPerson(c *licensing.Check, email, username, name, external *string) {
+func checkPerson(c *problem.Check, email, username, name, external *string) {
 	c.Email("email", email)
 	c.Text("username", username, true)
 	c.Text("name", name, false)
@@ -59,15 +59,14 @@ func checkPerson(c *licensing.Check, email, username, name, external *string) {
 // CreatePerson adds a person and binds the pending email invitations to
 // their address (they become fulfilled grants to the person).
 func CreatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in CreatePersonInput) (*PersonResult, error) {
-	c := licensing.Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	checkPerson(&c, &in.Email, in.Username, in.Name, in.ExternalID)
-	c.Text("source", in.Source, true)
-	c.SourceType("sourceType", in.SourceType)
+	licensing.CheckProvenance(&c, in.Source, in.SourceType)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	var res *PersonResult
-	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+	err := licensing.Write(ctx, db, actor, nil, func(t *licensing.Tx) error {
 		if err := t.LockEmail(in.Email); err != nil {
 			return err
 		}
@@ -104,14 +103,14 @@ func emailFree(t *licensing.Tx, email string, self *uuid.UUID) error {
 
 // UpdatePerson changes a person; a new email binds the invitations to it.
 func UpdatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in UpdatePersonInput) (*PersonResult, error) {
-	c := licensing.Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.Person, "id", in.ID)
 	checkPerson(&c, in.Email, in.Username, in.Name, in.ExternalID)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	var res *PersonResult
-	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+	err := licensing.Write(ctx, db, actor, nil, func(t *licensing.Tx) error {
 		p, err := lockPerson(t, id)
 		if err != nil {
 			return err
@@ -154,13 +153,13 @@ func UpdatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in U
 
 // DeletePerson soft-deletes a person, ends their seats and memberships.
 func DeletePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in DeleteInput) (*PersonResult, error) {
-	c := licensing.Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.Person, "id", in.ID)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	var res *PersonResult
-	err := licensing.Write(ctx, db, actor, in.DryRun != nil && *in.DryRun, func(t *licensing.Tx) error {
+	err := licensing.Write(ctx, db, actor, in.DryRun, func(t *licensing.Tx) error {
 		p, err := lockPerson(t, id)
 		if err != nil {
 			return err
@@ -171,26 +170,17 @@ func DeletePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in D
 		if err := t.PersonDeleted(p.ID); err != nil {
 			return err
 		}
-		if _, err := t.Scope().Exec(t.Context(), "DELETE FROM group_members WHERE tenant_id = ? AND person_id = ?",
-			t.Actor().Tenant.ID, p.ID); err != nil {
+		if _, err := t.Scope().Delete((*models.GroupMember)(nil)).Where("gm.person_id = ?", p.ID).Exec(t.Context()); err != nil {
 			return err
 		}
-		softDelete(t, &p.Record)
-		if _, err := t.Scope().Update(p).Column(deletedColumns...).WherePK().Exec(t.Context()); err != nil {
+		t.SoftDelete(&p.Record)
+		if _, err := t.Scope().Update(p).Column(licensing.DeletedColumns...).WherePK().Exec(t.Context()); err != nil {
 			return err
 		}
 		res = &PersonResult{Person: p}
 		return nil
 	})
 	return res, err
-}
-
-var deletedColumns = []string{"is_deleted", "deleted_at", "deleted_by", "updated_at", "updated_by"}
-
-func softDelete(t *licensing.Tx, rec *models.Record) {
-	now, by := t.Now(), t.Actor().Subject
-	t.Touch(rec)
-	rec.IsDeleted, rec.DeletedAt, rec.DeletedBy = true, &now, &by
 }
 
 func lockPerson(t *licensing.Tx, id uuid.UUID) (*models.Person, error) {
@@ -238,22 +228,21 @@ type GroupResult struct {
 
 // CreateGroup adds a group, with its first members.
 func CreateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in CreateGroupInput) (*GroupResult, error) {
-	c := licensing.Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	c.Text("name", &in.Name, true)
 	c.Text("description", in.Description, false)
 	members := parseIDs(&c, "memberIds", in.MemberIDs)
-	c.Text("source", in.Source, true)
-	c.SourceType("sourceType", in.SourceType)
+	licensing.CheckProvenance(&c, in.Source, in.SourceType)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	var res *GroupResult
-	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+	err := licensing.Write(ctx, db, actor, nil, func(t *licensing.Tx) error {
 		g := &models.Group{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Description: in.Description}
 		if _, err := t.Scope().Insert(g).Exec(t.Context()); err != nil {
 			return err
 		}
-		n, err := addMembers(t, g, members, false, "input.memberIds")
+		n, err := addMembers(t, g, members, nil, "input.memberIds")
 		res = &GroupResult{Group: g, Changed: n}
 		return err
 	})
@@ -262,7 +251,7 @@ func CreateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Cr
 
 // UpdateGroup renames or redescribes a group.
 func UpdateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in UpdateGroupInput) (*GroupResult, error) {
-	c := licensing.Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.Group, "id", in.ID)
 	c.Text("name", in.Name, true)
 	c.Text("description", in.Description, false)
@@ -270,7 +259,7 @@ func UpdateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Up
 		return nil, err
 	}
 	var res *GroupResult
-	err := licensing.Write(ctx, db, actor, false, func(t *licensing.Tx) error {
+	err := licensing.Write(ctx, db, actor, nil, func(t *licensing.Tx) error {
 		g, err := t.LockGroup(id, "input.id")
 		if err != nil {
 			return err
@@ -299,13 +288,13 @@ func UpdateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Up
 // DeleteGroup soft-deletes a group: its grants and their inherited seats
 // end and its memberships go.
 func DeleteGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in DeleteInput) (*GroupResult, error) {
-	c := licensing.Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.Group, "id", in.ID)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	var res *GroupResult
-	err := licensing.Write(ctx, db, actor, in.DryRun != nil && *in.DryRun, func(t *licensing.Tx) error {
+	err := licensing.Write(ctx, db, actor, in.DryRun, func(t *licensing.Tx) error {
 		g, err := t.LockGroup(id, "input.id")
 		if err != nil {
 			return err
@@ -316,12 +305,11 @@ func DeleteGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in De
 		if err := t.GroupDeleted(g); err != nil {
 			return err
 		}
-		if _, err := t.Scope().Exec(t.Context(), "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ?",
-			t.Actor().Tenant.ID, g.ID); err != nil {
+		if _, err := t.Scope().Delete((*models.GroupMember)(nil)).Where("gm.group_id = ?", g.ID).Exec(t.Context()); err != nil {
 			return err
 		}
-		softDelete(t, &g.Record)
-		_, err = t.Scope().Update(g).Column(deletedColumns...).WherePK().Exec(t.Context())
+		t.SoftDelete(&g.Record)
+		_, err = t.Scope().Update(g).Column(licensing.DeletedColumns...).WherePK().Exec(t.Context())
 		res = &GroupResult{Group: g}
 		return err
 	})
@@ -340,7 +328,7 @@ func RemoveMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in 
 }
 
 func changeMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in MembersInput, add bool) (*GroupResult, error) {
-	c := licensing.Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.Group, "groupId", in.GroupID)
 	people := parseIDs(&c, "personIds", in.PersonIDs)
 	if len(in.PersonIDs) == 0 {
@@ -350,14 +338,14 @@ func changeMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in 
 		return nil, err
 	}
 	var res *GroupResult
-	err := licensing.Write(ctx, db, actor, in.DryRun != nil && *in.DryRun, func(t *licensing.Tx) error {
+	err := licensing.Write(ctx, db, actor, in.DryRun, func(t *licensing.Tx) error {
 		g, err := t.LockGroup(id, "input.groupId")
 		if err != nil {
 			return err
 		}
 		var n int
 		if add {
-			n, err = addMembers(t, g, people, in.Waitlist != nil && *in.Waitlist, "input.personIds")
+			n, err = addMembers(t, g, people, in.Waitlist, "input.personIds")
 		} else {
 			n, err = removeMembers(t, g, people)
 		}
@@ -378,7 +366,7 @@ func changeMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in 
 
 // addMembers inserts the memberships that are new and gives the newcomers
 // their inherited seats; the caller holds the group's lock.
-func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist bool, field string) (int, error) {
+func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist *bool, field string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -435,8 +423,8 @@ func removeMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID) (int, erro
 	if err := t.MembersRemoved(g, leaving); err != nil {
 		return 0, err
 	}
-	_, err = t.Scope().Exec(t.Context(), "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND person_id IN (?)",
-		t.Actor().Tenant.ID, g.ID, bun.List(leaving))
+	_, err = t.Scope().Delete((*models.GroupMember)(nil)).Where("gm.group_id = ?", g.ID).
+		Where("gm.person_id IN (?)", bun.List(leaving)).Exec(t.Context())
 	return len(leaving), err
 }
 
@@ -452,7 +440,7 @@ func memberIDs(t *licensing.Tx, g *models.Group, ids []uuid.UUID) (map[uuid.UUID
 	return out, err
 }
 
-func parseIDs(c *licensing.Check, field string, ss []string) []uuid.UUID {
+func parseIDs(c *problem.Check, field string, ss []string) []uuid.UUID {
 	out := make([]uuid.UUID, 0, len(ss))
 	for i, s := range ss {
 		out = append(out, c.ID(gid.Person, field+"["+strconv.Itoa(i)+"]", s))

@@ -26,6 +26,7 @@ import (
 
 	"seatgraph/graph"
 	"seatgraph/internal/auth"
+	"seatgraph/internal/codes"
 	"seatgraph/internal/limits"
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/logging"
@@ -68,7 +69,7 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	mux := http.NewServeMux()
 	query := authenticate(authn, withSession(db, graphQL(db, opts)))
 	mux.Handle("/query", jsonByDefault(http.TimeoutHandler(limitBody(opts.MaxBodyBytes, query), opts.RequestTimeout,
-		`{"errors":[{"message":"request timed out","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)))
+		`{"errors":[{"message":"request timed out","extensions":{"code":"`+codes.Internal+`"}}]}`)))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Handler("seatgraph", "/query"))
 	}
@@ -110,6 +111,7 @@ func graphQL(db *store.DB, opts Options) http.Handler {
 	srv.Use(graph.Credentials{})
 	srv.Use(&limits.Extension{Limits: opts.Limits})
 	srv.AroundFields(graph.Authorize)
+	srv.AroundFields(graph.WriteBoundary)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
@@ -148,7 +150,7 @@ func authenticate(authn *auth.Authenticator, next http.Handler) http.Handler {
 		case err != nil:
 			logging.From(r.Context()).ErrorContext(r.Context(), "credentials could not be checked", "error", err.Error())
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"errors": []map[string]any{
-				{"message": "credentials could not be checked; try again", "extensions": map[string]string{"code": graph.CodeInternal}},
+				{"message": "credentials could not be checked; try again", "extensions": map[string]string{"code": codes.Internal}},
 			}})
 			return
 		}
@@ -159,7 +161,7 @@ func authenticate(authn *auth.Authenticator, next http.Handler) http.Handler {
 func unauthenticated(w http.ResponseWriter, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="seatgraph", error="invalid_token"`)
 	writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": []map[string]any{
-		{"message": msg, "extensions": map[string]string{"code": graph.CodeUnauthenticated}},
+		{"message": msg, "extensions": map[string]string{"code": codes.Unauthenticated}},
 	}})
 }
 

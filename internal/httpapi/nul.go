@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"seatgraph/internal/codes"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -33,7 +35,7 @@ func (noNUL) MutateOperationContext(_ context.Context, opCtx *graphql.OperationC
 		return nil
 	}
 	err := gqlerror.Errorf("strings must not contain the NUL character (U+0000)")
-	errcode.Set(err, "BAD_USER_INPUT")
+	errcode.Set(err, codes.BadUserInput)
 	return err
 }
 

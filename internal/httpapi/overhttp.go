@@ -13,12 +13,12 @@ import (
 	"strconv"
 	"strings"
 
+	"seatgraph/internal/codes"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"seatgraph/graph"
 )
 
 // The response media types of the GraphQL over HTTP specification.
@@ -301,7 +301,7 @@ func jsonProblem(err error) string {
 func markBadVariables(errs gqlerror.List) {
 	for _, e := range errs {
 		if len(e.Path) > 0 && e.Path[0] == ast.PathName("variable") {
-			errcode.Set(e, graph.CodeBadUserInput)
+			errcode.Set(e, codes.BadUserInput)
 		}
 	}
 }
@@ -310,7 +310,7 @@ func markBadVariables(errs gqlerror.List) {
 // before execution (parse, validation, variables, limits, credentials).
 func statusOfRequestErrors(media string, errs gqlerror.List) int {
 	for _, e := range errs {
-		if e.Extensions["code"] == graph.CodeUnauthenticated {
+		if e.Extensions["code"] == codes.Unauthenticated {
 			return http.StatusUnauthorized
 		}
 	}
@@ -328,7 +328,7 @@ type requestErrors struct {
 
 func writeRequestError(w http.ResponseWriter, media string, e *requestError) {
 	writeResponse(w, media, e.status, &requestErrors{Errors: gqlerror.List{
-		{Message: e.message, Extensions: map[string]any{"code": graph.CodeBadRequest}},
+		{Message: e.message, Extensions: map[string]any{"code": codes.BadRequest}},
 	}})
 }
 
@@ -336,7 +336,7 @@ func writeResponse(w http.ResponseWriter, media string, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"` + codes.Internal + `"}}]}`)
 	}
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	if status == http.StatusUnauthorized {

@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/store"
-	"seatgraph/models"
 )
 
 // expiryLock is the advisory lock key that makes one server replica at a
@@ -54,41 +52,19 @@ func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
 // ExpireTenant is ExpireDue for one tenant, without the advisory lock.
 func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error) {
 	n := 0
-	err := Write(ctx, db, System(tenant), false, func(t *Tx) error {
-		due := func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.Where(liveSQL).Where("a.expires_at <= ? OR l.expires_at <= ?", t.now, t.now)
-		}
-		var licenses []uuid.UUID
-		if err := due(joinLicenses(t.s)).ColumnExpr("DISTINCT a.license_id").Scan(t.ctx, &licenses); err != nil || len(licenses) == 0 {
+	err := Write(ctx, db, System(tenant), nil, func(t *Tx) error {
+		due, _, err := t.lockGrants(t.s, func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				return q.Where(endedSQL("a.expires_at"), t.now).WhereOr(endedSQL("l.expires_at"), t.now)
+			})
+		})
+		if err != nil {
 			return err
 		}
-		// Lock the licenses first, like every writer, then the rows.
-		if err := t.lockAny(licenses); err != nil {
-			return err
-		}
-		var rows []*models.Assignment
-		if err := due(selectAssignments(t.s)).OrderExpr("a.license_id, a.id").For("UPDATE OF a").Scan(t.ctx, &rows); err != nil {
-			return err
-		}
-		n = len(rows)
-		return t.expire(rows)
+		n = len(due)
+		return t.expire(due)
 	})
 	return n, err
-}
-
-// lockAny locks licenses, deleted or not, in id order.
-func (t *Tx) lockAny(ids []uuid.UUID) error {
-	var got []uuid.UUID
-	return t.s.Select((*models.License)(nil)).Column("l.id").Where("l.id IN (?)", bun.List(ids)).
-		OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &got)
-}
-
-// firstEnd is when an assignment ended: its own end or its license's.
-func firstEnd(a *models.Assignment) *time.Time {
-	if a.ExpiresAt == nil || (a.LicenseExpiresAt != nil && a.LicenseExpiresAt.Before(*a.ExpiresAt)) {
-		return a.LicenseExpiresAt
-	}
-	return a.ExpiresAt
 }
 
 // RunExpiry runs ExpireDue every interval until ctx ends.

@@ -2,7 +2,6 @@ package licensing
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -45,22 +44,21 @@ type AssignmentFilter struct {
 	IncludeDeleted *bool
 }
 
-// Contains is the ILIKE pattern matching s anywhere, with s's own wildcard
-// characters taken literally.
-func Contains(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(s) + "%"
-}
+// IncludesDeleted says whether the filter asks for deleted licenses too.
+func (f *LicenseFilter) IncludesDeleted() bool { return f != nil && isTrue(f.IncludeDeleted) }
+
+// IncludesDeleted says whether the filter asks for deleted assignments too.
+func (f *AssignmentFilter) IncludesDeleted() bool { return f != nil && isTrue(f.IncludeDeleted) }
 
 func (f *LicenseFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if f == nil {
-		return q.Where("NOT l.is_deleted")
-	}
-	if f.IncludeDeleted == nil || !*f.IncludeDeleted {
+	if !f.IncludesDeleted() {
 		q = q.Where("NOT l.is_deleted")
 	}
+	if f == nil {
+		return q
+	}
 	if f.Search != nil {
-		p := Contains(*f.Search)
+		p := store.Contains(*f.Search)
 		q = q.Where("(l.name ILIKE ? OR l.vendor ILIKE ? OR l.program_key ILIKE ?)", p, p, p)
 	}
 	if f.Vendor != nil {
@@ -86,11 +84,11 @@ func (f *LicenseFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 }
 
 func (f *AssignmentFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuery, error) {
-	if f == nil {
-		return q.Where("NOT a.is_deleted"), nil
-	}
-	if f.IncludeDeleted == nil || !*f.IncludeDeleted {
+	if !f.IncludesDeleted() {
 		q = q.Where("NOT a.is_deleted")
+	}
+	if f == nil {
+		return q, nil
 	}
 	if f.LicenseIDs != nil {
 		ids, err := gid.License.ParseAll(f.LicenseIDs)

@@ -10,6 +10,9 @@ import (
 	"seatgraph/models"
 )
 
+// MaxSeats is the largest totalSeats a license may have.
+const MaxSeats = 10_000_000
+
 // CreateLicenseInput is the input of createLicense.
 type CreateLicenseInput struct {
 	Name       string
@@ -54,13 +57,13 @@ type LicenseResult struct {
 	RevokedCount int
 }
 
-func checkLicense(c *Check, name, vendor, key, asset *string, seats *int, starts, expires *time.Time, meta map[string]any) {
+func checkLicense(c *problem.Check, name, vendor, key, asset *string, seats *int, starts, expires *time.Time, meta map[string]any) {
 	c.Text("name", name, true)
 	c.Text("vendor", vendor, false)
 	c.Text("programKey", key, false)
 	c.Text("assetId", asset, true)
-	c.Seats("totalSeats", seats)
-	c.Metadata("metadata", meta)
+	c.Range("totalSeats", seats, 0, MaxSeats)
+	c.JSON("metadata", meta)
 	if starts != nil && expires != nil && expires.Before(*starts) {
 		c.Add(problem.Invalid, "expiresAt", "must not be before startsAt")
 	}
@@ -68,15 +71,14 @@ func checkLicense(c *Check, name, vendor, key, asset *string, seats *int, starts
 
 // CreateLicense records a purchased license.
 func CreateLicense(ctx context.Context, db *store.DB, actor Actor, in CreateLicenseInput) (*LicenseResult, error) {
-	c := Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	checkLicense(&c, &in.Name, in.Vendor, in.ProgramKey, in.AssetID, in.TotalSeats, in.StartsAt, in.ExpiresAt, in.Metadata)
-	c.Text("source", in.Source, true)
-	c.SourceType("sourceType", in.SourceType)
+	CheckProvenance(&c, in.Source, in.SourceType)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	var res *LicenseResult
-	err := Write(ctx, db, actor, false, func(t *Tx) error {
+	err := Write(ctx, db, actor, nil, func(t *Tx) error {
 		l := &models.License{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Vendor: deref(in.Vendor, ""),
 			ProgramKey: in.ProgramKey, TotalSeats: in.TotalSeats, StartsAt: in.StartsAt, ExpiresAt: in.ExpiresAt,
 			AssetID: in.AssetID, Metadata: metadata(in.Metadata)}
@@ -97,7 +99,7 @@ func CreateLicense(ctx context.Context, db *store.DB, actor Actor, in CreateLice
 // use is refused; raising it (or making it unlimited) promotes the
 // waitlist in the same transaction.
 func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLicenseInput) (*LicenseResult, error) {
-	c := Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.License, "id", in.ID)
 	checkLicense(&c, in.Name, in.Vendor, in.ProgramKey, in.AssetID, in.TotalSeats, in.StartsAt, in.ExpiresAt, in.Metadata)
 	if in.TotalSeats != nil && isTrue(in.Unlimited) {
@@ -107,7 +109,7 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 		return nil, err
 	}
 	var res *LicenseResult
-	err := Write(ctx, db, actor, isTrue(in.DryRun), func(t *Tx) error {
+	err := Write(ctx, db, actor, in.DryRun, func(t *Tx) error {
 		l, err := t.lockLicense(id, "input.id")
 		if err != nil {
 			return err
@@ -160,13 +162,13 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 // DeleteLicense soft-deletes a license. A license with live seats (or a
 // waitlist) is refused unless in.Force, which revokes them first.
 func DeleteLicense(ctx context.Context, db *store.DB, actor Actor, in DeleteLicenseInput) (*LicenseResult, error) {
-	c := Check{Prefix: "input."}
+	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.License, "id", in.ID)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	var res *LicenseResult
-	err := Write(ctx, db, actor, isTrue(in.DryRun), func(t *Tx) error {
+	err := Write(ctx, db, actor, in.DryRun, func(t *Tx) error {
 		l, err := t.lockLicense(id, "input.id")
 		if err != nil {
 			return err
@@ -188,9 +190,8 @@ func DeleteLicense(ctx context.Context, db *store.DB, actor Actor, in DeleteLice
 			return err
 		}
 		delete(t.touched, l.ID)
-		t.Touch(&l.Record)
-		l.IsDeleted, l.DeletedAt, l.DeletedBy = true, &t.now, &t.actor.Subject
-		if _, err := t.s.Update(l).Column("is_deleted", "deleted_at", "deleted_by", "updated_at", "updated_by").WherePK().Exec(t.ctx); err != nil {
+		t.SoftDelete(&l.Record)
+		if _, err := t.s.Update(l).Column(DeletedColumns...).WherePK().Exec(t.ctx); err != nil {
 			return err
 		}
 		l, err = t.reload(l.ID)

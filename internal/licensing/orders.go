@@ -5,17 +5,6 @@ import (
 	"seatgraph/models"
 )
 
-// Sort fields and directions, as the API names them.
-const (
-	OrderName     = "NAME"
-	OrderCreated  = "CREATED"
-	OrderUpdated  = "UPDATED"
-	OrderAssigned = "ASSIGNED"
-	OrderExpires  = "EXPIRES"
-	OrderLastUsed = "LAST_USED"
-	Desc          = "DESC"
-)
-
 // LicenseOrder sorts licenses (by name unless told otherwise).
 type LicenseOrder struct {
 	Field     string
@@ -28,43 +17,39 @@ type AssignmentOrder struct {
 	Direction *string
 }
 
+var licenseOrders = paging.Orders[*models.License]{List: "licenses", Default: paging.SortName,
+	By: map[string]paging.Order[*models.License]{
+		paging.SortName: {Expr: "l.name", Value: func(l *models.License) string { return l.Name }},
+		paging.SortCreated: {Expr: "l.created_at",
+			Value: func(l *models.License) string { return paging.TimeKey(&l.CreatedAt, "") }},
+		paging.SortExpires: {Expr: "coalesce(l.expires_at, 'infinity'::timestamptz)",
+			Value: func(l *models.License) string { return paging.TimeKey(l.ExpiresAt, "infinity") }},
+	}}
+
 func (o *LicenseOrder) order() paging.Order[*models.License] {
-	field, desc := OrderName, false
-	if o != nil {
-		field, desc = o.Field, o.Direction != nil && *o.Direction == Desc
+	if o == nil {
+		return licenseOrders.Pick("", nil)
 	}
-	var ord paging.Order[*models.License]
-	switch field {
-	case OrderCreated:
-		ord = paging.Order[*models.License]{Expr: "l.created_at", Value: func(l *models.License) string { return paging.TimeKey(&l.CreatedAt, "") }}
-	case OrderExpires:
-		ord = paging.Order[*models.License]{Expr: "coalesce(l.expires_at, 'infinity'::timestamptz)", Value: func(l *models.License) string { return paging.TimeKey(l.ExpiresAt, "infinity") }}
-	default:
-		field = OrderName
-		ord = paging.Order[*models.License]{Expr: "l.name", Value: func(l *models.License) string { return l.Name }}
-	}
-	return paging.Named(ord, "licenses", field, desc)
+	return licenseOrders.Pick(o.Field, o.Direction)
 }
 
+var assignmentOrders = paging.Orders[*models.Assignment]{List: "assignments", Default: paging.SortCreated,
+	By: map[string]paging.Order[*models.Assignment]{
+		paging.SortCreated: {Expr: "a.created_at",
+			Value: func(a *models.Assignment) string { return paging.TimeKey(&a.CreatedAt, "") }},
+		paging.SortUpdated: {Expr: "a.updated_at",
+			Value: func(a *models.Assignment) string { return paging.TimeKey(&a.UpdatedAt, "") }},
+		paging.SortAssigned: {Expr: "a.assigned_at",
+			Value: func(a *models.Assignment) string { return paging.TimeKey(&a.AssignedAt, "") }},
+		paging.SortExpires: {Expr: "coalesce(a.expires_at, 'infinity'::timestamptz)",
+			Value: func(a *models.Assignment) string { return paging.TimeKey(a.ExpiresAt, "infinity") }},
+		paging.SortLastUsed: {Expr: "coalesce(a.last_used_at, '-infinity'::timestamptz)",
+			Value: func(a *models.Assignment) string { return paging.TimeKey(a.LastUsedAt, "-infinity") }},
+	}}
+
 func (o *AssignmentOrder) order() paging.Order[*models.Assignment] {
-	field, desc := OrderCreated, false
-	if o != nil {
-		field, desc = o.Field, o.Direction != nil && *o.Direction == Desc
+	if o == nil {
+		return assignmentOrders.Pick("", nil)
 	}
-	type ord = paging.Order[*models.Assignment]
-	var out ord
-	switch field {
-	case OrderUpdated:
-		out = ord{Expr: "a.updated_at", Value: func(a *models.Assignment) string { return paging.TimeKey(&a.UpdatedAt, "") }}
-	case OrderAssigned:
-		out = ord{Expr: "a.assigned_at", Value: func(a *models.Assignment) string { return paging.TimeKey(&a.AssignedAt, "") }}
-	case OrderExpires:
-		out = ord{Expr: "coalesce(a.expires_at, 'infinity'::timestamptz)", Value: func(a *models.Assignment) string { return paging.TimeKey(a.ExpiresAt, "infinity") }}
-	case OrderLastUsed:
-		out = ord{Expr: "coalesce(a.last_used_at, '-infinity'::timestamptz)", Value: func(a *models.Assignment) string { return paging.TimeKey(a.LastUsedAt, "-infinity") }}
-	default:
-		field = OrderCreated
-		out = ord{Expr: "a.created_at", Value: func(a *models.Assignment) string { return paging.TimeKey(&a.CreatedAt, "") }}
-	}
-	return paging.Named(out, "assignments", field, desc)
+	return assignmentOrders.Pick(o.Field, o.Direction)
 }

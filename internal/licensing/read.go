@@ -136,7 +136,7 @@ func Entitlements(ctx context.Context, sess *store.Session, people []uuid.UUID) 
 	err := sess.Read(ctx, func(s store.Scope) error {
 		return selectAssignments(s).
 			Where("a.person_id IN (?)", bun.List(people)).
-			Where("NOT a.is_deleted AND a.revoked_at IS NULL AND a.expired_at IS NULL").
+			Where(liveSQL).
 			OrderExpr("l.name, l.id, a.via_assignment_id IS NOT NULL, a.created_at, a.id").
 			Scan(ctx, &rows)
 	})
@@ -162,7 +162,7 @@ func Entitlements(ctx context.Context, sess *store.Session, people []uuid.UUID) 
 		}
 		e := &list[len(list)-1]
 		e.Grants = append(e.Grants, a)
-		if HoldsSeat(st) {
+		if SeatStatus(st) {
 			e.HoldsSeat = true
 			e.SeatGrants++
 		}

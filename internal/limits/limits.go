@@ -15,13 +15,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-)
 
-// The extensions.code values of refused operations.
-const (
-	CodeComplexity = "COMPLEXITY_LIMIT_EXCEEDED"
-	CodeValidation = errcode.ValidationFailed
-	CodeBadInput   = "BAD_USER_INPUT"
+	"seatgraph/internal/codes"
 )
 
 // Limits are the bounds on one operation. Zero fields take Default's.
@@ -105,11 +100,11 @@ func Check(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefiniti
 	case w.err != nil:
 		return c, w.err
 	case c.Aliases > l.MaxAliases:
-		return c, coded(CodeValidation, "the operation uses %d aliases, more than the limit of %d", c.Aliases, l.MaxAliases)
+		return c, coded(codes.ValidationFailed, "the operation uses %d aliases, more than the limit of %d", c.Aliases, l.MaxAliases)
 	case c.Depth > l.MaxDepth:
-		return c, coded(CodeValidation, "the operation nests %d levels deep, more than the limit of %d", c.Depth, l.MaxDepth)
+		return c, coded(codes.ValidationFailed, "the operation nests %d levels deep, more than the limit of %d", c.Depth, l.MaxDepth)
 	case c.Complexity > l.MaxComplexity:
-		return c, coded(CodeComplexity, "the operation has complexity %d, more than the limit of %d "+
+		return c, coded(codes.ComplexityLimit, "the operation has complexity %d, more than the limit of %d "+
 			"(each object counts once per item of the lists around it; ask for smaller pages)", c.Complexity, l.MaxComplexity)
 	}
 	return c, nil
@@ -224,7 +219,7 @@ func (w *walker) pageSize(f *ast.Field) int {
 		}
 		if n < 0 || n > int64(w.limits.PageMax) {
 			if w.err == nil {
-				w.err = coded(CodeBadInput, "invalid pagination arguments: %s on %s must be between 0 and %d, got %d",
+				w.err = coded(codes.BadUserInput, "invalid pagination arguments: %s on %s must be between 0 and %d, got %d",
 					name, f.Alias, w.limits.PageMax, n)
 			}
 			return w.limits.PageMax

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"seatgraph/graph"
+	"seatgraph/internal/codes"
 	"seatgraph/internal/limits"
 )
 
@@ -118,7 +119,7 @@ func TestFragmentFanOut(t *testing.T) {
 	if time.Since(start) > time.Second {
 		t.Errorf("measuring took %s", time.Since(start))
 	}
-	if err == nil || err.Extensions["code"] != limits.CodeComplexity {
+	if err == nil || err.Extensions["code"] != codes.ComplexityLimit {
 		t.Errorf("got %v, want a complexity refusal", err)
 	}
 }

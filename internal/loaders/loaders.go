@@ -125,9 +125,18 @@ func New(sess *store.Session) *Loaders {
 	return l
 }
 
-// Reset forgets everything the loaders have read, so that reads after a
-// write see it.
-func (l *Loaders) Reset() {
+// EndReadsForWrite is the step between a request's reads and a write: it
+// ends the request's read transaction (so the request holds no connection
+// while the write waits for one) and forgets everything the loaders have
+// read (so that reads after the write see it).
+func (l *Loaders) EndReadsForWrite() error {
+	err := l.Session.Close()
+	l.forget()
+	return err
+}
+
+// forget forgets everything the loaders have read.
+func (l *Loaders) forget() {
 	l.License.ClearAll()
 	l.Assignment.ClearAll()
 	l.Person.ClearAll()

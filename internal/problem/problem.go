@@ -21,7 +21,6 @@ const (
 	LicenseExpired   Code = "LICENSE_EXPIRED"
 	AlreadyRevoked   Code = "ALREADY_REVOKED"
 	StaleWrite       Code = "STALE_WRITE"
-	Forbidden        Code = "FORBIDDEN"
 )
 
 // Error is an expected business failure the caller can act on.

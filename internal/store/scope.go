@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -26,9 +27,6 @@ type Scope struct {
 	idb    bun.IDB
 	tenant Tenant
 }
-
-// Tenant is the scope's tenant.
-func (s Scope) Tenant() Tenant { return s.tenant }
 
 // Tenantwide is the scope without the app filter, for the consequences of
 // a write that concern the whole tenant (such as promoting a waitlist
@@ -55,9 +53,6 @@ func (s Scope) Filter(q *bun.SelectQuery, alias string, table *tableInfo) *bun.S
 	}
 	return q
 }
-
-// Table describes model's table for Filter.
-func (s Scope) Table(model any) *tableInfo { return tableOf(s.idb, model) }
 
 // Lateral runs inner once per parent id (inner refers to the current parent
 // as parent.id) in a single statement, scanning every row into dest. This
@@ -86,6 +81,13 @@ func (s Scope) Insert(model any) *bun.InsertQuery { return s.idb.NewInsert().Mod
 // Update starts an update of model's table, filtered to the tenant.
 func (s Scope) Update(model any) *bun.UpdateQuery {
 	return s.idb.NewUpdate().Model(model).Where("?TableAlias.tenant_id = ?", s.tenant.ID)
+}
+
+// Delete starts a delete from model's table, filtered to the tenant (rows
+// that the application's own records reference, such as memberships, are
+// deleted whichever app made them).
+func (s Scope) Delete(model any) *bun.DeleteQuery {
+	return s.idb.NewDelete().Model(model).Where("?TableAlias.tenant_id = ?", s.tenant.ID)
 }
 
 // Exec runs a statement that is not about rows of one model (for example
@@ -129,9 +131,6 @@ type Session struct {
 func (db *DB) Session(ctx context.Context, t Tenant) *Session {
 	return &Session{db: db, ctx: ctx, tenant: t}
 }
-
-// Tenant is the session's tenant.
-func (s *Session) Tenant() Tenant { return s.tenant }
 
 // Read runs fn inside the session's read transaction.
 func (s *Session) Read(ctx context.Context, fn func(Scope) error) error {
@@ -231,4 +230,11 @@ func ByID[T any](ctx context.Context, sess *Session, ids []uuid.UUID, base func(
 		m[idOf(r)] = r
 	}
 	return m, err
+}
+
+// Contains is the ILIKE pattern matching s anywhere, with s's own wildcard
+// characters taken literally.
+func Contains(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
 }

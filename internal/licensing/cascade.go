@@ -1,38 +1,17 @@
 package licensing
 
 import (
-	"database/sql"
-	"errors"
 	"slices"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
-	"seatgraph/internal/problem"
 	"seatgraph/models"
 )
 
-// LockGroup locks a live group; every change to a group's grants or
-// members takes this lock first.
-func (t *Tx) LockGroup(id uuid.UUID, field string) (*models.Group, error) {
-	g := new(models.Group)
-	err := t.s.Select(g).Where("g.id = ?", id).Where("NOT g.is_deleted").For("NO KEY UPDATE").Scan(t.ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, problem.New(problem.NotFound, field, "group not found")
-	}
-	return g, err
-}
-
-// shareLockMembers share-locks a group's live members in id order, so
-// that none is deleted while the group's grants reach them.
-func (t *Tx) shareLockMembers(group uuid.UUID) error {
-	var ids []uuid.UUID
-	return t.s.Tenantwide().Select((*models.Person)(nil)).Column("p.id").
-		Join("JOIN group_members AS gm ON gm.tenant_id = p.tenant_id AND gm.person_id = p.id").
-		Where("gm.group_id = ?", group).Where("NOT p.is_deleted").OrderExpr("p.id").
-		For("SHARE OF p").Scan(t.ctx, &ids)
-}
+// This file holds the cascade hooks: what the directory's writes (people
+// and groups) do to seats, inside the directory's own transaction.
 
 // Members reads a group's live members in membership order (all of them,
 // or those among only).
@@ -51,36 +30,25 @@ func (t *Tx) Members(group uuid.UUID, only []uuid.UUID) ([]*models.Person, error
 // groupGrants reads (and locks, after locking their licenses) the live
 // grants made to a group.
 func (t *Tx) groupGrants(group uuid.UUID) ([]*models.Assignment, map[uuid.UUID]*models.License, error) {
-	var licenses []uuid.UUID
-	err := t.s.Tenantwide().Select((*models.Assignment)(nil)).ColumnExpr("DISTINCT a.license_id").
-		Where("a.group_id = ?", group).Where(liveSQL).Scan(t.ctx, &licenses)
-	if err != nil {
-		return nil, nil, err
-	}
-	locked, err := t.LockLicenses(licenses...)
-	if err != nil {
-		return nil, nil, err
-	}
-	var grants []*models.Assignment
-	err = selectAssignments(t.s.Tenantwide()).Where("a.group_id = ?", group).Where(liveSQL).
-		OrderExpr("a.license_id, a.id").For("UPDATE OF a").Scan(t.ctx, &grants)
-	return grants, locked, err
+	return t.lockGrants(t.s.Tenantwide(), func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("a.group_id = ?", group)
+	})
 }
 
 // MembersAdded gives people who just joined a group an inherited grant of
 // every license granted to the group. When a license runs out of seats
 // the whole change fails, or with waitlist the newcomers wait.
-func (t *Tx) MembersAdded(group *models.Group, people []*models.Person, waitlist bool) error {
+func (t *Tx) MembersAdded(group *models.Group, people []*models.Person, waitlist *bool) error {
 	grants, licenses, err := t.groupGrants(group.ID)
 	if err != nil || len(people) == 0 {
 		return err
 	}
 	for _, g := range grants {
 		l := licenses[g.LicenseID]
-		if l.IsDeleted || t.expired(l) {
+		if l.IsDeleted || Expired(l, t.now) {
 			continue
 		}
-		rows, events, err := t.inherit(l, g, people, waitlist, "input.personIds")
+		rows, events, err := t.inherit(l, g, people, isTrue(waitlist), "input.personIds")
 		if err != nil {
 			return err
 		}
@@ -126,18 +94,9 @@ func (t *Tx) GroupDeleted(group *models.Group) error {
 
 // PersonDeleted ends every live grant of a deleted person.
 func (t *Tx) PersonDeleted(person uuid.UUID) error {
-	var licenses []uuid.UUID
-	err := t.s.Tenantwide().Select((*models.Assignment)(nil)).ColumnExpr("DISTINCT a.license_id").
-		Where("a.person_id = ?", person).Where(liveSQL).Scan(t.ctx, &licenses)
-	if err != nil {
-		return err
-	}
-	if _, err := t.LockLicenses(licenses...); err != nil {
-		return err
-	}
-	var rows []*models.Assignment
-	err = selectAssignments(t.s.Tenantwide()).Where("a.person_id = ?", person).Where(liveSQL).
-		OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &rows)
+	rows, _, err := t.lockGrants(t.s.Tenantwide(), func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("a.person_id = ?", person)
+	})
 	if err != nil {
 		return err
 	}
@@ -149,18 +108,9 @@ func (t *Tx) PersonDeleted(person uuid.UUID) error {
 // a license the person already holds directly is revoked instead. It
 // returns how many invitations were bound.
 func (t *Tx) BindInvitations(p *models.Person) (int, error) {
-	var licenses []uuid.UUID
-	err := t.s.Tenantwide().Select((*models.Assignment)(nil)).ColumnExpr("DISTINCT a.license_id").
-		Where("lower(a.email) = lower(?)", p.Email).Where(liveSQL).Scan(t.ctx, &licenses)
-	if err != nil || len(licenses) == 0 {
-		return 0, err
-	}
-	if _, err := t.LockLicenses(licenses...); err != nil {
-		return 0, err
-	}
-	var invites []*models.Assignment
-	err = selectAssignments(t.s.Tenantwide()).Where("lower(a.email) = lower(?)", p.Email).Where(liveSQL).
-		OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &invites)
+	invites, _, err := t.lockGrants(t.s.Tenantwide(), func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("lower(a.email) = lower(?)", p.Email)
+	})
 	if err != nil {
 		return 0, err
 	}
