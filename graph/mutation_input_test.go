@@ -625,3 +625,45 @@ func TestRecordUsage(t *testing.T) {
 		}
 	}
 }
+
+// Two mutations in one request: the second payload's nested reads see the
+// first mutation's write and its own.
+func TestMutationsInOneRequestReadFresh(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("fresh"))
+	lic := a.license("L", 5)
+	p1, p2 := a.person("a@example.com"), a.person("b@example.com")
+	d := a.query(`mutation($l: ID!, $a: ID!, $b: ID!) {
+	  x: assignLicense(input: {licenseId: $l, personId: $a}) { assignment { license { seats { used } } } }
+	  y: assignLicense(input: {licenseId: $l, personId: $b}) { seats { used } assignment { license { seats { used } } } }
+	}`, map[string]any{"l": lic, "a": p1, "b": p2})
+	y := d["y"].(map[string]any)
+	nested := num(y["assignment"].(map[string]any)["license"].(map[string]any)["seats"].(map[string]any)["used"])
+	if num(y["seats"].(map[string]any)["used"]) != 2 || nested != 2 {
+		t.Fatalf("second mutation's payload = %v, want 2 seats used everywhere", y)
+	}
+}
+
+// A request whose strings hold U+0000 is refused clearly, not failed inside.
+func TestNULRefused(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tok := apitest.Token(t, apitest.Tenant("nul"))
+	r := srv.Do(t, tok, `query($s: String) { licenses(filter: {search: $s}) { totalCount } }`, map[string]any{"s": "a\x00b"})
+	if r.Status != 400 || len(r.Errors) == 0 {
+		t.Fatalf("NUL in a variable: %d %s", r.Status, r.Raw)
+	}
+	for _, q := range []string{`{ licenses(filter: {search: "a\u0000b"}) { totalCount } }`,
+		`{ licenses(filter: {search: "a\u{0}b"}) { totalCount } }`,
+		`mutation { createLicense(input: {name: "x\u0000"}) { license { id } } }`} {
+		if r := srv.Do(t, tok, q, nil); r.Status != 200 || len(r.Codes()) != 1 || r.Codes()[0] != "BAD_USER_INPUT" {
+			t.Errorf("NUL in a literal, %s: %d %s", q, r.Status, r.Raw)
+		}
+	}
+	// An escaped backslash followed by "u0000" is no NUL.
+	if r := srv.Do(t, tok, `{ licenses(filter: {search: "C:\\u0000dir"}) { totalCount } }`, nil); len(r.Errors) > 0 {
+		t.Errorf("an escaped backslash was refused: %s", r.Raw)
+	}
+	if r := srv.Do(t, tok, `{ licenses { totalCount } }`, nil); r.Status != 200 {
+		t.Fatalf("server stopped serving: %s", r.Raw)
+	}
+}

@@ -349,3 +349,26 @@ func TestMutationAppScope(t *testing.T) {
 		}
 	}
 }
+
+// An application's writes reach the consequences of the whole tenant: a
+// person it creates binds an invitation an admin sent, and removing a
+// member from an admin's granted group frees the member's seat.
+func TestAppWritesReachTenantConsequences(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("app-consequences")
+	admin := newAPI(t, srv, tenant)
+	app := &api{t: t, srv: srv, tok: apitest.TokenFor(t, auth.TokenRequest{Tenant: tenant, Subject: "hr-sync", App: "hr"})}
+	lic := admin.license("L", 5)
+	admin.assign(lic, map[string]any{"email": "new@example.com"})
+	p := app.ok("createPerson", "person { id } fulfilledInvitations", map[string]any{"email": "new@example.com"})
+	if num(p["fulfilledInvitations"]) != 1 {
+		t.Fatalf("app-created person bound %v invitations, want 1", p["fulfilledInvitations"])
+	}
+	grp := app.group("Synced", p["person"].(map[string]any)["id"].(string))
+	admin.assign(lic, map[string]any{"groupId": grp})
+	app.ok("removeGroupMembers", "changed", map[string]any{"groupId": grp, "personIds": []string{p["person"].(map[string]any)["id"].(string)}})
+	app.ok("deletePerson", "person { id }", map[string]any{"id": p["person"].(map[string]any)["id"]})
+	if used := num(admin.seats(lic)["used"]); used != 0 {
+		t.Fatalf("seats used %d after the app removed and deleted the person, want 0", used)
+	}
+}

@@ -759,3 +759,22 @@ func TestQueryErrors(t *testing.T) {
 		}
 	})
 }
+
+// A deleted grant holds no seat, and reads say so.
+func TestDeletedGrantReadsRevoked(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("deleted-status"))
+	lic := a.license("L", 3)
+	grp := a.group("G", a.person("ada@example.com"))
+	a.assign(lic, map[string]any{"groupId": grp})
+	a.ok("deleteGroup", "group { id }", map[string]any{"id": grp})
+	d := a.query(`{ assignments(filter: {includeDeleted: true}) { nodes { isDeleted status } } active: assignments(filter: {includeDeleted: true, status: [ACTIVE]}) { totalCount } }`, nil)
+	for _, n := range d["assignments"].(map[string]any)["nodes"].([]any) {
+		if n := n.(map[string]any); n["isDeleted"] != true || n["status"] != "REVOKED" {
+			t.Fatalf("deleted grant reads %v, want REVOKED", n)
+		}
+	}
+	if n := num(d["active"].(map[string]any)["totalCount"]); n != 0 {
+		t.Fatalf("%d deleted grants counted as ACTIVE", n)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"seatgraph/internal/apitest"
+	"seatgraph/internal/gid"
 )
 
 // replicas are two server instances, each with its own handler and pool,
@@ -279,5 +280,112 @@ func TestRandomisedInvariant(t *testing.T) {
 		if s["total"] != nil && num(s["used"]) > num(s["total"]) {
 			t.Errorf("%s: license.seats %v is oversubscribed", l["name"], s)
 		}
+	}
+}
+
+// Inviting an address while a person is created with it, concurrently:
+// whichever wins, the invitation ends bound to the person, never as a
+// second seat.
+func TestInviteRacesCreatePerson(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("invite-race"))
+	lic := a.license("L", 50)
+	for i := range 20 {
+		email := "race" + string(rune('a'+i)) + "@example.com"
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "email": email})
+		}()
+		go func() { defer wg.Done(); a.mutate("createPerson", "person { id }", map[string]any{"email": email}) }()
+		wg.Wait()
+	}
+	s := a.seats(lic)
+	if num(s["used"]) != 20 || num(s["pending"]) != 0 {
+		t.Fatalf("after 20 invite/create races: seats %v, want 20 used and none pending", s)
+	}
+}
+
+// stall runs statements as superuser in a transaction kept open (holding
+// their locks) until release is called, to make a race happen in a chosen
+// order. Each statement is SQL followed by its arguments.
+func stall(t *testing.T, statements ...[]any) (release func()) {
+	t.Helper()
+	tx, err := apitest.DB(t).SQL(t).Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range statements {
+		if _, err := tx.Exec(st[0].(string), st[1:]...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() { _ = tx.Commit() }
+}
+
+func rawID(t *testing.T, k gid.Kind, s string) string {
+	u, err := k.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.String()
+}
+
+// Revoking or updating a grant deleted while the caller waited for its
+// license is NOT_FOUND, not a crash.
+func TestChangeOfGrantDeletedMeanwhile(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("deleted-meanwhile"))
+	for _, op := range []string{"revokeAssignment", "updateAssignment"} {
+		lic := a.license("L-"+op, 5)
+		asg := a.assign(lic, map[string]any{"personId": a.person(op + "@x.com")})["assignment"].(map[string]any)["id"].(string)
+		release := stall(t, []any{`SELECT 1 FROM licenses WHERE id = $1 FOR UPDATE`, rawID(t, gid.License, lic)},
+			[]any{`UPDATE assignments SET is_deleted = true, deleted_at = now(), deleted_by = 'other' WHERE id = $1`,
+				rawID(t, gid.Assignment, asg)})
+		done := make(chan map[string]any)
+		go func() {
+			in := map[string]any{"id": asg, "metadata": map[string]any{"k": 1}}
+			if op == "revokeAssignment" {
+				in = map[string]any{"id": asg}
+			}
+			done <- a.mutate(op, "assignment { id }", in)
+		}()
+		time.Sleep(300 * time.Millisecond)
+		release()
+		p := <-done
+		if errs := p["userErrors"].([]any); len(errs) != 1 || errs[0].(map[string]any)["code"] != "NOT_FOUND" {
+			t.Fatalf("%s of a grant deleted meanwhile = %v, want NOT_FOUND", op, p)
+		}
+	}
+}
+
+// A group grant made while a member is being deleted gives the deleted
+// person no seat.
+func TestGroupGrantWhileMemberDeleted(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("grant-vs-delete")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("L", 10)
+	p := a.person("leaving@x.com")
+	other, grp := a.group("Other", p), a.group("G", p)
+	// deletePerson stops at this membership row, after it locked the person.
+	release := stall(t, []any{`SELECT 1 FROM group_members WHERE group_id = $1 AND person_id = $2 FOR UPDATE`,
+		rawID(t, gid.Group, other), rawID(t, gid.Person, p)})
+	deleted := make(chan map[string]any)
+	go func() { deleted <- a.mutate("deletePerson", "person { id }", map[string]any{"id": p}) }()
+	time.Sleep(300 * time.Millisecond)
+	granted := make(chan map[string]any)
+	go func() {
+		granted <- a.mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "groupId": grp})
+	}()
+	time.Sleep(300 * time.Millisecond)
+	release()
+	<-deleted
+	<-granted
+	n := sqlInt(t, apitest.DB(t).SQL(t), `SELECT count(*) FROM assignments a JOIN people p ON p.tenant_id = a.tenant_id AND p.id = a.person_id
+		WHERE a.tenant_id = $1 AND p.is_deleted AND NOT a.is_deleted AND a.revoked_at IS NULL AND a.expired_at IS NULL`, tenant)
+	if n != 0 || num(a.seats(lic)["used"]) != 0 {
+		t.Fatalf("%d live grants of a deleted person, seats %v", n, a.seats(lic))
 	}
 }

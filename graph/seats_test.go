@@ -248,3 +248,63 @@ func TestSeatRuleExpiryJob(t *testing.T) {
 		t.Fatalf("waitlisted assignment is %v after the seat expired, want ACTIVE", d["b"])
 	}
 }
+
+// Binding an invitation to a person who already holds the license frees
+// the invitation's seat, and the waitlist gets it in the same transaction.
+func TestBindingPromotesWaitlist(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("bind-promote"))
+	lic := a.license("Two seats", 2)
+	ada := a.person("ada@example.com")
+	a.assign(lic, map[string]any{"groupId": a.group("Team", ada)})
+	a.assign(lic, map[string]any{"email": "inv@example.com"})
+	bob := a.ok("assignLicense", "assignment { id status }", map[string]any{"licenseId": lic, "personId": a.person("bob@example.com"), "waitlist": true})
+	a.ok("updatePerson", "person { id }", map[string]any{"id": ada, "email": "inv@example.com"})
+	st := a.query(`query($id: ID!) { assignment(id: $id) { status } }`, map[string]any{"id": bob["assignment"].(map[string]any)["id"]})
+	if s := st["assignment"].(map[string]any)["status"]; s != "ACTIVE" {
+		t.Fatalf("waitlisted person is %v after binding freed a seat, want ACTIVE (seats %v)", s, a.seats(lic))
+	}
+}
+
+// A grant past its expiresAt ends before the next write on its license,
+// without waiting for the expiry job: assigning again creates a new grant,
+// and the old grant's seat is free for someone else.
+func TestExpiredGrantEndsBeforeWrite(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("expire-on-write"))
+	lic := a.license("One seat", 1)
+	ada, ben := a.person("ada@example.com"), a.person("ben@example.com")
+	soon := time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
+	a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": ada, "expiresAt": soon})
+	time.Sleep(1100 * time.Millisecond)
+	p := a.ok("assignLicense", "assignment { status } created", map[string]any{"licenseId": lic, "personId": ben})
+	if p["created"] != true || p["assignment"].(map[string]any)["status"] != "ACTIVE" {
+		t.Fatalf("assign after the only seat expired = %v", p)
+	}
+	again := a.mutate("assignLicense", "assignment { status } created", map[string]any{"licenseId": lic, "personId": ada, "waitlist": true})
+	if again["created"] != true || again["assignment"].(map[string]any)["status"] != "WAITLISTED" {
+		t.Fatalf("assigning the expired grantee again = %v, want a new WAITLISTED grant", again)
+	}
+}
+
+// Seats freed because a grant's end passed go to the waitlist before the
+// write that noticed can take them.
+func TestExpiredSeatGoesToWaitlistFirst(t *testing.T) {
+	srv := apitest.NewServer(t)
+	a := newAPI(t, srv, apitest.Tenant("expire-fifo"))
+	lic := a.license("One", 1)
+	soon := time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
+	a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": a.person("ada@x.com"), "expiresAt": soon})
+	carl := a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": a.person("carl@x.com"), "waitlist": true})
+	time.Sleep(1100 * time.Millisecond)
+	ben := a.person("ben@x.com")
+	a.fails("assignLicense", "SEAT_LIMIT_REACHED", map[string]any{"licenseId": lic, "personId": ben})
+	b := a.ok("assignLicense", "assignment { status }", map[string]any{"licenseId": lic, "personId": ben, "waitlist": true})
+	if s := b["assignment"].(map[string]any)["status"]; s != "WAITLISTED" {
+		t.Fatalf("the newcomer is %v, want WAITLISTED behind the queue", s)
+	}
+	st := a.query(`query($id: ID!) { assignment(id: $id) { status } }`, map[string]any{"id": carl["assignment"].(map[string]any)["id"]})
+	if s := st["assignment"].(map[string]any)["status"]; s != "ACTIVE" {
+		t.Fatalf("the waitlisted person is %v, want ACTIVE: the newcomer must not jump the queue", s)
+	}
+}

@@ -1,5 +1,8 @@
-// Package models holds the bun structs that map seatgraph's tables. It knows
-// nothing about GraphQL or HTTP; the services above give the rows meaning.
+// Package models holds the bun structs that map seatgraph's tables, and
+// the enums they store, which also marshal themselves as GraphQL enums
+// (so gqlgen binds the schema's enums to them directly). It knows nothing
+// of HTTP, transactions or the seat rules: the services above give the
+// rows meaning.
 package models
 
 import (

@@ -5,13 +5,13 @@ package codes
 
 // The extensions.code values.
 const (
-	Unauthenticated = "UNAUTHENTICATED"
-	Forbidden       = "FORBIDDEN"
-	BadUserInput    = "BAD_USER_INPUT"
-	ParseFailed     = "GRAPHQL_PARSE_FAILED"
+	Unauthenticated  = "UNAUTHENTICATED"
+	Forbidden        = "FORBIDDEN"
+	BadUserInput     = "BAD_USER_INPUT"
+	ParseFailed      = "GRAPHQL_PARSE_FAILED"
 	ValidationFailed = "GRAPHQL_VALIDATION_FAILED"
-	ComplexityLimit = "COMPLEXITY_LIMIT_EXCEEDED"
-	Internal        = "INTERNAL_SERVER_ERROR"
+	ComplexityLimit  = "COMPLEXITY_LIMIT_EXCEEDED"
+	Internal         = "INTERNAL_SERVER_ERROR"
 	// BadRequest marks a request refused at the HTTP level (malformed
 	// JSON, wrong media type, CSRF protection, body too large, batch).
 	BadRequest = "BAD_REQUEST"

@@ -18,8 +18,8 @@ import (
 	"seatgraph/models"
 )
 
-// MaxBulkItems is the most items one assignLicenses call takes.
-const MaxBulkItems = 100
+// maxBulkItems is the most items one assignLicenses call takes.
+const maxBulkItems = 100
 
 // AssignInput is the input of assignLicense: a license and exactly one
 // assignee (person, group, email or username), and the grant's settings.
@@ -73,8 +73,8 @@ type AssignManyInput struct {
 
 // AssignMany assigns every item in one transaction: all or nothing.
 func AssignMany(ctx context.Context, db *store.DB, actor Actor, in AssignManyInput) ([]*AssignResult, error) {
-	if len(in.Items) > MaxBulkItems {
-		return nil, problem.New(problem.Invalid, "input.items", "at most %d items per call", MaxBulkItems)
+	if len(in.Items) > maxBulkItems {
+		return nil, problem.New(problem.Invalid, "input.items", "at most %d items per call", maxBulkItems)
 	}
 	var out []*AssignResult
 	err := Write(ctx, db, actor, in.DryRun, func(tx *Tx) error {
@@ -172,7 +172,7 @@ func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
 	groupID := c.OptID(gid.Group, "groupId", in.GroupID)
 	c.Email("email", in.Email)
 	c.Text("username", in.Username, true)
-	ch := Changes{AssetID: in.AssetID, ExpiresAt: in.ExpiresAt, Active: in.Active, Fulfilled: in.Fulfilled,
+	ch := settable{AssetID: in.AssetID, ExpiresAt: in.ExpiresAt, Active: in.Active, Fulfilled: in.Fulfilled,
 		RedirectTo: in.RedirectTo, Metadata: in.Metadata}
 	ch.check(&c, t.now)
 	CheckProvenance(&c, in.Source, in.SourceType)

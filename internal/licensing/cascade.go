@@ -79,7 +79,7 @@ func (t *Tx) MembersRemoved(group *models.Group, people []uuid.UUID) error {
 	inherited = slices.DeleteFunc(inherited, func(a *models.Assignment) bool {
 		return !slices.Contains(people, *a.PersonID)
 	})
-	return t.End(inherited, models.EventRevoked, "removed from group "+group.Name)
+	return t.endGrants(inherited, models.EventRevoked, "removed from group "+group.Name)
 }
 
 // GroupDeleted ends the grants made to a deleted group and their
@@ -89,7 +89,7 @@ func (t *Tx) GroupDeleted(group *models.Group) error {
 	if err != nil {
 		return err
 	}
-	return t.End(grants, models.EventDeleted, "group deleted")
+	return t.endGrants(grants, models.EventDeleted, "group deleted")
 }
 
 // PersonDeleted ends every live grant of a deleted person.
@@ -100,7 +100,7 @@ func (t *Tx) PersonDeleted(person uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	return t.End(rows, models.EventDeleted, "person deleted")
+	return t.endGrants(rows, models.EventDeleted, "person deleted")
 }
 
 // BindInvitations turns the live email invitations to a person's address
@@ -121,7 +121,7 @@ func (t *Tx) BindInvitations(p *models.Person) (int, error) {
 			return bound, err
 		}
 		if existing != nil {
-			if err := t.End([]*models.Assignment{a}, models.EventRevoked, "merged into the person's own grant"); err != nil {
+			if err := t.endGrants([]*models.Assignment{a}, models.EventRevoked, "merged into the person's own grant"); err != nil {
 				return bound, err
 			}
 			continue

@@ -15,8 +15,8 @@ import (
 // This file holds updateAssignment and the changes assignLicense makes to
 // a live grant it finds.
 
-// Changes are the settable fields of an assignment.
-type Changes struct {
+// settable are the fields of an assignment a caller may change.
+type settable struct {
 	AssetID        *string
 	ExpiresAt      *time.Time
 	ClearExpiresAt bool
@@ -26,7 +26,7 @@ type Changes struct {
 	Metadata       map[string]any
 }
 
-func (ch Changes) check(c *problem.Check, now time.Time) {
+func (ch settable) check(c *problem.Check, now time.Time) {
 	c.Text("assetId", ch.AssetID, true)
 	c.Future("expiresAt", ch.ExpiresAt, now)
 	c.URL("redirectTo", ch.RedirectTo)
@@ -36,7 +36,7 @@ func (ch Changes) check(c *problem.Check, now time.Time) {
 // change applies ch to a live assignment, with one event per kind of
 // change; suspending, resuming and the end date of a group grant carry
 // over to its inherited grants.
-func (t *Tx) change(a *models.Assignment, ch Changes) error {
+func (t *Tx) change(a *models.Assignment, ch settable) error {
 	var cols []string
 	var events []*models.AssignmentEvent
 	updated := map[string]any{}
@@ -91,7 +91,7 @@ func (t *Tx) change(a *models.Assignment, ch Changes) error {
 		return err
 	}
 	for _, child := range inherited {
-		if err := t.change(child, Changes{Active: ch.Active, ExpiresAt: ch.ExpiresAt, ClearExpiresAt: ch.ClearExpiresAt}); err != nil {
+		if err := t.change(child, settable{Active: ch.Active, ExpiresAt: ch.ExpiresAt, ClearExpiresAt: ch.ClearExpiresAt}); err != nil {
 			return err
 		}
 	}
@@ -116,7 +116,7 @@ type UpdateAssignmentInput struct {
 func UpdateAssignment(ctx context.Context, db *store.DB, actor Actor, in UpdateAssignmentInput) (*AssignResult, error) {
 	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.Assignment, "id", in.ID)
-	ch := Changes{AssetID: in.AssetID, ExpiresAt: in.ExpiresAt, ClearExpiresAt: isTrue(in.ClearExpiresAt),
+	ch := settable{AssetID: in.AssetID, ExpiresAt: in.ExpiresAt, ClearExpiresAt: isTrue(in.ClearExpiresAt),
 		Active: in.Active, Fulfilled: in.Fulfilled, RedirectTo: in.RedirectTo, Metadata: in.Metadata}
 	ch.check(&c, time.Now())
 	if err := c.Err(); err != nil {

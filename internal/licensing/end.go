@@ -14,7 +14,7 @@ import (
 )
 
 // This file holds the operations that end grants: revokeAssignment,
-// reclaimUnusedSeats, and End, which every ending goes through.
+// reclaimUnusedSeats, and endGrants, which every ending goes through.
 
 // RevokeInput is the input of revokeAssignment.
 type RevokeInput struct {
@@ -43,7 +43,7 @@ func Revoke(ctx context.Context, db *store.DB, actor Actor, in RevokeInput) (*As
 			return problem.New(problem.Invalid, "input.id",
 				"this seat is inherited through a group grant: revoke the group grant or remove the member from the group")
 		}
-		if err := t.End([]*models.Assignment{a}, models.EventRevoked, deref(in.Reason, "")); err != nil {
+		if err := t.endGrants([]*models.Assignment{a}, models.EventRevoked, deref(in.Reason, "")); err != nil {
 			return err
 		}
 		if err := t.promoteTouched(); err != nil {
@@ -99,7 +99,7 @@ func Reclaim(ctx context.Context, db *store.DB, actor Actor, in ReclaimInput) ([
 			return err
 		}
 		out = unused
-		return t.End(out, models.EventRevoked, reason)
+		return t.endGrants(out, models.EventRevoked, reason)
 	})
 	if err != nil {
 		return nil, err
@@ -118,10 +118,10 @@ func (t *Tx) inheritedOf(grants []uuid.UUID) ([]*models.Assignment, error) {
 	return rows, err
 }
 
-// End revokes (typ REVOKED) or deletes (typ DELETED) live assignments and
+// endGrants revokes (typ REVOKED) or deletes (typ DELETED) live assignments and
 // the inherited grants of any group grant among them, and marks their
 // licenses for waitlist promotion. The caller holds the licenses' locks.
-func (t *Tx) End(rows []*models.Assignment, typ models.EventType, reason string) error {
+func (t *Tx) endGrants(rows []*models.Assignment, typ models.EventType, reason string) error {
 	for len(rows) > 0 {
 		var events []*models.AssignmentEvent
 		var grants []uuid.UUID

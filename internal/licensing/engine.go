@@ -82,12 +82,12 @@ func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID) (map[uuid.UUID]*models
 	return out, err
 }
 
-// LockLicenses locks licenses reached as a consequence of a write (through
+// lockReached locks licenses reached as a consequence of a write (through
 // a group, a person, an invitation), so it sees the whole tenant, not only
 // the caller's app; a missing one is NOT_FOUND. A license deleted
 // meanwhile is locked and returned too (callers skip it): the
 // consequence, not the license, is what the write is about.
-func (t *Tx) LockLicenses(ids ...uuid.UUID) (map[uuid.UUID]*models.License, error) {
+func (t *Tx) lockReached(ids ...uuid.UUID) (map[uuid.UUID]*models.License, error) {
 	locked, err := t.lockLicenses(t.s.Tenantwide(), ids)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func (t *Tx) lockGrants(s store.Scope, match func(*bun.SelectQuery) *bun.SelectQ
 	if err := match(joinLicenses(s)).Where(liveSQL).ColumnExpr("DISTINCT a.license_id").Scan(t.ctx, &ids); err != nil || len(ids) == 0 {
 		return nil, nil, err
 	}
-	licenses, err := t.LockLicenses(ids...)
+	licenses, err := t.lockReached(ids...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -206,7 +206,7 @@ func (t *Tx) expire(rows []*models.Assignment) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	sys := System(t.actor.Tenant.ID)
+	sys := system(t.actor.Tenant.ID)
 	events := make([]*models.AssignmentEvent, len(rows))
 	for i, a := range rows {
 		a.ExpiredAt, a.UpdatedAt, a.UpdatedBy = &t.now, t.now, sys.Subject

@@ -52,7 +52,7 @@ func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
 // ExpireTenant is ExpireDue for one tenant, without the advisory lock.
 func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error) {
 	n := 0
-	err := Write(ctx, db, System(tenant), nil, func(t *Tx) error {
+	err := Write(ctx, db, system(tenant), nil, func(t *Tx) error {
 		due, _, err := t.lockGrants(t.s, func(q *bun.SelectQuery) *bun.SelectQuery {
 			return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 				return q.Where(endedSQL("a.expires_at"), t.now).WhereOr(endedSQL("l.expires_at"), t.now)

@@ -10,8 +10,8 @@ import (
 	"seatgraph/models"
 )
 
-// MaxSeats is the largest totalSeats a license may have.
-const MaxSeats = 10_000_000
+// maxSeats is the largest totalSeats a license may have.
+const maxSeats = 10_000_000
 
 // CreateLicenseInput is the input of createLicense.
 type CreateLicenseInput struct {
@@ -62,7 +62,7 @@ func checkLicense(c *problem.Check, name, vendor, key, asset *string, seats *int
 	c.Text("vendor", vendor, false)
 	c.Text("programKey", key, false)
 	c.Text("assetId", asset, true)
-	c.Range("totalSeats", seats, 0, MaxSeats)
+	c.Range("totalSeats", seats, 0, maxSeats)
 	c.JSON("metadata", meta)
 	if starts != nil && expires != nil && expires.Before(*starts) {
 		c.Add(problem.Invalid, "expiresAt", "must not be before startsAt")
@@ -186,7 +186,7 @@ func DeleteLicense(ctx context.Context, db *store.DB, actor Actor, in DeleteLice
 			return problem.New(problem.Conflict, "input.force",
 				"license %q has %d live grant(s) holding %d seat(s); pass force: true to revoke them", l.Name, len(live), l.SeatsUsed)
 		}
-		if err := t.End(live, models.EventRevoked, "license deleted"); err != nil {
+		if err := t.endGrants(live, models.EventRevoked, "license deleted"); err != nil {
 			return err
 		}
 		delete(t.touched, l.ID)

@@ -31,8 +31,8 @@ type Actor struct {
 	At time.Time
 }
 
-// System is the actor of the server's own jobs.
-func System(tenant string) Actor {
+// system is the actor of the server's own jobs.
+func system(tenant string) Actor {
 	return Actor{Tenant: store.Tenant{ID: tenant}, Subject: "system", Source: "seatgraph", SourceType: models.SourceSystem}
 }
 

@@ -90,32 +90,32 @@ func New(sess *store.Session) *Loaders {
 		Group:      byID(sess, directory.GroupsByID),
 		Event:      byID(sess, licensing.EventsByID),
 
-		AssignmentCounts: NewList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
+		AssignmentCounts: newList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
 			return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, sess, parents, a.By)
 		}),
-		Members: NewList(func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
+		Members: newList(func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
 			return directory.MemberList(a.Filter, a.Order).ReadEach(ctx, sess, directory.MembersOf, parents, directory.MemberGroup, a.Page)
 		}),
-		MemberCounts: NewList(func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
+		MemberCounts: newList(func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
 			return directory.MemberList(a.Filter, nil).CountEach(ctx, sess, parents, directory.MembersOf)
 		}),
-		Groups: NewList(func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
+		Groups: newList(func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
 			return directory.GroupsOfList(a.Filter, a.Order).ReadEach(ctx, sess, directory.GroupsOf, parents, directory.MembershipPerson, a.Page)
 		}),
-		GroupCounts: NewList(func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
+		GroupCounts: newList(func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
 			return directory.GroupsOfList(a.Filter, nil).CountEach(ctx, sess, parents, directory.GroupsOf)
 		}),
-		Events: NewList(func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
+		Events: newList(func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
 			return licensing.EventList().ReadEach(ctx, sess, licensing.EventParent, parents, licensing.EventAssignment, a)
 		}),
-		EventCounts: NewList(func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
+		EventCounts: newList(func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
 			return licensing.EventList().CountEach(ctx, sess, parents, licensing.EventParent)
 		}),
 		Entitlements: dataloadgen.NewMappedLoader(func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
 			return licensing.Entitlements(ctx, sess, people)
 		}, dataloadgen.WithWait(wait)),
 	}
-	l.Assignments = NewList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
+	l.Assignments = newList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
 		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess, a.By, parents, licensing.ParentOf(a.By), a.Page)
 		for _, p := range pages {
 			l.Prime(ctx, p.Items, a.Prime)
@@ -226,8 +226,8 @@ type listKey struct {
 	args   string
 }
 
-// NewList makes a List whose batches call fetch once per distinct A.
-func NewList[A, V any](fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
+// newList makes a List whose batches call fetch once per distinct A.
+func newList[A, V any](fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
 	l := &List[A, V]{args: map[string]A{}}
 	l.loader = dataloadgen.NewMappedLoader(func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
 		parents := map[string][]uuid.UUID{}

@@ -11,8 +11,8 @@ const (
 	UniqueViolation      = "23505"
 	ForeignKeyViolation  = "23503"
 	CheckViolation       = "23514"
-	SerializationFailure = "40001"
-	DeadlockDetected     = "40P01"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
 )
 
 // Violation reports the SQLSTATE and constraint of a PostgreSQL error.
@@ -24,11 +24,11 @@ func Violation(err error) (code, constraint string, ok bool) {
 	return pg.Code, pg.ConstraintName, true
 }
 
-// Retryable reports whether a transaction failed only because of a
+// retryable reports whether a transaction failed only because of a
 // concurrent one and may simply be run again.
-func Retryable(err error) bool {
+func retryable(err error) bool {
 	code, _, ok := Violation(err)
-	return ok && (code == SerializationFailure || code == DeadlockDetected)
+	return ok && (code == serializationFailure || code == deadlockDetected)
 }
 
 // DataException reports whether PostgreSQL refused a value (class 22:

@@ -182,7 +182,7 @@ func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 func (db *DB) WriteRetrying(ctx context.Context, t Tenant, fn func(Scope) error) error {
 	var err error
 	for range 5 {
-		if err = db.Write(ctx, t, fn); !Retryable(err) {
+		if err = db.Write(ctx, t, fn); !retryable(err) {
 			break
 		}
 	}
