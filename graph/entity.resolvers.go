@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-
 	"seatgraph/graph/model"
 	"seatgraph/internal/gid"
 	"seatgraph/internal/loaders"

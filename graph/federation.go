@@ -6,10 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"seatgraph/graph/model"
 	"strings"
 	"sync"
-
-	"seatgraph/graph/model"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"

@@ -8,15 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
-	"sync/atomic"
-	"time"
-
 	"seatgraph/graph/model"
 	"seatgraph/internal/directory"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/paging"
 	"seatgraph/models"
+	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"

@@ -7,8 +7,6 @@ package graph
 
 import (
 	"context"
-	"time"
-
 	"seatgraph/graph/model"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/directory"
@@ -17,6 +15,7 @@ import (
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/paging"
 	"seatgraph/models"
+	"time"
 )
 
 // ID is the resolver for the id field.
