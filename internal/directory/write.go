@@ -10,6 +10,7 @@ import (
 
 	"seatgraph/internal/gid"
 	"seatgraph/internal/licensing"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/models"
@@ -74,7 +75,7 @@ func CreatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in C
 			return err
 		}
 		p := &models.Person{Record: t.NewRecord(in.Source, in.SourceType), Email: in.Email, Username: in.Username,
-			Name: deref(in.Name), ExternalID: in.ExternalID}
+			Name: opt.Or(in.Name, ""), ExternalID: in.ExternalID}
 		if _, err := t.Scope().Insert(p).Exec(t.Context()); err != nil {
 			return err
 		}
@@ -173,8 +174,7 @@ func DeletePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in D
 		if _, err := t.Scope().Delete((*models.GroupMember)(nil)).Where("gm.person_id = ?", p.ID).Exec(t.Context()); err != nil {
 			return err
 		}
-		t.SoftDelete(&p.Record)
-		if _, err := t.Scope().Update(p).Column(licensing.DeletedColumns...).WherePK().Exec(t.Context()); err != nil {
+		if _, err := t.Scope().Update(p).Column(t.SoftDelete(&p.Record)...).WherePK().Exec(t.Context()); err != nil {
 			return err
 		}
 		res = &PersonResult{Person: p}
@@ -308,8 +308,7 @@ func DeleteGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in De
 		if _, err := t.Scope().Delete((*models.GroupMember)(nil)).Where("gm.group_id = ?", g.ID).Exec(t.Context()); err != nil {
 			return err
 		}
-		t.SoftDelete(&g.Record)
-		_, err = t.Scope().Update(g).Column(licensing.DeletedColumns...).WherePK().Exec(t.Context())
+		_, err = t.Scope().Update(g).Column(t.SoftDelete(&g.Record)...).WherePK().Exec(t.Context())
 		res = &GroupResult{Group: g}
 		return err
 	})
@@ -446,13 +445,6 @@ func parseIDs(c *problem.Check, field string, ss []string) []uuid.UUID {
 		out = append(out, c.ID(gid.Person, field+"["+strconv.Itoa(i)+"]", s))
 	}
 	return out
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func uniq(ids []uuid.UUID) map[uuid.UUID]bool {

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 
+	"seatgraph/internal/codes"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -32,7 +34,7 @@ func (noIntrospection) MutateOperationContext(_ context.Context, opCtx *graphql.
 		return nil
 	}
 	err := gqlerror.Errorf("introspection is disabled on this server")
-	errcode.Set(err, errcode.ValidationFailed)
+	errcode.Set(err, codes.ValidationFailed)
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/models"
@@ -56,7 +57,7 @@ type AssignResult struct {
 func Assign(ctx context.Context, db *store.DB, actor Actor, in AssignInput) (*AssignResult, error) {
 	var res *AssignResult
 	err := Write(ctx, db, actor, in.DryRun, func(tx *Tx) (err error) {
-		res, err = tx.Assign(in, "input.")
+		res, err = tx.assign(in, "input.")
 		return err
 	})
 	if err != nil {
@@ -84,7 +85,7 @@ func AssignMany(ctx context.Context, db *store.DB, actor Actor, in AssignManyInp
 		}
 		var problems problem.List
 		for i, item := range in.Items {
-			r, err := tx.Assign(*item, fmt.Sprintf("input.items[%d].", i))
+			r, err := tx.assign(*item, fmt.Sprintf("input.items[%d].", i))
 			if ps, ok := problem.All(err); ok {
 				problems = append(problems, ps...)
 				continue
@@ -138,12 +139,15 @@ func (t *Tx) lockAhead(items []*AssignInput) error {
 			return err
 		}
 	}
-	for _, g := range sortedIDs(groups) {
-		if _, err := t.LockGroup(g, ""); err != nil && !isNotFound(err) {
+	if len(groups) > 0 {
+		locked, err := t.lockGroups(groups)
+		if err != nil {
 			return err
 		}
-		if err := t.shareLockMembers(g); err != nil {
-			return err
+		for _, g := range locked {
+			if err := t.shareLockMembers(g.ID); err != nil {
+				return err
+			}
 		}
 	}
 	if len(people)+len(usernames)+len(emails) > 0 {
@@ -158,13 +162,13 @@ func (t *Tx) lockAhead(items []*AssignInput) error {
 			return err
 		}
 	}
-	_, err := t.lockLicenses(t.s, licenses)
+	_, err := t.lockLicenses(t.s, licenses, false)
 	return err
 }
 
-// Assign is Assign inside a transaction; prefix is the input path for
+// assign is Assign inside a transaction; prefix is the input path for
 // problems.
-func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
+func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 	c := problem.Check{Prefix: prefix}
 	licenseID := c.ID(gid.License, "licenseId", in.LicenseID)
 	c.Exactly([]string{"personId", "groupId", "email", "username"}, in.PersonID, in.GroupID, in.Email, in.Username)
@@ -221,8 +225,8 @@ func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
 	}
 
 	a := &models.Assignment{Record: t.NewRecord(in.Source, in.SourceType), LicenseID: l.ID, AssignedAt: t.now,
-		AssignedBy: t.actor.Subject, ExpiresAt: in.ExpiresAt, Active: deref(in.Active, true),
-		Fulfilled: deref(in.Fulfilled, email == nil), RedirectTo: in.RedirectTo, AssetID: in.AssetID, Metadata: metadata(in.Metadata)}
+		AssignedBy: t.actor.Subject, ExpiresAt: in.ExpiresAt, Active: opt.Or(in.Active, true),
+		Fulfilled: opt.Or(in.Fulfilled, email == nil), RedirectTo: in.RedirectTo, AssetID: in.AssetID, Metadata: metadata(in.Metadata)}
 	if a.AssignedByPersonID, err = t.assignedBy(); err != nil {
 		return nil, err
 	}
@@ -233,7 +237,7 @@ func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := t.grantGroup(l, a, members, isTrue(in.Waitlist), prefix); err != nil {
+		if err := t.grantGroup(l, a, members, opt.True(in.Waitlist), prefix); err != nil {
 			return nil, err
 		}
 	default:
@@ -242,7 +246,7 @@ func (t *Tx) Assign(in AssignInput, prefix string) (*AssignResult, error) {
 		} else {
 			a.Email = email
 		}
-		if err := t.takeSeat(l, a, isTrue(in.Waitlist), prefix+"licenseId"); err != nil {
+		if err := t.takeSeat(l, a, opt.True(in.Waitlist), prefix+"licenseId"); err != nil {
 			return nil, err
 		}
 	}
@@ -311,9 +315,4 @@ func metadata(m map[string]any) map[string]any {
 		return map[string]any{}
 	}
 	return m
-}
-
-func isNotFound(err error) bool {
-	p, ok := problem.As(err)
-	return ok && p.Code == problem.NotFound
 }

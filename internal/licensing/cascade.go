@@ -7,6 +7,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/opt"
 	"seatgraph/models"
 )
 
@@ -48,7 +49,7 @@ func (t *Tx) MembersAdded(group *models.Group, people []*models.Person, waitlist
 		if l.IsDeleted || Expired(l, t.now) {
 			continue
 		}
-		rows, events, err := t.inherit(l, g, people, isTrue(waitlist), "input.personIds")
+		rows, events, err := t.inherit(l, g, people, opt.True(waitlist), "input.personIds")
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/models"
@@ -116,7 +117,7 @@ type UpdateAssignmentInput struct {
 func UpdateAssignment(ctx context.Context, db *store.DB, actor Actor, in UpdateAssignmentInput) (*AssignResult, error) {
 	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.Assignment, "id", in.ID)
-	ch := settable{AssetID: in.AssetID, ExpiresAt: in.ExpiresAt, ClearExpiresAt: isTrue(in.ClearExpiresAt),
+	ch := settable{AssetID: in.AssetID, ExpiresAt: in.ExpiresAt, ClearExpiresAt: opt.True(in.ClearExpiresAt),
 		Active: in.Active, Fulfilled: in.Fulfilled, RedirectTo: in.RedirectTo, Metadata: in.Metadata}
 	ch.check(&c, time.Now())
 	if err := c.Err(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/models"
@@ -43,7 +44,7 @@ func Revoke(ctx context.Context, db *store.DB, actor Actor, in RevokeInput) (*As
 			return problem.New(problem.Invalid, "input.id",
 				"this seat is inherited through a group grant: revoke the group grant or remove the member from the group")
 		}
-		if err := t.endGrants([]*models.Assignment{a}, models.EventRevoked, deref(in.Reason, "")); err != nil {
+		if err := t.endGrants([]*models.Assignment{a}, models.EventRevoked, opt.Or(in.Reason, "")); err != nil {
 			return err
 		}
 		if err := t.promoteTouched(); err != nil {
@@ -77,7 +78,7 @@ func Reclaim(ctx context.Context, db *store.DB, actor Actor, in ReclaimInput) ([
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
-	reason := deref(in.Reason, "unused since "+in.UnusedSince.UTC().Format(time.DateOnly))
+	reason := opt.Or(in.Reason, "unused since "+in.UnusedSince.UTC().Format(time.DateOnly))
 	var out []*models.Assignment
 	err := Write(ctx, db, actor, in.DryRun, func(t *Tx) error {
 		if license != nil {

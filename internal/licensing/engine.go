@@ -1,10 +1,9 @@
 package licensing
 
 import (
+	"slices"
 	"strings"
 	"time"
-
-	"slices"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -44,15 +43,23 @@ func (t *Tx) LockEmail(email string) error {
 // LockGroup locks a live group; every change to a group's grants or
 // members takes this lock first.
 func (t *Tx) LockGroup(id uuid.UUID, field string) (*models.Group, error) {
-	var rows []*models.Group
-	err := t.s.Select(&rows).Where("g.id = ?", id).Where("NOT g.is_deleted").For("NO KEY UPDATE").Scan(t.ctx)
+	locked, err := t.lockGroups([]uuid.UUID{id})
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
+	if len(locked) == 0 {
 		return nil, problem.New(problem.NotFound, field, "group not found")
 	}
-	return rows[0], nil
+	return locked[0], nil
+}
+
+// lockGroups locks the live groups ids (those the caller sees) in id
+// order. Every group lock is taken here.
+func (t *Tx) lockGroups(ids []uuid.UUID) ([]*models.Group, error) {
+	var rows []*models.Group
+	err := t.s.Select(&rows).Where("g.id IN (?)", bun.List(sortedIDs(ids))).Where("NOT g.is_deleted").
+		OrderExpr("g.id").For("NO KEY UPDATE").Scan(t.ctx)
+	return rows, err
 }
 
 // shareLockMembers share-locks a group's live members in id order, so
@@ -65,17 +72,21 @@ func (t *Tx) shareLockMembers(group uuid.UUID) error {
 		For("SHARE OF p").Scan(t.ctx, &ids)
 }
 
-// lockLicenses locks the licenses ids, deleted ones too, in id order, and
-// returns those s sees, with their seat counters. Every license lock is
-// taken here.
-func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID) (map[uuid.UUID]*models.License, error) {
+// lockLicenses locks the licenses ids in id order (only the live ones
+// when liveOnly, else deleted ones too), and returns those s sees, with
+// their seat counters. Every license lock is taken here.
+func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID, liveOnly bool) (map[uuid.UUID]*models.License, error) {
 	ids = sortedIDs(ids)
 	out := make(map[uuid.UUID]*models.License, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var rows []*models.License
-	err := selectLicenses(s).Where("l.id IN (?)", bun.List(ids)).OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &rows)
+	q := selectLicenses(s).Where("l.id IN (?)", bun.List(ids))
+	if liveOnly {
+		q = q.Where("NOT l.is_deleted")
+	}
+	err := q.OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &rows)
 	for _, l := range rows {
 		out[l.ID] = l
 	}
@@ -88,7 +99,7 @@ func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID) (map[uuid.UUID]*models
 // meanwhile is locked and returned too (callers skip it): the
 // consequence, not the license, is what the write is about.
 func (t *Tx) lockReached(ids ...uuid.UUID) (map[uuid.UUID]*models.License, error) {
-	locked, err := t.lockLicenses(t.s.Tenantwide(), ids)
+	locked, err := t.lockLicenses(t.s.Tenantwide(), ids, false)
 	if err != nil {
 		return nil, err
 	}
@@ -104,11 +115,11 @@ func (t *Tx) lockReached(ids ...uuid.UUID) (map[uuid.UUID]*models.License, error
 // caller reaches only its own), and first ends its grants whose time has
 // come, so that a write never competes with seats that already expired.
 func (t *Tx) lockLicense(id uuid.UUID, field string) (*models.License, error) {
-	locked, err := t.lockLicenses(t.s, []uuid.UUID{id})
+	locked, err := t.lockLicenses(t.s, []uuid.UUID{id}, true)
 	if err != nil {
 		return nil, err
 	}
-	if l := locked[id]; l == nil || l.IsDeleted {
+	if locked[id] == nil {
 		return nil, problem.New(problem.NotFound, field, "license %s not found", gid.License.Format(id))
 	}
 	if err := t.expireDue(id); err != nil {
@@ -210,7 +221,7 @@ func (t *Tx) expire(rows []*models.Assignment) error {
 	events := make([]*models.AssignmentEvent, len(rows))
 	for i, a := range rows {
 		a.ExpiredAt, a.UpdatedAt, a.UpdatedBy = &t.now, t.now, sys.Subject
-		ev := t.event(a, models.EventExpired, map[string]any{"expiresAt": FirstEnd(a)})
+		ev := t.event(a, models.EventExpired, map[string]any{"expiresAt": firstEnd(a)})
 		ev.Actor, ev.ActorType = sys.Subject, sys.SourceType
 		events[i] = ev
 		t.touched[a.LicenseID] = true

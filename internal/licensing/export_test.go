@@ -1,11 +1,20 @@
 package licensing
 
-// The SQL twins of the seat rules, for the tests that prove they agree
-// with the Go definitions.
-const (
-	StatusSQL = statusSQL
-	LiveSQL   = liveSQL
+// The rules' Go definitions and their SQL twins, for the tests that prove
+// the two agree (rules_sql_test.go, in package licensing_test, which can
+// start the real server).
+var (
+	Ended     = ended
+	Live      = live
+	HoldsSeat = holdsSeat
 )
 
-// EndedSQL is endedSQL, for the agreement tests.
+// The SQL twins.
+const (
+	StatusSQL  = statusSQL
+	LiveSQL    = liveSQL
+	HasFreeSQL = hasFreeSQL
+)
+
+// EndedSQL is endedSQL.
 func EndedSQL(col string) string { return endedSQL(col) }

@@ -7,6 +7,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/models"
@@ -45,10 +46,10 @@ type AssignmentFilter struct {
 }
 
 // IncludesDeleted says whether the filter asks for deleted licenses too.
-func (f *LicenseFilter) IncludesDeleted() bool { return f != nil && isTrue(f.IncludeDeleted) }
+func (f *LicenseFilter) IncludesDeleted() bool { return f != nil && opt.True(f.IncludeDeleted) }
 
 // IncludesDeleted says whether the filter asks for deleted assignments too.
-func (f *AssignmentFilter) IncludesDeleted() bool { return f != nil && isTrue(f.IncludeDeleted) }
+func (f *AssignmentFilter) IncludesDeleted() bool { return f != nil && opt.True(f.IncludeDeleted) }
 
 func (f *LicenseFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if !f.IncludesDeleted() {
@@ -75,9 +76,9 @@ func (f *LicenseFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	}
 	if f.HasAvailableSeats != nil {
 		if *f.HasAvailableSeats {
-			q = q.Where("(l.total_seats IS NULL OR l.seats_used < l.total_seats)")
+			q = q.Where(hasFreeSQL)
 		} else {
-			q = q.Where("l.seats_used >= l.total_seats")
+			q = q.Where("NOT " + hasFreeSQL)
 		}
 	}
 	return q

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/models"
@@ -79,7 +80,7 @@ func CreateLicense(ctx context.Context, db *store.DB, actor Actor, in CreateLice
 	}
 	var res *LicenseResult
 	err := Write(ctx, db, actor, nil, func(t *Tx) error {
-		l := &models.License{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Vendor: deref(in.Vendor, ""),
+		l := &models.License{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Vendor: opt.Or(in.Vendor, ""),
 			ProgramKey: in.ProgramKey, TotalSeats: in.TotalSeats, StartsAt: in.StartsAt, ExpiresAt: in.ExpiresAt,
 			AssetID: in.AssetID, Metadata: metadata(in.Metadata)}
 		if _, err := t.s.Insert(l).Exec(t.ctx); err != nil {
@@ -102,7 +103,7 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.License, "id", in.ID)
 	checkLicense(&c, in.Name, in.Vendor, in.ProgramKey, in.AssetID, in.TotalSeats, in.StartsAt, in.ExpiresAt, in.Metadata)
-	if in.TotalSeats != nil && isTrue(in.Unlimited) {
+	if in.TotalSeats != nil && opt.True(in.Unlimited) {
 		c.Add(problem.Invalid, "unlimited", "give totalSeats or unlimited, not both")
 	}
 	if err := c.Err(); err != nil {
@@ -131,7 +132,7 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 		set("expires_at", in.ExpiresAt != nil, func() { l.ExpiresAt = in.ExpiresAt })
 		set("asset_id", in.AssetID != nil, func() { l.AssetID = in.AssetID })
 		set("metadata", in.Metadata != nil, func() { l.Metadata = in.Metadata })
-		if isTrue(in.Unlimited) || in.TotalSeats != nil {
+		if opt.True(in.Unlimited) || in.TotalSeats != nil {
 			if in.TotalSeats != nil && *in.TotalSeats < l.SeatsUsed {
 				return problem.New(problem.Conflict, "input.totalSeats",
 					"%d seats are in use: revoke seats before lowering totalSeats to %d", l.SeatsUsed, *in.TotalSeats)
@@ -182,7 +183,7 @@ func DeleteLicense(ctx context.Context, db *store.DB, actor Actor, in DeleteLice
 		if err != nil {
 			return err
 		}
-		if len(live) > 0 && !isTrue(in.Force) {
+		if len(live) > 0 && !opt.True(in.Force) {
 			return problem.New(problem.Conflict, "input.force",
 				"license %q has %d live grant(s) holding %d seat(s); pass force: true to revoke them", l.Name, len(live), l.SeatsUsed)
 		}
@@ -190,8 +191,7 @@ func DeleteLicense(ctx context.Context, db *store.DB, actor Actor, in DeleteLice
 			return err
 		}
 		delete(t.touched, l.ID)
-		t.SoftDelete(&l.Record)
-		if _, err := t.s.Update(l).Column(DeletedColumns...).WherePK().Exec(t.ctx); err != nil {
+		if _, err := t.s.Update(l).Column(t.SoftDelete(&l.Record)...).WherePK().Exec(t.ctx); err != nil {
 			return err
 		}
 		l, err = t.reload(l.ID)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"seatgraph/internal/opt"
 	"seatgraph/internal/paging"
 	"seatgraph/internal/store"
 	"seatgraph/models"
@@ -77,9 +78,9 @@ func ParentOf(by string) func(*models.Assignment) uuid.UUID {
 	return func(a *models.Assignment) uuid.UUID {
 		switch by {
 		case ByPerson:
-			return deref(a.PersonID, uuid.Nil)
+			return opt.Or(a.PersonID, uuid.Nil)
 		case ByGroup:
-			return deref(a.GroupID, uuid.Nil)
+			return opt.Or(a.GroupID, uuid.Nil)
 		default:
 			return a.LicenseID
 		}
@@ -162,7 +163,7 @@ func Entitlements(ctx context.Context, sess *store.Session, people []uuid.UUID) 
 		}
 		e := &list[len(list)-1]
 		e.Grants = append(e.Grants, a)
-		if SeatStatus(st) {
+		if holdsSeat(a) {
 			e.HoldsSeat = true
 			e.SeatGrants++
 		}

@@ -122,11 +122,12 @@ func TestEndedAgreesWithSQL(t *testing.T) {
 	}
 }
 
-// TestHoldsSeatAgreesWithTrigger proves HoldsSeat and the seat trigger
+// TestHoldsSeatAgreesWithTrigger proves holdsSeat and the seat trigger
 // (which keeps the license counters) agree for every combination of the
-// columns that decide who holds a seat, on grants whose end has not come:
-// each combination is the one grant of a license of its own, inserted as
-// it is, and the license's counters must say what HoldsSeat says.
+// columns that decide who holds a seat, and of the grant's and its
+// license's ends: each combination is the one grant of a license of its
+// own, inserted as it is, and the license's counters must say what
+// holdsSeat says (and waitlisted what the stored waitlist says).
 func TestHoldsSeatAgreesWithTrigger(t *testing.T) {
 	tx, now := superTx(t)
 	const tenant = "rules-agreement"
@@ -140,7 +141,6 @@ func TestHoldsSeatAgreesWithTrigger(t *testing.T) {
 	exec(`INSERT INTO people (tenant_id, id, email, created_by, updated_by) VALUES ($1, $2, 'p@example.com', 't', 't')`, tenant, person)
 	exec(`INSERT INTO groups (tenant_id, id, name, created_by, updated_by) VALUES ($1, $2, 'g', 't', 't')`, tenant, group)
 	set := []*time.Time{nil, ptr(now.Add(-time.Hour))}
-	future := now.Add(24 * time.Hour)
 	n := 0
 	for _, kind := range []models.AssigneeType{models.AssigneePerson, models.AssigneeGroup, models.AssigneeEmail} {
 		for _, deleted := range []bool{false, true} {
@@ -149,38 +149,40 @@ func TestHoldsSeatAgreesWithTrigger(t *testing.T) {
 					for _, waiting := range set {
 						for _, active := range []bool{false, true} {
 							for _, fulfilled := range []bool{false, true} {
-								for _, ends := range []*time.Time{nil, &future} {
-									a := &models.Assignment{Record: models.Record{TenantID: tenant, ID: uuid.New(), IsDeleted: deleted},
-										LicenseID: uuid.New(), RevokedAt: revoked, ExpiredAt: expired, WaitlistedAt: waiting,
-										Active: active, Fulfilled: fulfilled, ExpiresAt: ends}
-									var p, g, email any
-									switch kind {
-									case models.AssigneePerson:
-										a.PersonID, p = &person, person
-									case models.AssigneeGroup:
-										a.GroupID, g = &group, group
-									default:
-										email = "invited@example.com"
-									}
-									exec(`INSERT INTO licenses (tenant_id, id, name, created_by, updated_by) VALUES ($1, $2, 'l', 't', 't')`,
-										tenant, a.LicenseID)
-									exec(`INSERT INTO assignments (tenant_id, id, license_id, person_id, group_id, email, assigned_by,
+								for _, ends := range times(now) {
+									for _, licenseEnds := range times(now) {
+										a := &models.Assignment{Record: models.Record{TenantID: tenant, ID: uuid.New(), IsDeleted: deleted},
+											LicenseID: uuid.New(), RevokedAt: revoked, ExpiredAt: expired, WaitlistedAt: waiting,
+											Active: active, Fulfilled: fulfilled, ExpiresAt: ends, LicenseExpiresAt: licenseEnds}
+										var p, g, email any
+										switch kind {
+										case models.AssigneePerson:
+											a.PersonID, p = &person, person
+										case models.AssigneeGroup:
+											a.GroupID, g = &group, group
+										default:
+											email = "invited@example.com"
+										}
+										exec(`INSERT INTO licenses (tenant_id, id, name, expires_at, created_by, updated_by)
+										VALUES ($1, $2, 'l', $3, 't', 't')`, tenant, a.LicenseID, licenseEnds)
+										exec(`INSERT INTO assignments (tenant_id, id, license_id, person_id, group_id, email, assigned_by,
 										is_deleted, revoked_at, expired_at, waitlisted_at, active, fulfilled, expires_at, created_by, updated_by)
 										VALUES ($1, $2, $3, $4, $5, $6, 't', $7, $8, $9, $10, $11, $12, $13, 't', 't')`,
-										tenant, a.ID, a.LicenseID, p, g, email, deleted, revoked, expired, waiting, active, fulfilled, ends)
-									var used, pending, waitlisted int
-									err := tx.QueryRow(`SELECT seats_used, seats_pending, seats_waitlisted FROM licenses
+											tenant, a.ID, a.LicenseID, p, g, email, deleted, revoked, expired, waiting, active, fulfilled, ends)
+										var used, pending, waitlisted int
+										err := tx.QueryRow(`SELECT seats_used, seats_pending, seats_waitlisted FROM licenses
 										WHERE tenant_id = $1 AND id = $2`, tenant, a.LicenseID).Scan(&used, &pending, &waitlisted)
-									if err != nil {
-										t.Fatal(err)
+										if err != nil {
+											t.Fatal(err)
+										}
+										holds := licensing.HoldsSeat(a)
+										waits := licensing.Live(a) && a.WaitlistedAt != nil
+										if (used == 1) != holds || (pending == 1) != (holds && !fulfilled) || (waitlisted == 1) != waits {
+											t.Errorf("%s %s: trigger counts used %d, pending %d, waitlisted %d; HoldsSeat = %v, waitlisted = %v",
+												kind, describe(a, now), used, pending, waitlisted, holds, waits)
+										}
+										n++
 									}
-									holds := licensing.HoldsSeat(a, now)
-									waits := licensing.Status(a, now) == models.StatusWaitlisted
-									if (used == 1) != holds || (pending == 1) != (holds && !fulfilled) || (waitlisted == 1) != waits {
-										t.Errorf("%s %s: trigger counts used %d, pending %d, waitlisted %d; HoldsSeat = %v, waitlisted = %v",
-											kind, describe(a, now), used, pending, waitlisted, holds, waits)
-									}
-									n++
 								}
 							}
 						}
@@ -190,6 +192,25 @@ func TestHoldsSeatAgreesWithTrigger(t *testing.T) {
 		}
 	}
 	t.Logf("%d combinations agree", n)
+}
+
+// TestFreeAgreesWithSQL proves Free and hasFreeSQL agree.
+func TestFreeAgreesWithSQL(t *testing.T) {
+	tx, _ := superTx(t)
+	for _, total := range []*int{nil, ptr(0), ptr(3)} {
+		for _, used := range []int{0, 2, 3, 4} {
+			var got bool
+			err := tx.QueryRow(`SELECT `+licensing.HasFreeSQL+` FROM (VALUES ($1::integer, $2::integer)) AS l(total_seats, seats_used)`,
+				total, used).Scan(&got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			free := licensing.Free(&models.License{TotalSeats: total, SeatsUsed: used})
+			if want := free == nil || *free > 0; got != want {
+				t.Errorf("total %v, used %d: hasFreeSQL = %v, Free = %v", total, used, got, free)
+			}
+		}
+	}
 }
 
 func describe(a *models.Assignment, now time.Time) string {

@@ -54,14 +54,17 @@ func TestHoldsSeat(t *testing.T) {
 		{"pending invitation", models.Assignment{Active: true}, true},
 		{"suspended", models.Assignment{Fulfilled: true}, true},
 		{"waitlisted", models.Assignment{Active: true, Fulfilled: true, WaitlistedAt: &past}, false},
-		{"expired", models.Assignment{Active: true, Fulfilled: true, ExpiresAt: &past}, false},
+		// Its end has come, but until the job (or a write) ends it, the seat
+		// stays taken: nobody else can have it yet.
+		{"past its end, not yet ended", models.Assignment{Active: true, Fulfilled: true, ExpiresAt: &past}, true},
+		{"ended by the job", models.Assignment{Active: true, Fulfilled: true, ExpiredAt: &past}, false},
 		{"revoked", models.Assignment{Active: true, Fulfilled: true, RevokedAt: &past}, false},
 		{"deleted", models.Assignment{Record: models.Record{IsDeleted: true}, Active: true, Fulfilled: true}, false},
 		{"a group grant itself", models.Assignment{GroupID: &group, Active: true, Fulfilled: true}, false},
 	}
 	for _, c := range cases {
-		if got := HoldsSeat(&c.a, now); got != c.want {
-			t.Errorf("%s: HoldsSeat = %v, want %v", c.name, got, c.want)
+		if got := holdsSeat(&c.a); got != c.want {
+			t.Errorf("%s: holdsSeat = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
@@ -101,9 +104,9 @@ func TestFirstEnd(t *testing.T) {
 		{"the license first", &later, &future, &future},
 	}
 	for _, c := range cases {
-		got := FirstEnd(&models.Assignment{ExpiresAt: c.own, LicenseExpiresAt: c.licens})
+		got := firstEnd(&models.Assignment{ExpiresAt: c.own, LicenseExpiresAt: c.licens})
 		if (got == nil) != (c.want == nil) || (got != nil && !got.Equal(*c.want)) {
-			t.Errorf("%s: FirstEnd = %v, want %v", c.name, got, c.want)
+			t.Errorf("%s: firstEnd = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

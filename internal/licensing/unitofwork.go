@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/models"
@@ -69,7 +70,7 @@ func Write(ctx context.Context, db *store.DB, actor Actor, dryRun *bool, fn func
 		if err := tx.promoteTouched(); err != nil {
 			return err
 		}
-		if isTrue(dryRun) {
+		if opt.True(dryRun) {
 			return errDryRun
 		}
 		return nil
@@ -150,14 +151,13 @@ func (t *Tx) Touch(rec *models.Record) {
 	rec.UpdatedAt, rec.UpdatedBy = t.now, t.actor.Subject
 }
 
-// SoftDelete stamps rec deleted (and updated) by the actor.
-func (t *Tx) SoftDelete(rec *models.Record) {
+// SoftDelete stamps rec deleted (and updated) by the actor, and returns
+// the columns to write.
+func (t *Tx) SoftDelete(rec *models.Record) []string {
 	t.Touch(rec)
 	rec.IsDeleted, rec.DeletedAt, rec.DeletedBy = true, &t.now, &t.actor.Subject
+	return []string{"is_deleted", "deleted_at", "deleted_by", "updated_at", "updated_by"}
 }
-
-// DeletedColumns are the columns SoftDelete sets.
-var DeletedColumns = []string{"is_deleted", "deleted_at", "deleted_by", "updated_at", "updated_by"}
 
 // CheckFresh refuses an update when the caller read an older version.
 func CheckFresh(rec *models.Record, expected *time.Time) error {
@@ -247,13 +247,4 @@ func (t *Tx) updateAssignments(rows []*models.Assignment, columns ...string) err
 		}
 	}
 	return nil
-}
-
-func isTrue(b *bool) bool { return b != nil && *b }
-
-func deref[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
 }

@@ -1,0 +1,2 @@
+COMMENT ON FUNCTION assignments_seats() IS NULL;
+COMMENT ON TABLE seat_holders IS NULL;
