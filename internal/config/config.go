@@ -46,6 +46,9 @@ type Config struct {
 	FieldSuggestions bool
 	LogLevel         slog.Level
 	OTLPEndpoint     string
+	// MetricsMaxOperations is how many distinct operation names get
+	// metrics series of their own (env METRICS_MAX_OPERATIONS).
+	MetricsMaxOperations int
 
 	Source           string
 	ExpiryInterval   time.Duration
@@ -90,6 +93,7 @@ func Load(needDatabase bool) (*Config, error) {
 	c.Introspection = e.bool("INTROSPECTION", c.DevMode)
 	c.FieldSuggestions = e.bool("FIELD_SUGGESTIONS", c.DevMode)
 	c.OTLPEndpoint = e.str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	c.MetricsMaxOperations = e.positive("METRICS_MAX_OPERATIONS", 100)
 	c.Source = e.str("RECORD_SOURCE", "edm")
 	c.ExpiryInterval = e.duration("EXPIRY_INTERVAL", 30*time.Second)
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
