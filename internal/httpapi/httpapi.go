@@ -323,8 +323,11 @@ func requestLog(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.
 			}
 			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", path),
 				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(took.Microseconds())/1000)}
+			if s.OperationType != "" || s.Operation != "" {
+				attrs = append(attrs, slog.String("operation", s.Operation))
+			}
 			if s.OperationType != "" {
-				attrs = append(attrs, slog.String("operation", s.Operation), slog.String("operation_type", s.OperationType))
+				attrs = append(attrs, slog.String("operation_type", s.OperationType))
 				if s.Complexity > 0 {
 					attrs = append(attrs, slog.Int("complexity", s.Complexity))
 				}

@@ -29,7 +29,8 @@ func From(ctx context.Context) *slog.Logger {
 // are counted in the last one's total only.
 const maxProblems = 10
 
-// Problems collects the warnings and errors logged during one request.
+// Problems collects what was logged during one request at info level or
+// above (refused credentials, warnings, errors).
 // Records of the same level and message are one problem with a count;
 // the first record's attributes stand for all of them.
 type Problems struct {
@@ -46,8 +47,9 @@ type problem struct {
 }
 
 // Folding returns a logger that writes through base, except that records
-// at warning level or above are kept in the returned Problems instead of
-// written, for the request's one line to report (see Problems.Attrs).
+// at info level or above are kept in the returned Problems instead of
+// written, for the request's one line to report (see Problems.Attr); only
+// debug lines (such as each SQL statement) are written on their own.
 func Folding(base *slog.Logger) (*slog.Logger, *Problems) {
 	p := &Problems{}
 	return slog.New(&folder{next: base.Handler(), problems: p}), p
@@ -118,11 +120,11 @@ type folder struct {
 }
 
 func (f *folder) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelWarn || f.next.Enabled(ctx, l)
+	return l >= slog.LevelInfo || f.next.Enabled(ctx, l)
 }
 
 func (f *folder) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelWarn {
+	if r.Level >= slog.LevelInfo {
 		f.problems.add(r, f.attrs)
 		return nil
 	}

@@ -61,6 +61,13 @@ func (g *GraphQL) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 			complexity = c.Complexity
 		}
 		req.SetOperation(name, typ, complexity)
+	} else if oc != nil && oc.OperationName != "" {
+		// Refused before an operation was chosen: keep the name asked for.
+		name = oc.OperationName
+		if len(name) > 64 {
+			name = name[:64] + "…"
+		}
+		req.SetOperation(name, "", 0)
 	}
 	var span trace.Span
 	if g.tracer != nil {
