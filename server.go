@@ -99,7 +99,8 @@ func serve(ctx context.Context) error {
 		defer cancel()
 		_ = tracing.Shutdown(flushCtx)
 	}()
-	metrics := telemetry.NewMetrics(telemetry.MetricsOptions{MaxOperationNames: cfg.MetricsMaxOperations})
+	metrics := telemetry.NewMetrics(telemetry.MetricsOptions{Operations: cfg.MetricsOperations,
+		MaxOperationNames: cfg.MetricsMaxOperations})
 	db, err := openDB(ctx, cfg, cfg.DatabaseURL, telemetry.QueryHooks(metrics, tracing)...)
 	if err != nil {
 		return err

@@ -22,8 +22,12 @@ const DefaultMaxOperationNames = 100
 
 // MetricsOptions bound the label values that come from callers.
 type MetricsOptions struct {
-	// MaxOperationNames is how many distinct operation names (the first
-	// seen) are labelled by name; the rest are "other".
+	// Operations, when not empty, are the only operation names labelled by
+	// name; every other is "other".
+	Operations []string
+	// MaxOperationNames is, without Operations, how many distinct
+	// operation names (the first that authenticated callers send) are
+	// labelled by name; the rest are "other".
 	MaxOperationNames int
 }
 
@@ -99,7 +103,7 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 		jobSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "seatgraph_job_last_success_timestamp_seconds", Help: "When a background job last ran without error.",
 		}, []string{"job"}),
-		opNames: newBounded(opts.MaxOperationNames),
+		opNames: newBounded(opts.MaxOperationNames, opts.Operations...),
 		codes:   newBounded(50),
 		loaders: newBounded(50),
 	}
@@ -175,6 +179,9 @@ func (m *Metrics) ObserveOperation(s Summary, status int, took time.Duration) {
 	case s.OperationType == "":
 	case s.Operation == "":
 		name = "anonymous"
+	case s.Tenant == "":
+		// Callers without credentials do not get to fill the known names.
+		name = "other"
 	default:
 		name = m.opNames.label(s.Operation)
 	}
@@ -215,14 +222,23 @@ func CountSeats(ctx context.Context, outcome string, n int) {
 }
 
 // bounded labels values by themselves for the first n distinct values
-// seen, and "other" after.
+// seen, and "other" after; given a fixed list, only the values listed.
 type bounded struct {
 	mu   sync.Mutex
 	n    int
 	seen map[string]bool
 }
 
-func newBounded(n int) *bounded { return &bounded{n: n, seen: map[string]bool{}} }
+func newBounded(n int, fixed ...string) *bounded {
+	b := &bounded{n: n, seen: map[string]bool{}}
+	for _, v := range fixed {
+		b.seen[v] = true
+	}
+	if len(fixed) > 0 {
+		b.n = len(b.seen)
+	}
+	return b
+}
 
 func (b *bounded) label(v string) string {
 	if len(v) > 64 {
