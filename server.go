@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/config"
@@ -34,6 +36,7 @@ import (
 	"seatgraph/internal/limits"
 	"seatgraph/internal/seed"
 	"seatgraph/internal/store"
+	"seatgraph/internal/telemetry"
 	"seatgraph/migrations"
 )
 
@@ -70,8 +73,8 @@ func newLogger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
 }
 
-func openDB(ctx context.Context, cfg *config.Config, url string) (*store.DB, error) {
-	return store.Open(ctx, url, store.Options{MaxConns: cfg.MaxConns, StatementTimeout: cfg.StatementTimeout})
+func openDB(ctx context.Context, cfg *config.Config, url string, hooks ...bun.QueryHook) (*store.DB, error) {
+	return store.Open(ctx, url, store.Options{MaxConns: cfg.MaxConns, StatementTimeout: cfg.StatementTimeout, Hooks: hooks})
 }
 
 func serve(ctx context.Context) error {
@@ -86,7 +89,19 @@ func serve(ctx context.Context) error {
 			return err
 		}
 	}
-	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
+	// Tracing is on only when an OTLP endpoint is configured (OTEL_*).
+	tracing, err := telemetry.TracingFromEnv(ctx, os.Getenv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tracing.Shutdown(flushCtx)
+	}()
+	metrics := telemetry.NewMetrics(telemetry.MetricsOptions{Operations: cfg.MetricsOperations,
+		MaxOperationNames: cfg.MetricsMaxOperations})
+	db, err := openDB(ctx, cfg, cfg.DatabaseURL, telemetry.QueryHooks(metrics, tracing)...)
 	if err != nil {
 		return err
 	}
@@ -106,6 +121,7 @@ func serve(ctx context.Context) error {
 		Handler: httpapi.New(db, authn, log, httpapi.Options{Playground: cfg.Playground,
 			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints, Source: cfg.Source,
 			MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
+			Metrics: metrics, Tracing: tracing,
 			Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -115,10 +131,13 @@ func serve(ctx context.Context) error {
 	// The expiry job runs in every replica; an advisory lock lets one at a time work.
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
-	go licensing.RunExpiry(jobs, db, cfg.ExpiryInterval, log)
+	go telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {
+		return licensing.ExpireDue(ctx, db)
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("seatgraph serving", "port", cfg.Port, "playground", cfg.Playground, "dev_mode", cfg.DevMode)
+	log.Info("seatgraph serving", "port", cfg.Port, "playground", cfg.Playground, "dev_mode", cfg.DevMode,
+		"tracing", tracing != nil)
 	select {
 	case err := <-errc:
 		return err

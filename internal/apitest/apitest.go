@@ -29,11 +29,13 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"github.com/uptrace/bun"
 
 	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/httpapi"
 	"seatgraph/internal/store"
+	"seatgraph/internal/telemetry"
 	"seatgraph/migrations"
 )
 
@@ -205,11 +207,12 @@ func (d *Database) drop() error {
 	return err
 }
 
-// Open opens a pool on the package database as the application role; it
-// is closed when the test ends.
-func (d *Database) Open(t testing.TB) *store.DB {
+// Open opens a pool on the package database as the application role,
+// with the given query hooks; it is closed when the test ends.
+func (d *Database) Open(t testing.TB, hooks ...bun.QueryHook) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), d.AppURL, store.Options{MaxConns: 20, StatementTimeout: 10 * time.Second})
+	db, err := store.Open(context.Background(), d.AppURL, store.Options{MaxConns: 20, StatementTimeout: 10 * time.Second,
+		Hooks: hooks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +253,6 @@ type ServerOption func(*ServerConfig)
 // NewServer starts a handler on a new pool on the package's database.
 func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	t.Helper()
-	db := DB(t).Open(t)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -259,6 +261,10 @@ func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.HTTP.Metrics == nil {
+		cfg.HTTP.Metrics = telemetry.NewMetrics(telemetry.MetricsOptions{MaxOperationNames: cfg.HTTP.MaxOperationNames})
+	}
+	db := DB(t).Open(t, telemetry.QueryHooks(cfg.HTTP.Metrics, cfg.HTTP.Tracing)...)
 	if cfg.Log != nil {
 		log = cfg.Log
 	}

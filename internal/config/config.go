@@ -46,6 +46,12 @@ type Config struct {
 	FieldSuggestions bool
 	LogLevel         slog.Level
 	OTLPEndpoint     string
+	// MetricsOperations, when set, are the only operation names with
+	// metrics series of their own (env METRICS_OPERATIONS, comma-separated);
+	// otherwise the first MetricsMaxOperations names seen
+	// (METRICS_MAX_OPERATIONS).
+	MetricsOperations    []string
+	MetricsMaxOperations int
 
 	Source           string
 	ExpiryInterval   time.Duration
@@ -90,6 +96,12 @@ func Load(needDatabase bool) (*Config, error) {
 	c.Introspection = e.bool("INTROSPECTION", c.DevMode)
 	c.FieldSuggestions = e.bool("FIELD_SUGGESTIONS", c.DevMode)
 	c.OTLPEndpoint = e.str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+	c.MetricsMaxOperations = e.positive("METRICS_MAX_OPERATIONS", 100)
+	for _, op := range strings.Split(e.str("METRICS_OPERATIONS", ""), ",") {
+		if op = strings.TrimSpace(op); op != "" {
+			c.MetricsOperations = append(c.MetricsOperations, op)
+		}
+	}
 	c.Source = e.str("RECORD_SOURCE", "edm")
 	c.ExpiryInterval = e.duration("EXPIRY_INTERVAL", 30*time.Second)
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)

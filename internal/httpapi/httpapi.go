@@ -5,8 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -23,6 +21,9 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
 	"github.com/vektah/gqlparser/v2/validator/rules"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"seatgraph/graph"
 	"seatgraph/internal/auth"
@@ -31,6 +32,7 @@ import (
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/logging"
 	"seatgraph/internal/store"
+	"seatgraph/internal/telemetry"
 	"seatgraph/migrations"
 )
 
@@ -53,6 +55,27 @@ type Options struct {
 	Debug bool
 	// Source is the provenance tag of records whose input names none.
 	Source string
+	// Metrics receives the server's Prometheus series; nil makes a registry
+	// of the handler's own (then SQL latency is not measured: that needs
+	// the store opened with telemetry.QueryHooks of the same Metrics).
+	Metrics *telemetry.Metrics
+	// MaxOperationNames bounds the operation names of a registry New
+	// makes (default telemetry.DefaultMaxOperationNames).
+	MaxOperationNames int
+	// Tracing, when not nil, traces requests (W3C traceparent accepted).
+	Tracing *telemetry.Tracing
+}
+
+// routes are the paths metrics and spans are labelled with; any other is
+// "other", so a caller cannot grow the series without bound.
+var routes = map[string]bool{"/query": true, "/": true, "/healthz": true, "/readyz": true, "/metrics": true,
+	"/debug/statements": true}
+
+func route(r *http.Request) string {
+	if routes[r.URL.Path] {
+		return r.URL.Path
+	}
+	return "other"
 }
 
 // New returns the server's whole HTTP handler.
@@ -66,10 +89,13 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	if opts.MaxTokens <= 0 {
 		opts.MaxTokens = 10000
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = telemetry.NewMetrics(telemetry.MetricsOptions{MaxOperationNames: opts.MaxOperationNames})
+	}
+	opts.Metrics.WatchPool(db.SQL(), db.Statements)
 	mux := http.NewServeMux()
 	query := authenticate(authn, withSession(db, graphQL(db, opts)))
-	mux.Handle("/query", jsonByDefault(http.TimeoutHandler(limitBody(opts.MaxBodyBytes, query), opts.RequestTimeout,
-		`{"errors":[{"message":"request timed out","extensions":{"code":"`+codes.Internal+`"}}]}`)))
+	mux.Handle("/query", jsonByDefault(withTimeout(opts.RequestTimeout, limitBody(opts.MaxBodyBytes, query))))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Handler("seatgraph", "/query"))
 	}
@@ -82,9 +108,15 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 			writeJSON(w, http.StatusOK, map[string]int64{"statements": db.Statements()})
 		})
 	}
-	m := newMetrics(db)
-	mux.Handle("GET /metrics", m.handler())
-	return requestLog(log, m, mux)
+	mux.Handle("GET /metrics", opts.Metrics.Handler())
+	h := requestLog(log, opts.Metrics, mux)
+	if tp := opts.Tracing.Provider(); tp != nil {
+		h = otelhttp.NewHandler(h, "seatgraph", otelhttp.WithTracerProvider(tp),
+			otelhttp.WithPropagators(telemetry.Propagator()),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + route(r) }),
+			otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path == "/query" }))
+	}
+	return h
 }
 
 // graphQL is the gqlgen executor with seatgraph's error handling and
@@ -110,8 +142,10 @@ func graphQL(db *store.DB, opts Options) http.Handler {
 	srv.Use(noNUL{})
 	srv.Use(graph.Credentials{})
 	srv.Use(&limits.Extension{Limits: opts.Limits})
+	srv.Use(telemetry.NewGraphQL(opts.Tracing.Provider()))
 	srv.AroundFields(graph.Authorize)
 	srv.AroundFields(graph.WriteBoundary)
+	srv.AroundFields(graph.CountSeats)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
@@ -145,14 +179,24 @@ func authenticate(authn *auth.Authenticator, next http.Handler) http.Handler {
 		switch {
 		case errors.Is(err, auth.ErrUnauthenticated):
 			logging.From(r.Context()).InfoContext(r.Context(), "credentials refused", "error", err.Error())
+			telemetry.From(r.Context()).AddError(codes.Unauthenticated)
 			unauthenticated(w, auth.Reason(err))
 			return
 		case err != nil:
 			logging.From(r.Context()).ErrorContext(r.Context(), "credentials could not be checked", "error", err.Error())
+			telemetry.From(r.Context()).AddError(codes.Internal)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"errors": []map[string]any{
 				{"message": "credentials could not be checked; try again", "extensions": map[string]string{"code": codes.Internal}},
 			}})
 			return
+		}
+		app := ""
+		if p.AppID != nil {
+			app = *p.AppID
+		}
+		telemetry.From(r.Context()).SetCaller(p.TenantID, app, p.Subject)
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			span.SetAttributes(attribute.String("seatgraph.tenant", p.TenantID), attribute.String("seatgraph.app", app))
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})
@@ -221,39 +265,6 @@ func ready(db *store.DB) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}
-}
-
-// requestLog gives every request an id (X-Request-ID, kept when the
-// caller sends a sane one) and a logger carrying it, logs one line per
-// request and counts it in the metrics.
-func requestLog(log *slog.Logger, m *metrics, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
-		if id == "" || len(id) > 64 {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
-		}
-		w.Header().Set("X-Request-ID", id)
-		l := log.With("request_id", id)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		start := time.Now()
-		next.ServeHTTP(rec, r.WithContext(logging.With(r.Context(), l)))
-		took := time.Since(start)
-		m.observe(r, rec.status, took)
-		l.InfoContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration_ms", float64(took.Microseconds())/1000)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"seatgraph/internal/codes"
+	"seatgraph/internal/telemetry"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -66,12 +67,12 @@ func refuse(status int, format string, args ...any) *requestError {
 func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	media, ok := negotiate(r.Header.Get("Accept"))
 	if !ok {
-		writeRequestError(w, mediaJSON, refuse(http.StatusNotAcceptable,
+		writeRequestError(w, r, mediaJSON, refuse(http.StatusNotAcceptable,
 			"the Accept header allows neither %s nor %s", mediaGraphQLResponse, mediaJSON))
 		return
 	}
 	if !preflighted(r.Header) {
-		writeRequestError(w, media, refuse(http.StatusBadRequest, "this request has been blocked as a potential "+
+		writeRequestError(w, r, media, refuse(http.StatusBadRequest, "this request has been blocked as a potential "+
 			"cross-site request forgery: send a Content-Type of %s, or a non-empty %s header", mediaJSON,
 			strings.Join(preflightHeaders, " or ")))
 		return
@@ -88,7 +89,7 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		rerr = refuse(http.StatusMethodNotAllowed, "%s is not supported: use POST (or GET for queries)", r.Method)
 	}
 	if rerr != nil {
-		writeRequestError(w, media, rerr)
+		writeRequestError(w, r, media, rerr)
 		return
 	}
 	params.Headers = r.Header
@@ -104,7 +105,7 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	}
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", "POST")
-		writeRequestError(w, media, refuse(http.StatusMethodNotAllowed,
+		writeRequestError(w, r, media, refuse(http.StatusMethodNotAllowed,
 			"%ss are not accepted over GET: use POST", opCtx.Operation.Operation))
 		return
 	}
@@ -326,7 +327,8 @@ type requestErrors struct {
 	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
-func writeRequestError(w http.ResponseWriter, media string, e *requestError) {
+func writeRequestError(w http.ResponseWriter, r *http.Request, media string, e *requestError) {
+	telemetry.From(r.Context()).AddError(codes.BadRequest)
 	writeResponse(w, media, e.status, &requestErrors{Errors: gqlerror.List{
 		{Message: e.message, Extensions: map[string]any{"code": codes.BadRequest}},
 	}})

@@ -80,9 +80,15 @@ func (e *Extension) Validate(es graphql.ExecutableSchema) error {
 	return nil
 }
 
-// MutateOperationContext refuses an operation over any limit.
+// StatsName is the key of the operation's Cost in its stats
+// (opCtx.Stats.GetExtension), for telemetry.
+const StatsName = "Limits"
+
+// MutateOperationContext refuses an operation over any limit and keeps
+// its cost in the operation's stats.
 func (e *Extension) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	_, err := Check(e.schema, opCtx.Doc, opCtx.Operation, opCtx.Variables, e.Limits)
+	cost, err := Check(e.schema, opCtx.Doc, opCtx.Operation, opCtx.Variables, e.Limits)
+	opCtx.Stats.SetExtension(StatsName, cost)
 	return err
 }
 

@@ -17,6 +17,7 @@ import (
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/paging"
 	"seatgraph/internal/store"
+	"seatgraph/internal/telemetry"
 	"seatgraph/models"
 )
 
@@ -84,38 +85,38 @@ type Loaders struct {
 func New(sess *store.Session) *Loaders {
 	l := &Loaders{
 		Session:    sess,
-		License:    byID(sess, licensing.LicensesByID),
-		Assignment: byID(sess, licensing.AssignmentsByID),
-		Person:     byID(sess, directory.PeopleByID),
-		Group:      byID(sess, directory.GroupsByID),
-		Event:      byID(sess, licensing.EventsByID),
+		License:    byID("License", sess, licensing.LicensesByID),
+		Assignment: byID("Assignment", sess, licensing.AssignmentsByID),
+		Person:     byID("Person", sess, directory.PeopleByID),
+		Group:      byID("Group", sess, directory.GroupsByID),
+		Event:      byID("Event", sess, licensing.EventsByID),
 
-		AssignmentCounts: newList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
+		AssignmentCounts: newList("AssignmentCounts", func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
 			return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, sess, parents, a.By)
 		}),
-		Members: newList(func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
+		Members: newList("Members", func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
 			return directory.MemberList(a.Filter, a.Order).ReadEach(ctx, sess, directory.MembersOf, parents, directory.MemberGroup, a.Page)
 		}),
-		MemberCounts: newList(func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
+		MemberCounts: newList("MemberCounts", func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
 			return directory.MemberList(a.Filter, nil).CountEach(ctx, sess, parents, directory.MembersOf)
 		}),
-		Groups: newList(func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
+		Groups: newList("Groups", func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
 			return directory.GroupsOfList(a.Filter, a.Order).ReadEach(ctx, sess, directory.GroupsOf, parents, directory.MembershipPerson, a.Page)
 		}),
-		GroupCounts: newList(func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
+		GroupCounts: newList("GroupCounts", func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
 			return directory.GroupsOfList(a.Filter, nil).CountEach(ctx, sess, parents, directory.GroupsOf)
 		}),
-		Events: newList(func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
+		Events: newList("Events", func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
 			return licensing.EventList().ReadEach(ctx, sess, licensing.EventParent, parents, licensing.EventAssignment, a)
 		}),
-		EventCounts: newList(func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
+		EventCounts: newList("EventCounts", func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
 			return licensing.EventList().CountEach(ctx, sess, parents, licensing.EventParent)
 		}),
-		Entitlements: dataloadgen.NewMappedLoader(func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
+		Entitlements: dataloadgen.NewMappedLoader(telemetry.Batched("Entitlements", func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
 			return licensing.Entitlements(ctx, sess, people)
-		}, dataloadgen.WithWait(wait)),
+		}), dataloadgen.WithWait(wait)),
 	}
-	l.Assignments = newList(func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
+	l.Assignments = newList("Assignments", func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
 		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess, a.By, parents, licensing.ParentOf(a.By), a.Page)
 		for _, p := range pages {
 			l.Prime(ctx, p.Items, a.Prime)
@@ -177,10 +178,10 @@ func (l *Loaders) Prime(ctx context.Context, assignments []*models.Assignment, w
 	}
 }
 
-func byID[T any](sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]T, error)) *dataloadgen.Loader[uuid.UUID, T] {
-	return dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error) {
+func byID[T any](name string, sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]T, error)) *dataloadgen.Loader[uuid.UUID, T] {
+	return dataloadgen.NewMappedLoader(telemetry.Batched(name, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error) {
 		return fetch(ctx, sess, ids)
-	}, dataloadgen.WithWait(wait))
+	}), dataloadgen.WithWait(wait))
 }
 
 // Get loads one record by id; a record that does not exist (or is not
@@ -226,10 +227,11 @@ type listKey struct {
 	args   string
 }
 
-// newList makes a List whose batches call fetch once per distinct A.
-func newList[A, V any](fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
+// newList makes a List whose batches call fetch once per distinct A;
+// name labels its batches in metrics and traces.
+func newList[A, V any](name string, fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
 	l := &List[A, V]{args: map[string]A{}}
-	l.loader = dataloadgen.NewMappedLoader(func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
+	l.loader = dataloadgen.NewMappedLoader(telemetry.Batched(name, func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
 		parents := map[string][]uuid.UUID{}
 		for _, k := range keys {
 			parents[k.args] = append(parents[k.args], k.parent)
@@ -255,7 +257,7 @@ func newList[A, V any](fetch func(ctx context.Context, parents []uuid.UUID, a A)
 			return out, failed
 		}
 		return out, nil
-	}, dataloadgen.WithWait(wait))
+	}), dataloadgen.WithWait(wait))
 	return l
 }
 

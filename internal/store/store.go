@@ -21,6 +21,8 @@ import (
 type Options struct {
 	MaxConns         int
 	StatementTimeout time.Duration
+	// Hooks see every statement (telemetry: timing, logs, spans).
+	Hooks []bun.QueryHook
 }
 
 // DB is the shared connection pool.
@@ -48,6 +50,9 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	db := &DB{bun: bun.NewDB(sqldb, pgdialect.New()), statementTimeout: opts.StatementTimeout}
 	db.bun = db.bun.WithQueryHook(counter{&db.statements})
+	for _, h := range opts.Hooks {
+		db.bun = db.bun.WithQueryHook(h)
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqldb.PingContext(pingCtx); err != nil {

@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"seatgraph/internal/codes"
+	"seatgraph/internal/logging"
+	"seatgraph/internal/telemetry"
+)
+
+// requestLog gives every request an id (X-Request-ID, kept when the
+// caller sends a sane one), a logger carrying it and a telemetry record,
+// counts it in the metrics and, once its work is over, logs it in one
+// line: operation, caller, status, duration, error codes, SQL statements
+// and time, and the problems logged on the way (folded, with counts).
+func requestLog(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 64 || !printable(id) {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-ID", id)
+		base := log.With("request_id", id)
+		l, problems := logging.Folding(base)
+		ctx, req := telemetry.Begin(logging.With(r.Context(), l), id, m)
+		if span := trace.SpanFromContext(ctx); span.IsRecording() {
+			span.SetAttributes(attribute.String("seatgraph.request_id", id))
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		m.ObserveHTTP(route(r), r.Method, rec.status, time.Since(start))
+		req.End(func() {
+			took := time.Since(start)
+			s := req.Summary()
+			if r.URL.Path == "/query" {
+				m.ObserveOperation(s, rec.status, took)
+			}
+			level := slog.LevelInfo
+			if rec.status >= 500 {
+				level = slog.LevelError
+			}
+			path := r.URL.Path
+			if len(path) > 100 {
+				path = path[:100] + "…"
+			}
+			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", path),
+				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(took.Microseconds())/1000)}
+			if s.OperationType != "" || s.Operation != "" {
+				attrs = append(attrs, slog.String("operation", s.Operation))
+			}
+			if s.OperationType != "" {
+				attrs = append(attrs, slog.String("operation_type", s.OperationType))
+				if s.Complexity > 0 {
+					attrs = append(attrs, slog.Int("complexity", s.Complexity))
+				}
+			}
+			if s.Tenant != "" {
+				attrs = append(attrs, slog.String("tenant", s.Tenant), slog.String("subject", s.Subject))
+				if s.App != "" {
+					attrs = append(attrs, slog.String("app", s.App))
+				}
+			}
+			if s.Errors > 0 {
+				attrs = append(attrs, slog.Int("errors", s.Errors), slog.Any("error_codes", s.ErrorCodes))
+			}
+			if s.Statements > 0 {
+				attrs = append(attrs, slog.Int("sql_statements", s.Statements),
+					slog.Float64("sql_ms", float64(s.SQLTime.Microseconds())/1000))
+			}
+			if a, ok := problems.Attr(); ok {
+				attrs = append(attrs, a)
+			}
+			base.LogAttrs(context.WithoutCancel(ctx), problems.Level(level), "request", attrs...)
+		})
+	})
+}
+
+// printable reports whether s is plain printable ASCII, fit for a log line.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// withTimeout answers 503 to a request still running after d; the request's
+// record waits for the handler, which goes on until it notices, so its log
+// line tells the whole of what it did.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	timed := http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer telemetry.From(r.Context()).Leave()
+		next.ServeHTTP(w, r)
+	}), d, `{"errors":[{"message":"request timed out","extensions":{"code":"`+codes.Internal+`"}}]}`)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		telemetry.From(r.Context()).Enter()
+		timed.ServeHTTP(w, r)
+	})
+}

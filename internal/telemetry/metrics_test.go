@@ -1,0 +1,46 @@
+package telemetry_test
+
+import (
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"seatgraph/internal/telemetry"
+)
+
+func scrape(t *testing.T, m *telemetry.Metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+// TestOperationNamesBounded: with a configured list only its names are
+// labelled; without one, the first names of authenticated callers up to
+// the cap; callers without credentials never add a name.
+func TestOperationNamesBounded(t *testing.T) {
+	op := func(name, tenant string) telemetry.Summary {
+		return telemetry.Summary{Operation: name, OperationType: "query", Tenant: tenant}
+	}
+	listed := telemetry.NewMetrics(telemetry.MetricsOptions{Operations: []string{"Licenses"}})
+	listed.ObserveOperation(op("Licenses", "t"), 200, time.Millisecond)
+	listed.ObserveOperation(op("Surprise", "t"), 200, time.Millisecond)
+	text := scrape(t, listed)
+	for _, want := range []string{`operation="Licenses",outcome="ok",type="query"} 1`, `operation="other",outcome="ok",type="query"} 1`} {
+		if !strings.Contains(text, "seatgraph_graphql_operation_duration_seconds_count{"+want) {
+			t.Errorf("listed names: /metrics lacks %s", want)
+		}
+	}
+
+	capped := telemetry.NewMetrics(telemetry.MetricsOptions{MaxOperationNames: 1})
+	capped.ObserveOperation(op("Sneaky", ""), 401, time.Millisecond)
+	capped.ObserveOperation(op("First", "t"), 200, time.Millisecond)
+	capped.ObserveOperation(op("Second", "t"), 200, time.Millisecond)
+	text = scrape(t, capped)
+	if strings.Contains(text, `"Sneaky"`) || strings.Contains(text, `"Second"`) || !strings.Contains(text, `operation="First"`) {
+		t.Errorf("capped names: want First only, got\n%s", text)
+	}
+}

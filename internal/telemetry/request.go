@@ -1,0 +1,165 @@
+// Package telemetry is seatgraph's observability: each request's record
+// (operation, caller, error codes, SQL time) that its one log line and the
+// Prometheus metrics are made from, the metrics themselves, the SQL query
+// hook, loader batch spans and counts, and OpenTelemetry tracing, which is
+// off (and nothing is instrumented) unless an OTLP endpoint is configured.
+package telemetry
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Request is what one HTTP request did, filled in by the layers it passes
+// through. Its methods are safe on a nil Request (work outside a request).
+type Request struct {
+	ID      string
+	metrics *Metrics
+
+	mu         sync.Mutex
+	operation  string
+	opType     string
+	tenant     string
+	app        string
+	subject    string
+	codes      map[string]int
+	statements int
+	sqlTime    time.Duration
+	complexity int
+
+	refs   int
+	finish func()
+}
+
+type ctxKey struct{}
+
+// Begin starts the record of a request with id, counted into m (which may
+// be nil).
+func Begin(ctx context.Context, id string, m *Metrics) (context.Context, *Request) {
+	r := &Request{ID: id, metrics: m, refs: 1}
+	return context.WithValue(ctx, ctxKey{}, r), r
+}
+
+// From returns the request's record, or nil outside a request.
+func From(ctx context.Context) *Request {
+	r, _ := ctx.Value(ctxKey{}).(*Request)
+	return r
+}
+
+// SetOperation names the request's GraphQL operation and its type
+// (query, mutation, subscription); an anonymous operation has name "".
+func (r *Request) SetOperation(name, typ string, complexity int) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.operation, r.opType, r.complexity = name, typ, complexity
+	r.mu.Unlock()
+}
+
+// SetCaller records who called: tenant, app ("" for none) and subject.
+func (r *Request) SetCaller(tenant, app, subject string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.tenant, r.app, r.subject = tenant, app, subject
+	r.mu.Unlock()
+}
+
+// AddError counts one error of the response by its extensions.code.
+func (r *Request) AddError(code string) {
+	if r == nil {
+		return
+	}
+	if code == "" {
+		code = "NONE"
+	}
+	r.mu.Lock()
+	if r.codes == nil {
+		r.codes = map[string]int{}
+	}
+	r.codes[code]++
+	r.mu.Unlock()
+	if r.metrics != nil {
+		r.metrics.graphqlErrors.WithLabelValues(r.metrics.codes.label(code)).Inc()
+	}
+}
+
+func (r *Request) addStatement(took time.Duration) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.statements++
+	r.sqlTime += took
+	r.mu.Unlock()
+}
+
+// Enter marks work of the request that may outlive its response (the
+// handler behind http.TimeoutHandler goes on after the 503); the request's
+// end waits for the matching Leave.
+func (r *Request) Enter() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.refs++
+	r.mu.Unlock()
+}
+
+// Leave ends work begun with Enter.
+func (r *Request) Leave() { r.release() }
+
+// End runs fn once the response is written (now) and all entered work
+// has left, so that the request's log line sees everything it did.
+func (r *Request) End(fn func()) {
+	r.mu.Lock()
+	r.finish = fn
+	r.mu.Unlock()
+	r.release()
+}
+
+func (r *Request) release() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.refs--
+	var fn func()
+	if r.refs == 0 {
+		fn, r.finish = r.finish, nil
+	}
+	r.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+// Summary is a finished request's record.
+type Summary struct {
+	Operation, OperationType string
+	Tenant, App, Subject     string
+	ErrorCodes               map[string]int
+	Errors                   int
+	Statements               int
+	SQLTime                  time.Duration
+	Complexity               int
+}
+
+// Summary returns what the request recorded.
+func (r *Request) Summary() Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := Summary{Operation: r.operation, OperationType: r.opType, Tenant: r.tenant, App: r.app,
+		Subject: r.subject, Statements: r.statements, SQLTime: r.sqlTime, Complexity: r.complexity}
+	if len(r.codes) > 0 {
+		s.ErrorCodes = make(map[string]int, len(r.codes))
+		for c, n := range r.codes {
+			s.ErrorCodes[c] = n
+			s.Errors += n
+		}
+	}
+	return s
+}
