@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -65,24 +63,4 @@ func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error)
 		return t.expire(due)
 	})
 	return n, err
-}
-
-// RunExpiry runs ExpireDue every interval until ctx ends.
-func RunExpiry(ctx context.Context, db *store.DB, interval time.Duration, log *slog.Logger) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		n, err := ExpireDue(ctx, db)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("expiry job failed", "error", err.Error())
-		case n > 0:
-			log.Info("expiry job", "expired", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }
