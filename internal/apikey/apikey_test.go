@@ -184,9 +184,7 @@ func TestServerRoleCannotWriteKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.Exec("SELECT set_config('app.tenant_id', $1, true)", a); err != nil {
-		t.Fatal(err)
-	}
+	apitest.SetTenant(t, tx, a)
 	var tenants string
 	if err := tx.QueryRow("SELECT string_agg(DISTINCT tenant_id, ',') FROM api_keys").Scan(&tenants); err != nil || tenants != a {
 		t.Errorf("keys visible in tenant %s's transaction: %q (%v)", a, tenants, err)

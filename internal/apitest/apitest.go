@@ -369,3 +369,13 @@ var tenantSeq atomic.Int64
 func Tenant(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), tenantSeq.Add(1))
 }
+
+// SetTenant sets, for the rest of tx, the tenant row-level security sees,
+// the way the store does: SET LOCAL, which Citus passes on to its workers
+// (set_config would set it on the coordinator only).
+func SetTenant(t testing.TB, tx *sql.Tx, tenant string) {
+	t.Helper()
+	if _, err := tx.Exec("SET LOCAL app.tenant_id = '" + strings.ReplaceAll(tenant, "'", "''") + "'"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -230,6 +230,38 @@ func TestStatementTimeout(t *testing.T) {
 	}
 }
 
+// TestTenantQuoted proves that the tenant setting is sent quoted: a tenant
+// whose name holds quotes and semicolons sees its own rows, and only them.
+func TestTenantQuoted(t *testing.T) {
+	ctx := context.Background()
+	d := apitest.DB(t)
+	db := d.Open(t)
+	tenant := apitest.Tenant("o'brien'; RESET app.tenant_id; --")
+	other := apitest.Tenant("plain")
+	apitest.NewFixture(t, db, tenant).License("Quoted", 3)
+	apitest.NewFixture(t, db, other).License("Plain", 3)
+
+	sess := db.Session(ctx, store.Tenant{ID: tenant})
+	var names []string
+	err := sess.Read(ctx, func(s store.Scope) error {
+		// No tenant filter of its own: row-level security alone decides.
+		return s.Compose().TableExpr("licenses").Column("name").Scan(ctx, &names)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{"Quoted"}) {
+		t.Errorf("licenses seen by tenant %q: %v, want [Quoted]", tenant, names)
+	}
+	var stored string
+	if err := d.SQL(t).QueryRow("SELECT tenant_id FROM licenses WHERE tenant_id = $1", tenant).Scan(&stored); err != nil {
+		t.Errorf("the license is not stored under tenant %q: %v", tenant, err)
+	}
+}
+
 // tenantTables lists the tables of the schema that have a tenant_id column.
 func tenantTables(t *testing.T, super *sql.DB) []string {
 	t.Helper()
@@ -264,9 +296,7 @@ func inTenant(t *testing.T, app *sql.DB, tenant string, fn func(*sql.Tx)) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.Exec("SELECT set_config('app.tenant_id', $1, true)", tenant); err != nil {
-		t.Fatal(err)
-	}
+	apitest.SetTenant(t, tx, tenant)
 	fn(tx)
 }
 

@@ -199,9 +199,12 @@ func (db *DB) begin(ctx context.Context, t Tenant, opts *sql.TxOptions) (bun.Tx,
 	if err != nil {
 		return tx, err
 	}
-	_, err = tx.ExecContext(ctx,
-		"SELECT set_config('app.tenant_id', ?, true), set_config('statement_timeout', ?, true)",
-		t.ID, fmt.Sprint(db.statementTimeout.Milliseconds()))
+	// SET LOCAL, not set_config: Citus passes SET LOCAL on to the workers
+	// (with citus.propagate_set_commands = 'local', see docs/scale-out.md),
+	// so row-level security on a shard sees the tenant too. bun quotes the
+	// values; with no arguments left, both commands go as one statement.
+	_, err = tx.ExecContext(ctx, "SET LOCAL app.tenant_id = ?; SET LOCAL statement_timeout = ?",
+		t.ID, db.statementTimeout.Milliseconds())
 	if err != nil {
 		_ = tx.Rollback()
 		return tx, fmt.Errorf("store: set tenant: %w", err)
