@@ -78,8 +78,9 @@ export JWT_SECRET
 # owner role writes through row-level security, like any tenant write.
 "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$DATABASE_ADMIN_URL" >/dev/null <<SQL
 BEGIN;
-SELECT set_config('app.tenant_id', '$E2E_TENANT_A', true);
-UPDATE licenses SET asset_id = 'ast_' || lower(regexp_replace(program_key, '[^A-Za-z0-9]+', '_', 'g'));
+SET LOCAL app.tenant_id = '$E2E_TENANT_A';
+UPDATE licenses SET asset_id = 'ast_' || lower(regexp_replace(program_key, '[^A-Za-z0-9]+', '_', 'g'))
+ WHERE tenant_id = '$E2E_TENANT_A';
 COMMIT;
 SQL
 

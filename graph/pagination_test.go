@@ -186,24 +186,55 @@ func TestPagination(t *testing.T) {
 	big := f.Group("Big", people[5:30]...)
 
 	db := apitest.DB(t).SQL(t)
-	// Spread the sort values, with ties, over the rows (n numbers them).
-	numbered := func(table, set string) {
-		sqlExec(t, db, `UPDATE `+table+` AS r SET `+set+`
-			FROM (SELECT id, row_number() OVER (ORDER BY id DESC) AS n FROM `+table+` WHERE tenant_id = $1) AS x
-			WHERE r.tenant_id = $1 AND r.id = x.id`, tenant)
+	// Spread the sort values, with ties, over the rows: each column gets the
+	// value of its expression of the row r, which r.n numbers. A SELECT
+	// computes the values and the rows are updated with them, because Citus
+	// refuses STABLE functions of columns (timestamptz arithmetic) in an UPDATE.
+	numbered := func(table string, colExprs ...string) {
+		var set, exprs []string
+		for i := 0; i < len(colExprs); i += 2 {
+			set = append(set, fmt.Sprintf("%s = $%d", colExprs[i], i/2+3))
+			exprs = append(exprs, colExprs[i+1])
+		}
+		rows, err := db.Query(`SELECT r.id, `+strings.Join(exprs, ", ")+`
+			FROM (SELECT *, row_number() OVER (ORDER BY id DESC) AS n FROM `+table+` WHERE tenant_id = $1) AS r`, tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var updates [][]any
+		for rows.Next() {
+			values := make([]any, 1+len(exprs))
+			ptrs := make([]any, len(values))
+			for i := range values {
+				ptrs[i] = &values[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			updates = append(updates, append([]any{tenant}, values...))
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range updates {
+			sqlExec(t, db, `UPDATE `+table+` SET `+strings.Join(set, ", ")+` WHERE tenant_id = $1 AND id = $2`, args...)
+		}
 	}
-	numbered("people", `created_at = r.created_at - make_interval(mins => (x.n % 5)::int),
-		name = CASE WHEN x.n % 4 = 0 THEN 'Same Name' ELSE r.name END,
-		email = CASE WHEN x.n % 3 = 0 THEN upper(r.email) ELSE r.email END`)
-	numbered("licenses", `created_at = r.created_at - make_interval(mins => (x.n % 4)::int),
-		name = CASE WHEN x.n % 5 = 0 THEN 'Same License' ELSE r.name END,
-		expires_at = CASE WHEN x.n % 3 = 0 THEN NULL ELSE now() + make_interval(days => (x.n % 4)::int + 1) END`)
-	numbered("groups", `created_at = r.created_at - make_interval(mins => (x.n % 3)::int)`)
-	numbered("assignments", `created_at = r.created_at - make_interval(mins => (x.n % 7)::int),
-		updated_at = r.updated_at - make_interval(secs => (x.n % 4) * 1.000123),
-		assigned_at = r.assigned_at - make_interval(days => (x.n % 6)::int),
-		expires_at = CASE WHEN x.n % 4 = 0 THEN NULL ELSE now() + make_interval(days => (x.n % 5)::int + 1) END,
-		last_used_at = CASE WHEN x.n % 3 = 0 THEN NULL ELSE now() - make_interval(hours => (x.n % 4)::int) END`)
+	numbered("people",
+		"created_at", "r.created_at - make_interval(mins => (r.n % 5)::int)",
+		"name", "CASE WHEN r.n % 4 = 0 THEN 'Same Name' ELSE r.name END",
+		"email", "CASE WHEN r.n % 3 = 0 THEN upper(r.email) ELSE r.email END")
+	numbered("licenses",
+		"created_at", "r.created_at - make_interval(mins => (r.n % 4)::int)",
+		"name", "CASE WHEN r.n % 5 = 0 THEN 'Same License' ELSE r.name END",
+		"expires_at", "CASE WHEN r.n % 3 = 0 THEN NULL ELSE now() + make_interval(days => (r.n % 4)::int + 1) END")
+	numbered("groups", "created_at", "r.created_at - make_interval(mins => (r.n % 3)::int)")
+	numbered("assignments",
+		"created_at", "r.created_at - make_interval(mins => (r.n % 7)::int)",
+		"updated_at", "r.updated_at - make_interval(secs => (r.n % 4) * 1.000123)",
+		"assigned_at", "r.assigned_at - make_interval(days => (r.n % 6)::int)",
+		"expires_at", "CASE WHEN r.n % 4 = 0 THEN NULL ELSE now() + make_interval(days => (r.n % 5)::int + 1) END",
+		"last_used_at", "CASE WHEN r.n % 3 = 0 THEN NULL ELSE now() - make_interval(hours => (r.n % 4)::int) END")
 
 	tok := apitest.Token(t, tenant)
 	live := "tenant_id = $1 AND NOT is_deleted"

@@ -313,18 +313,23 @@ func TestLicenseFilters(t *testing.T) {
 	f.Assign(full, p[0], p[1])
 	f.Assign(roomy, p[2])
 	for _, u := range []struct {
-		l                    *models.License
-		vendor, key, expires string
+		l           *models.License
+		vendor, key string
+		expiresIn   time.Duration // 0: no end
 	}{
-		{full, "Acme Corp", "ACME-1", ""},
-		{roomy, "acme corp", "BETA", ""},
-		{unlimited, "Other", "X_ACME", ""},
-		{soon, "Other", "DELTA", "10 days"},
-		{later, "Other", "EPS", "100 days"},
+		{full, "Acme Corp", "ACME-1", 0},
+		{roomy, "acme corp", "BETA", 0},
+		{unlimited, "Other", "X_ACME", 0},
+		{soon, "Other", "DELTA", 10 * 24 * time.Hour},
+		{later, "Other", "EPS", 100 * 24 * time.Hour},
 	} {
-		sqlExec(t, db, `UPDATE licenses SET vendor = $3, program_key = $4,
-			expires_at = CASE WHEN $5 = '' THEN NULL ELSE now() + $5::interval END
-			WHERE tenant_id = $1 AND id = $2`, tenant, u.l.ID, u.vendor, u.key, u.expires)
+		var expires *time.Time
+		if u.expiresIn > 0 {
+			e := time.Now().Add(u.expiresIn).UTC()
+			expires = &e
+		}
+		sqlExec(t, db, `UPDATE licenses SET vendor = $3, program_key = $4, expires_at = $5
+			WHERE tenant_id = $1 AND id = $2`, tenant, u.l.ID, u.vendor, u.key, expires)
 	}
 	tok := apitest.Token(t, tenant)
 	in30 := time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)

@@ -336,13 +336,15 @@ func rawID(t *testing.T, k gid.Kind, s string) string {
 // license is NOT_FOUND, not a crash.
 func TestChangeOfGrantDeletedMeanwhile(t *testing.T) {
 	srv := apitest.NewServer(t)
-	a := newAPI(t, srv, apitest.Tenant("deleted-meanwhile"))
+	tenant := apitest.Tenant("deleted-meanwhile")
+	a := newAPI(t, srv, tenant)
 	for _, op := range []string{"revokeAssignment", "updateAssignment"} {
 		lic := a.license("L-"+op, 5)
 		asg := a.assign(lic, map[string]any{"personId": a.person(op + "@x.com")})["assignment"].(map[string]any)["id"].(string)
-		release := stall(t, []any{`SELECT 1 FROM licenses WHERE id = $1 FOR UPDATE`, rawID(t, gid.License, lic)},
-			[]any{`UPDATE assignments SET is_deleted = true, deleted_at = now(), deleted_by = 'other' WHERE id = $1`,
-				rawID(t, gid.Assignment, asg)})
+		release := stall(t, []any{`SELECT 1 FROM licenses WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
+			tenant, rawID(t, gid.License, lic)},
+			[]any{`UPDATE assignments SET is_deleted = true, deleted_at = now(), deleted_by = 'other'
+				WHERE tenant_id = $1 AND id = $2`, tenant, rawID(t, gid.Assignment, asg)})
 		done := make(chan map[string]any)
 		go func() {
 			in := map[string]any{"id": asg, "metadata": map[string]any{"k": 1}}
@@ -370,8 +372,8 @@ func TestGroupGrantWhileMemberDeleted(t *testing.T) {
 	p := a.person("leaving@x.com")
 	other, grp := a.group("Other", p), a.group("G", p)
 	// deletePerson stops at this membership row, after it locked the person.
-	release := stall(t, []any{`SELECT 1 FROM group_members WHERE group_id = $1 AND person_id = $2 FOR UPDATE`,
-		rawID(t, gid.Group, other), rawID(t, gid.Person, p)})
+	release := stall(t, []any{`SELECT 1 FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND person_id = $3 FOR UPDATE`,
+		tenant, rawID(t, gid.Group, other), rawID(t, gid.Person, p)})
 	deleted := make(chan map[string]any)
 	go func() { deleted <- a.mutate("deletePerson", "person { id }", map[string]any{"id": p}) }()
 	time.Sleep(300 * time.Millisecond)
