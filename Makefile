@@ -6,7 +6,7 @@ export TENANT ?= demo
 
 DB_ENV = eval "$$(scripts/db.sh env)"
 
-.PHONY: run test generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e
+.PHONY: run test test-citus generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e
 
 build:
 	go build -o bin/seatgraph .
@@ -29,6 +29,12 @@ run: build
 test: check-generated
 	@$(DB_ENV); go vet ./...; go test -count=1 -p 4 ./...
 	@e2e/run.sh
+
+## test-citus: every Go test against a local Citus cluster (a coordinator and
+## two workers; Citus built from source, see docs/scale-out.md), then the
+## count of multi-shard statements the nodes logged during the run
+test-citus:
+	@scripts/citus/test.sh
 
 ## e2e: seatgraph behind a real Apollo gateway (needs node >= 20 and npm)
 e2e:

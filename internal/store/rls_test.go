@@ -156,7 +156,8 @@ func TestRowLevelSecurity(t *testing.T) {
 		})
 		inTenant(t, app, a, func(tx *sql.Tx) {
 			_, err := tx.Exec("UPDATE groups SET tenant_id = $1", b)
-			if code := sqlState(err); code != "42501" {
+			// On Citus the distribution column cannot change at all (0A000).
+			if code := sqlState(err); code != "42501" && !(d.Citus() && code == "0A000") {
 				t.Errorf("moving rows to another tenant: %v, want an RLS violation", err)
 			}
 		})
