@@ -21,6 +21,12 @@ import (
 // registered in it, it is migrated on the coordinator and distributed
 // with scripts/citus/distribute.sql, exactly as a deployment would be.
 // Tests then talk to the coordinator as they would to a single PostgreSQL.
+// The workers plan every statement generically (plan_cache_mode =
+// force_generic_plan): the trigger on assignments runs there, and its
+// statements on other tables must reach their shard in the plan that
+// PL/pgSQL caches after a few runs, where Citus finds the shard only if the
+// tenant is compared with a plain value. (The coordinator keeps the default:
+// Citus steers PostgreSQL away from generic plans it cannot route.)
 
 // citusCluster is the cluster the suite runs against in Citus mode.
 type citusCluster struct {
@@ -51,8 +57,8 @@ func (c *citusCluster) createDatabase(ctx context.Context, name string) error {
 	if len(c.workers) == 0 {
 		return fmt.Errorf("SEATGRAPH_CITUS_WORKER_URLS names no worker")
 	}
-	for _, node := range c.nodes() {
-		if err := prepareNode(ctx, node, name); err != nil {
+	for i, node := range c.nodes() {
+		if err := prepareNode(ctx, node, name, i > 0); err != nil {
 			return fmt.Errorf("node %s: %w", redact(node), err)
 		}
 	}
@@ -92,8 +98,9 @@ func (c *citusCluster) createDatabase(ctx context.Context, name string) error {
 
 // prepareNode makes the roles (each node has its own) and database name
 // with the citus extension on the node whose superuser URL is super, and
-// lets the application role use what the owner creates.
-func prepareNode(ctx context.Context, super, name string) error {
+// lets the application role use what the owner creates; on a worker, the
+// database plans generically.
+func prepareNode(ctx context.Context, super, name string, worker bool) error {
 	db, err := sql.Open("pgx", super)
 	if err != nil {
 		return err
@@ -116,6 +123,11 @@ func prepareNode(ctx context.Context, super, name string) error {
 	}
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER seatgraph_owner", name)); err != nil {
 		return err
+	}
+	if worker {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("ALTER DATABASE %s SET plan_cache_mode = force_generic_plan", name)); err != nil {
+			return err
+		}
 	}
 	in, err := sql.Open("pgx", withDatabase(super, "", "", name))
 	if err != nil {
