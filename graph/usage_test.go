@@ -84,7 +84,7 @@ func TestRecordUsage(t *testing.T) {
 		n := srv.DB.Statements()
 		a.ok("recordUsage", "updated", in)
 		if d := srv.DB.Statements() - n; d != 4 {
-			t.Errorf("recordUsage(%v) ran %d statements, want 4 (BEGIN, set_config, one update, COMMIT)", in, d)
+			t.Errorf("recordUsage(%v) ran %d statements, want 4 (BEGIN, the tenant setting, one update, COMMIT)", in, d)
 		}
 	}
 }
