@@ -128,7 +128,7 @@ func serve(ctx context.Context) error {
 		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	// The expiry job runs in every replica; an advisory lock lets one at a time work.
+	// The expiry job runs in every replica; a lease (a job_leases row) lets one at a time work.
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	go telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {

@@ -249,6 +249,47 @@ func TestSeatRuleExpiryJob(t *testing.T) {
 	}
 }
 
+// The expiry job runs on one replica at a time: while another replica
+// holds its lease, the job does nothing; a lease whose holder stopped
+// renewing it (a replica that died) is taken over once it has expired, and
+// given back when the run ends.
+func TestExpiryJobLease(t *testing.T) {
+	srv := apitest.NewServer(t)
+	db := apitest.DB(t).SQL(t)
+	a := newAPI(t, srv, apitest.Tenant("expiry-lease"))
+	lic := a.license("Lease", 1)
+	soon := time.Now().Add(500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	grant := a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": a.person("a@example.com"), "expiresAt": soon})
+	id := grant["assignment"].(map[string]any)["id"]
+	status := func() string {
+		d := a.query(`query($id: ID!) { assignment(id: $id) { status history { nodes { type } } } }`, map[string]any{"id": id})
+		nodes := d["assignment"].(map[string]any)["history"].(map[string]any)["nodes"].([]any)
+		return nodes[len(nodes)-1].(map[string]any)["type"].(string)
+	}
+	time.Sleep(600 * time.Millisecond)
+
+	sqlExec(t, db, `INSERT INTO job_leases (job, holder, taken_at, expires_at)
+		VALUES ('expiry', 'other-replica', now(), now() + interval '1 minute')`)
+	if n, err := licensing.ExpireDue(context.Background(), srv.DB); err != nil || n != 0 {
+		t.Fatalf("ExpireDue while another replica holds the lease = %d, %v; want 0, nil", n, err)
+	}
+	if last := status(); last != "ASSIGNED" {
+		t.Fatalf("the grant's last event is %s while another replica held the lease, want ASSIGNED", last)
+	}
+
+	sqlExec(t, db, `UPDATE job_leases SET taken_at = $1, expires_at = $2 WHERE job = 'expiry'`,
+		time.Now().Add(-2*time.Minute), time.Now().Add(-time.Second))
+	if n, err := licensing.ExpireDue(context.Background(), srv.DB); err != nil || n < 1 {
+		t.Fatalf("ExpireDue after the other replica's lease expired = %d, %v; want at least 1", n, err)
+	}
+	if last := status(); last != "EXPIRED" {
+		t.Fatalf("the grant's last event is %s, want EXPIRED", last)
+	}
+	if n := sqlScalarInt(t, db, "SELECT count(*) FROM job_leases WHERE job = 'expiry'"); n != 0 {
+		t.Errorf("%d expiry leases left after the run, want it given back", n)
+	}
+}
+
 // Binding an invitation to a person who already holds the license frees
 // the invitation's seat, and the waitlist gets it in the same transaction.
 func TestBindingPromotesWaitlist(t *testing.T) {

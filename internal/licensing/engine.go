@@ -33,10 +33,13 @@ import (
 
 // LockEmail takes, until commit, the tenant's lock on an email address:
 // inviting an address and creating (or renaming) a person to it serialise
-// on it, so an invitation is always bound to its person.
+// on it, so an invitation is always bound to its person. The lock is the
+// address's row in email_locks (a row lock holds on whichever node a
+// replica reaches, an advisory lock would not on Citus).
 func (t *Tx) LockEmail(email string) error {
-	_, err := t.s.Exec(t.ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
-		"email:"+t.actor.Tenant.ID+":"+strings.ToLower(email))
+	_, err := t.s.Exec(t.ctx, `INSERT INTO email_locks (tenant_id, email) VALUES (?, ?)
+		ON CONFLICT (tenant_id, email) DO UPDATE SET email = excluded.email`,
+		t.actor.Tenant.ID, strings.ToLower(email))
 	return err
 }
 

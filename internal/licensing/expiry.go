@@ -2,33 +2,38 @@ package licensing
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/store"
 )
 
-// expiryLock is the advisory lock key that makes one server replica at a
-// time run the expiry job.
-const expiryLock = 7_406_221_001
+// expiryLease is the job_leases row that lets one server replica at a
+// time run the expiry job. A lease is a row rather than an advisory lock so
+// that it holds whichever node of a Citus cluster each replica reaches;
+// leaseTTL bounds how long a replica that died mid-run holds up the others
+// (a second runner would be harmless, only wasted work).
+const (
+	expiryLease = "expiry"
+	leaseTTL    = 5 * time.Minute
+)
 
 // ExpireDue ends, in every tenant, the live grants whose end (or whose
 // license's end) has passed: it records EXPIRED events and gives the
 // freed seats to the waitlists. Only one replica runs it at a time; the
 // others return at once. It returns how many assignments expired.
 func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
-	conn, err := db.SQL().Conn(ctx)
-	if err != nil {
+	holder := uuid.NewString()
+	if got, err := takeLease(ctx, db, expiryLease, holder); err != nil || !got {
 		return 0, err
 	}
-	defer conn.Close()
-	var locked bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", expiryLock).Scan(&locked); err != nil || !locked {
-		return 0, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", expiryLock) //nolint:errcheck
+	defer db.SQL().ExecContext(context.WithoutCancel(ctx), //nolint:errcheck // an unreturned lease expires
+		"DELETE FROM job_leases WHERE job = $1 AND holder = $2", expiryLease, holder)
 
 	var tenants []string
 	if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
@@ -47,7 +52,25 @@ func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
 	return total, errors.Join(errs...)
 }
 
-// ExpireTenant is ExpireDue for one tenant, without the advisory lock.
+// takeLease takes the lease on job for holder, unless another holder's
+// has not expired yet; the database's clock decides. (The condition
+// compares with the new row's taken_at rather than now(): Citus wants no
+// function but IMMUTABLE ones in an ON CONFLICT's WHERE.)
+func takeLease(ctx context.Context, db *store.DB, job, holder string) (bool, error) {
+	var got string
+	err := db.SQL().QueryRowContext(ctx, `INSERT INTO job_leases AS l (job, holder, taken_at, expires_at)
+		VALUES ($1, $2, now(), now() + make_interval(secs => $3))
+		ON CONFLICT (job) DO UPDATE
+		SET holder = excluded.holder, taken_at = excluded.taken_at, expires_at = excluded.expires_at
+		WHERE l.expires_at <= excluded.taken_at
+		RETURNING l.holder`, job, holder, leaseTTL.Seconds()).Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ExpireTenant is ExpireDue for one tenant, without the lease.
 func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error) {
 	n := 0
 	err := Write(ctx, db, system(tenant), nil, func(t *Tx) error {

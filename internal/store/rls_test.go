@@ -42,6 +42,8 @@ func TestRowLevelSecurity(t *testing.T) {
 	}
 	mustExec(t, super, `INSERT INTO assignment_events (tenant_id, id, assignment_id, type, actor)
 		SELECT tenant_id, gen_random_uuid(), id, 'ASSIGNED', 'test' FROM assignments WHERE tenant_id IN ($1, $2)`, a, b)
+	mustExec(t, super, `INSERT INTO email_locks (tenant_id, email)
+		SELECT tenant_id, lower(email) FROM people WHERE tenant_id IN ($1, $2)`, a, b)
 
 	app, err := sql.Open("pgx", d.AppURL)
 	if err != nil {
