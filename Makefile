@@ -4,25 +4,37 @@ SHELL := /bin/bash
 export PORT ?= 8080
 export TENANT ?= demo
 
-DB_ENV = eval "$$(scripts/db.sh env)"
+# db.sh's failure must stop make: eval "$(…)" alone would swallow it.
+DB_ENV = dbenv="$$(scripts/db.sh env)"; eval "$$dbenv"
 
-.PHONY: run test test-citus generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e
+.PHONY: run port-free test test-citus generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e
 
+## build: the binary, stamped with its commit (seatgraph version)
 build:
-	go build -o bin/seatgraph .
+	go build -buildvcs=auto -o bin/seatgraph .
 
-## run: private database, migrations, demo data, server with playground, a token
-run: build
+## run: private database, migrations (once), demo data, server with playground, a token
+run: port-free build
 	@if [ -z "$${DATABASE_URL:-}" ]; then $(DB_ENV); fi; \
-	export DEV_MODE=$${DEV_MODE:-true}; \
-	./bin/seatgraph migrate; \
+	export DEV_MODE=$${DEV_MODE:-true} PLAYGROUND_TENANT="$$TENANT"; \
+	./bin/seatgraph migrate up; \
 	./bin/seatgraph seed --tenant "$$TENANT"; \
 	token=$$(./bin/seatgraph token --tenant "$$TENANT"); \
-	printf '\n  seatgraph playground: http://localhost:%s/\n' "$$PORT"; \
-	printf '  GraphQL endpoint:     http://localhost:%s/query\n\n' "$$PORT"; \
-	printf '  Development token (tenant %s, every scope). Paste into the playground Headers tab:\n\n' "$$TENANT"; \
+	host=$${HOST-127.0.0.1}; host=$${host:-localhost}; \
+	printf '\n  seatgraph playground: http://%s:%s/  (its Headers tab holds a development token)\n' "$$host" "$$PORT"; \
+	printf '  GraphQL endpoint:     http://%s:%s/query\n\n' "$$host" "$$PORT"; \
+	printf '  Development token (tenant %s, every scope, valid 12 h), for curl and other clients:\n\n' "$$TENANT"; \
 	printf '  {"Authorization": "Bearer %s"}\n\n' "$$token"; \
-	exec ./bin/seatgraph serve
+	MIGRATE_ON_START=false exec ./bin/seatgraph serve
+
+# port-free stops make run before it builds, migrates or seeds anything
+# when something already answers on the port.
+port-free:
+	@host=$${HOST-127.0.0.1}; host=$${host:-127.0.0.1}; \
+	if (exec 3<>"/dev/tcp/$$host/$$PORT") 2>/dev/null; then \
+	  echo "make run: port $$PORT on $$host is already in use (another make run?). Stop it, or choose another port: PORT=8081 make run" >&2; \
+	  exit 1; \
+	fi
 
 ## test: private database, then every test (generated code must be current),
 ## then the composition check and the gateway end-to-end tests

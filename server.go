@@ -1,14 +1,12 @@
 // Command seatgraph is the seatgraph GraphQL subgraph server and its
-// operational subcommands:
+// operational subcommands (cli.go; `seatgraph help` lists them):
 //
-//	seatgraph [serve]                     run the server (the default)
-//	seatgraph migrate                     apply pending migrations
-//	seatgraph seed [--tenant T]           load demo data (idempotent)
-//	seatgraph token --tenant T [--sub S] [--app A] [--scopes "…"] [--ttl D]
-//	                                      print a development JWT
-//	seatgraph apikey create --tenant T [--app A] [--scopes "…"] [--ttl D] [--name N]
-//	seatgraph apikey list [--tenant T]
-//	seatgraph apikey revoke <id>           mint (shown once), list, revoke API keys
+//	seatgraph [serve]                 run the server (the default)
+//	seatgraph migrate [up|down|status]
+//	seatgraph seed [--tenant T]       load demo data (idempotent)
+//	seatgraph token --tenant T …      print a development JWT
+//	seatgraph apikey create|list|revoke
+//	seatgraph version
 //
 // Configuration comes from the environment; see README.md.
 package main
@@ -16,13 +14,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -34,36 +32,14 @@ import (
 	"seatgraph/internal/httpapi"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/limits"
-	"seatgraph/internal/seed"
 	"seatgraph/internal/store"
 	"seatgraph/internal/telemetry"
-	"seatgraph/migrations"
 )
 
 func main() {
-	cmd, args := "serve", os.Args[1:]
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	var err error
-	switch cmd {
-	case "serve":
-		err = serve(ctx)
-	case "migrate":
-		err = migrateCmd(ctx)
-	case "seed":
-		err = seedCmd(ctx, args)
-	case "token":
-		err = tokenCmd(args)
-	case "apikey":
-		err = apikeyCmd(ctx, args)
-	default:
-		err = fmt.Errorf("unknown command %q (want serve, migrate, seed, token or apikey)", cmd)
-	}
-	if err != nil {
+	if err := commands(os.Stdout, os.Stderr).Run(ctx, os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "seatgraph:", err)
 		os.Exit(1)
 	}
@@ -85,7 +61,13 @@ func serve(ctx context.Context) error {
 	log := newLogger(cfg.LogLevel)
 	slog.SetDefault(log)
 	if cfg.MigrateOnStart {
-		if err := applyMigrations(ctx, cfg, log); err != nil {
+		admin, err := openDB(ctx, cfg, cfg.DatabaseAdminURL)
+		if err != nil {
+			return err
+		}
+		err = applyMigrations(ctx, admin, log)
+		admin.Close()
+		if err != nil {
 			return err
 		}
 	}
@@ -117,7 +99,6 @@ func serve(ctx context.Context) error {
 	}
 	authn := &auth.Authenticator{JWT: verifier, Keys: apikey.NewStore(db.Bun())}
 	srv := &http.Server{
-		Addr: fmt.Sprintf(":%d", cfg.Port),
 		Handler: httpapi.New(db, authn, log, httpapi.Options{Playground: cfg.Playground,
 			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints, Source: cfg.Source,
 			MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
@@ -134,9 +115,13 @@ func serve(ctx context.Context) error {
 	go telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {
 		return licensing.ExpireDue(ctx, db)
 	})
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen on %s:%d: %w (is another seatgraph already running? set PORT or HOST)", cfg.Host, cfg.Port, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("seatgraph serving", "port", cfg.Port, "playground", cfg.Playground, "dev_mode", cfg.DevMode,
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("seatgraph serving", "address", ln.Addr().String(), "playground", cfg.Playground, "dev_mode", cfg.DevMode,
 		"tracing", tracing != nil)
 	select {
 	case err := <-errc:
@@ -172,103 +157,4 @@ func checkRole(ctx context.Context, db *store.DB, dev bool, log *slog.Logger) er
 		log.Warn(msg + " (tolerated because DEV_MODE is on)")
 	}
 	return nil
-}
-
-func applyMigrations(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, err := openDB(ctx, cfg, cfg.DatabaseAdminURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	group, err := migrations.Apply(ctx, db.Bun())
-	if err != nil {
-		return err
-	}
-	if group.IsZero() {
-		log.Info("migrations: database is current")
-	} else {
-		log.Info("migrations applied", "group", group.String())
-	}
-	return nil
-}
-
-func migrateCmd(ctx context.Context) error {
-	cfg, err := config.Load(true)
-	if err != nil {
-		return err
-	}
-	return applyMigrations(ctx, cfg, newLogger(cfg.LogLevel))
-}
-
-func seedCmd(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	tenant := fs.String("tenant", "demo", "tenant to fill with demo data")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(true)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, cfg, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	res, err := seed.Run(ctx, db, *tenant)
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	if !res.Created {
-		fmt.Printf("tenant %q already has data; left as it is\n", *tenant)
-		return nil
-	}
-	fmt.Printf("seeded tenant %q: %d licenses, %d people, %d groups, %d grants\n",
-		*tenant, res.Licenses, res.People, res.Groups, res.Assignments)
-	return nil
-}
-
-func tokenCmd(args []string) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	tenant := fs.String("tenant", "", "tenant the token is for (required)")
-	sub := fs.String("sub", seed.AdminSubject, "subject (the caller's id)")
-	app := fs.String("app", "", "application id, for an app-scoped token")
-	scopes := fs.String("scopes", strings.Join(auth.AllScopes, " "), "space-separated scopes")
-	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *tenant == "" {
-		return errors.New("token: --tenant is required")
-	}
-	if *ttl <= 0 {
-		return errors.New("token: --ttl must be positive")
-	}
-	cfg, err := config.Load(false)
-	if err != nil {
-		return err
-	}
-	tok, err := auth.Mint(auth.JWTConfig{Secret: []byte(cfg.JWTSecret), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
-		TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim},
-		auth.TokenRequest{Tenant: *tenant, Subject: *sub, App: *app, Scopes: strings.Fields(*scopes), TTL: *ttl})
-	if err != nil {
-		return err
-	}
-	fmt.Println(tok)
-	return nil
-}
-
-// apikeyCmd mints, lists and revokes API keys over the owner connection
-// (DATABASE_ADMIN_URL): the server's own role cannot write keys.
-func apikeyCmd(ctx context.Context, args []string) error {
-	url, err := config.AdminDatabaseURL()
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, url, store.Options{MaxConns: 2})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return apikey.Command(ctx, apikey.NewStore(db.Bun()), args, os.Stdout, os.Stderr)
 }

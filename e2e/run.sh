@@ -19,7 +19,9 @@ root="$(cd "$e2e/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/seatgraph-e2e.XXXXXX")"
 db="seatgraph_e2e_$$"
 server_pid=""
-pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+# The same PostgreSQL lookup as the private cluster's (it explains itself
+# when there is none).
+pgbin="$("$root/scripts/db.sh" bindir)"
 
 cleanup() {
   local code=$?
@@ -65,10 +67,9 @@ dbenv="$(SEATGRAPH_DB_NAME="$db" "$root/scripts/db.sh" env)"
 eval "$dbenv"
 superuser_url="$SEATGRAPH_TEST_SUPERUSER_URL"
 export E2E_TENANT_A=e2e-acme E2E_TENANT_B=e2e-globex
-export DEV_MODE=false MIGRATE_ON_START=false PLAYGROUND=false DEBUG_ENDPOINTS=true
-# gqlgen answers _service (which the gateway composes from) only when
-# introspection is on.
-export INTROSPECTION=true
+# The production switches: introspection off (the gateway composes from
+# _service, which answers without it), no playground.
+export DEV_MODE=false MIGRATE_ON_START=false PLAYGROUND=false INTROSPECTION=false DEBUG_ENDPOINTS=true
 JWT_SECRET="e2e-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
 export JWT_SECRET
 "$SEATGRAPH_BIN" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }

@@ -41,3 +41,35 @@ func Apply(ctx context.Context, db *bun.DB) (*migrate.MigrationGroup, error) {
 	}
 	return group, nil
 }
+
+// Rollback undoes the last applied migration group and returns it (zero
+// when nothing was applied). db must connect as the schema's owner.
+func Rollback(ctx context.Context, db *bun.DB) (*migrate.MigrationGroup, error) {
+	m := migrate.NewMigrator(db, Migrations)
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	defer func() { _ = m.Unlock(ctx) }()
+	group, err := m.Rollback(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate down: %w", err)
+	}
+	return group, nil
+}
+
+// Status lists every migration this binary knows, each with the group it
+// was applied in (zero when pending).
+func Status(ctx context.Context, db *bun.DB) (migrate.MigrationSlice, error) {
+	m := migrate.NewMigrator(db, Migrations)
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	ms, err := m.MigrationsWithStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate status: %w", err)
+	}
+	return ms, nil
+}

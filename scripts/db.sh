@@ -4,6 +4,13 @@
 #   scripts/db.sh start   initialise on first use, start, create roles and the database
 #   scripts/db.sh stop    stop the cluster
 #   scripts/db.sh env     start, then print the export lines for DATABASE_URL & co.
+#   scripts/db.sh bindir  print the directory of the PostgreSQL programs it uses
+#
+# PostgreSQL (15 or newer; initdb, pg_ctl, pg_isready, psql) is looked for
+# in SEATGRAPH_PG_BINDIR when set, then on PATH, in `pg_config --bindir`,
+# /usr/lib/postgresql/*/bin (Debian, Ubuntu), /usr/pgsql-*/bin (RHEL),
+# /usr/local/pgsql/bin (a source install) and the Homebrew prefixes; the
+# newest version found wins.
 #
 # It never touches a system cluster: its own data directory, socket
 # directory and port (SEATGRAPH_PG_PORT, default 55432), loopback only.
@@ -11,6 +18,66 @@
 # the schema, runs migrations) and seatgraph_app (what the server connects
 # as: not owner, not superuser, no BYPASSRLS, so row-level security binds it).
 set -euo pipefail
+# Whatever fails says so: set -e alone would exit without a word.
+trap 'code=$?; echo "db.sh: failed (exit $code) at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+min_major=15
+
+# pg_major prints the major version of the server programs in $1.
+pg_major() {
+  local v
+  v="$("$1/initdb" --version 2>/dev/null)" || return 1
+  v="${v##* }"
+  echo "${v%%.*}"
+}
+
+# find_bindir prints the directory holding the newest PostgreSQL server
+# programs (initdb, pg_ctl, pg_isready, psql) of a supported version.
+find_bindir() {
+  local candidates=() dir best="" best_major=0 major tool too_old=""
+  if [ -n "${SEATGRAPH_PG_BINDIR:-}" ]; then
+    candidates+=("$SEATGRAPH_PG_BINDIR")
+  fi
+  if dir="$(command -v initdb 2>/dev/null)"; then candidates+=("$(dirname "$dir")"); fi
+  if command -v pg_config >/dev/null 2>&1 && dir="$(pg_config --bindir 2>/dev/null)"; then candidates+=("$dir"); fi
+  shopt -s nullglob
+  candidates+=(/usr/lib/postgresql/*/bin /usr/pgsql-*/bin /usr/local/pgsql/bin
+    /opt/homebrew/opt/postgresql@*/bin /opt/homebrew/opt/postgresql/bin /opt/homebrew/bin
+    /usr/local/opt/postgresql@*/bin /usr/local/opt/postgresql/bin /usr/local/bin
+    /home/linuxbrew/.linuxbrew/opt/postgresql@*/bin /home/linuxbrew/.linuxbrew/bin)
+  shopt -u nullglob
+  for dir in "${candidates[@]}"; do
+    for tool in initdb pg_ctl pg_isready psql; do
+      [ -x "$dir/$tool" ] || continue 2
+    done
+    major="$(pg_major "$dir")" || continue
+    if [ "$major" -lt "$min_major" ] 2>/dev/null; then
+      too_old="$too_old $dir (PostgreSQL $major)"
+      continue
+    fi
+    if [ "$major" -gt "$best_major" ] 2>/dev/null; then
+      best="$dir" best_major="$major"
+    fi
+  done
+  if [ -z "$best" ]; then
+    {
+      echo "db.sh: no PostgreSQL $min_major or newer found (looked for initdb, pg_ctl, pg_isready and psql"
+      echo "  on PATH, in pg_config --bindir, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, /usr/local/pgsql/bin"
+      echo "  and the Homebrew prefixes)."
+      [ -z "$too_old" ] || echo "  Too old:$too_old"
+      echo "  Install the server programs, then run this again:"
+      echo "    Debian/Ubuntu:  sudo apt-get install postgresql        (the programs land in /usr/lib/postgresql/<version>/bin)"
+      echo "    Fedora/RHEL:    sudo dnf install postgresql-server"
+      echo "    macOS:          brew install postgresql@15"
+      echo "  or point SEATGRAPH_PG_BINDIR at the folder holding initdb, or set DATABASE_URL to a database of your own."
+    } >&2
+    return 1
+  fi
+  echo "$best"
+}
+
+bindir="$(find_bindir)" || exit 1
+[ "${1:-}" != bindir ] || { echo "$bindir"; exit 0; }
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base="$root/.pgdata"
@@ -27,8 +94,6 @@ data="$base/data"
 run="$base/run"
 port="${SEATGRAPH_PG_PORT:-55432}"
 dbname="${SEATGRAPH_DB_NAME:-seatgraph}"
-bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-[ -n "$bindir" ] || { echo "db.sh: no PostgreSQL binaries under /usr/lib/postgresql" >&2; exit 1; }
 
 # PostgreSQL refuses to run as root: run its programs as the postgres user.
 as_pg() {
@@ -64,12 +129,18 @@ start() {
   mkdir -p "$run"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$run"; fi
   if ! as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-    as_pg "$bindir/pg_ctl" -D "$data" -l "$base/postgres.log" -w -t 60 start >/dev/null
+    if ! as_pg "$bindir/pg_ctl" -D "$data" -l "$base/postgres.log" -w -t 60 start >/dev/null; then
+      echo "db.sh: PostgreSQL did not start on port $port; the end of $base/postgres.log:" >&2
+      tail -n 15 "$base/postgres.log" >&2 || true
+      exit 1
+    fi
   fi
+  local ready=""
   for _ in $(seq 1 60); do
-    "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+    if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port"; then ready=1; break; fi
     sleep 0.5
   done
+  [ -n "$ready" ] || { echo "db.sh: PostgreSQL is not accepting connections on 127.0.0.1:$port after 30 s" >&2; exit 1; }
   bootstrap
 }
 
@@ -114,5 +185,5 @@ case "${1:-start}" in
   stop) stop ;;
   env) start; env_lines ;;
   grant) grant "$2" ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env|bindir" >&2; exit 2 ;;
 esac

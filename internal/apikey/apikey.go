@@ -132,13 +132,8 @@ func (s *Store) Create(ctx context.Context, r CreateRequest) (string, *Key, erro
 	if strings.TrimSpace(r.Tenant) == "" {
 		return "", nil, errors.New("a tenant is required")
 	}
-	if len(r.Scopes) == 0 {
-		return "", nil, errors.New("at least one scope is required")
-	}
-	for _, sc := range r.Scopes {
-		if !auth.KnownScope(sc) {
-			return "", nil, fmt.Errorf("unknown scope %q (known: %s)", sc, strings.Join(auth.AllScopes, " "))
-		}
+	if err := auth.CheckScopes(r.Scopes); err != nil {
+		return "", nil, err
 	}
 	if r.TTL < 0 {
 		return "", nil, errors.New("the lifetime must not be negative")

@@ -123,7 +123,8 @@ func TestCommand(t *testing.T) {
 			args []string
 			want string
 		}{
-			{[]string{"create", "--scopes", "admin"}, "a tenant is required"},
+			{[]string{"create", "--scopes", "admin"}, `Required flag "tenant" not set`},
+			{[]string{"create", "--tenant", " ", "--scopes", "admin"}, "a tenant is required"},
 			{[]string{"create", "--tenant", tenant, "--scopes", "licenses:read root"}, `unknown scope "root"`},
 			{[]string{"create", "--tenant", tenant, "--scopes", ""}, "at least one scope"},
 			{[]string{"create", "--tenant", tenant, "--ttl", "-1h"}, "must not be negative"},

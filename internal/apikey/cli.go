@@ -3,7 +3,6 @@ package apikey
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os/user"
@@ -11,46 +10,91 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/urfave/cli/v3"
+
 	"seatgraph/internal/auth"
 )
 
 // DefaultTTL is the lifetime of a key minted without --ttl.
 const DefaultTTL = 90 * 24 * time.Hour
 
-// Command runs "seatgraph apikey create|list|revoke" on s. The minted key
-// is the only thing written to stdout, so that scripts can capture it;
+// CLI is the "apikey" command with its create, list and revoke
+// subcommands. open connects to the store when a subcommand runs (never
+// for --help) and returns a function that closes it. The minted key is
+// the only thing written to stdout, so that scripts can capture it;
 // everything else goes to stderr (create) or stdout (list, revoke).
-func Command(ctx context.Context, s *Store, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("apikey: want create, list or revoke")
+func CLI(open func(context.Context) (*Store, func(), error), stdout, stderr io.Writer) *cli.Command {
+	with := func(run func(context.Context, *Store, *cli.Command) error) cli.ActionFunc {
+		return func(ctx context.Context, cmd *cli.Command) error {
+			s, closeStore, err := open(ctx)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			return run(ctx, s, cmd)
+		}
 	}
-	switch args[0] {
-	case "create":
-		return create(ctx, s, args[1:], stdout, stderr)
-	case "list":
-		return list(ctx, s, args[1:], stdout)
-	case "revoke":
-		return revoke(ctx, s, args[1:], stdout)
+	return &cli.Command{
+		Name:  "apikey",
+		Usage: "mint (shown once), list and revoke API keys (connects with DATABASE_ADMIN_URL)",
+		// Runs only when no subcommand matched.
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			if cmd.Args().Present() {
+				return fmt.Errorf("apikey: unknown subcommand %q (want create, list or revoke)", cmd.Args().First())
+			}
+			return errors.New("apikey: want create, list or revoke")
+		},
+		Commands: []*cli.Command{{
+			Name:      "create",
+			Usage:     "mint an API key and print it on stdout, once",
+			UsageText: "seatgraph apikey create --tenant T [--app A] [--scopes \"…\"] [--ttl D] [--name N]",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "tenant", Usage: "tenant the key is bound to", Required: true},
+				&cli.StringFlag{Name: "app", Usage: "application the key is bound to (its reads see only that app's records)"},
+				&cli.StringFlag{Name: "scopes", Value: auth.ScopeLicensesRead + " " + auth.ScopeDirectoryRead,
+					Usage: "space-separated scopes, of: " + strings.Join(auth.AllScopes, " ")},
+				&cli.DurationFlag{Name: "ttl", Value: DefaultTTL, Usage: "lifetime, e.g. 720h; 0 for a key that never expires"},
+				&cli.StringFlag{Name: "name", Usage: "a label to recognise the key by"},
+			},
+			Action: with(func(ctx context.Context, s *Store, cmd *cli.Command) error {
+				if cmd.Args().Present() {
+					return fmt.Errorf("apikey create: unexpected argument %q", cmd.Args().First())
+				}
+				return create(ctx, s, CreateRequest{Tenant: cmd.String("tenant"), App: cmd.String("app"),
+					Name: cmd.String("name"), Scopes: strings.Fields(cmd.String("scopes")), TTL: cmd.Duration("ttl"),
+					CreatedBy: "cli:" + osUser()}, stdout, stderr)
+			}),
+		}, {
+			Name:  "list",
+			Usage: "list keys (never the keys themselves): id, tenant, app, name, scopes, dates, status",
+			Flags: []cli.Flag{&cli.StringFlag{Name: "tenant", Usage: "only this tenant's keys"}},
+			Action: with(func(ctx context.Context, s *Store, cmd *cli.Command) error {
+				return list(ctx, s, cmd.String("tenant"), stdout)
+			}),
+		}, {
+			Name:      "revoke",
+			Usage:     "revoke a key by its id; it is refused from the next request on",
+			ArgsUsage: "<id>",
+			Action: with(func(ctx context.Context, s *Store, cmd *cli.Command) error {
+				if cmd.Args().Len() != 1 {
+					return errors.New("apikey revoke: want exactly one key id (key_…)")
+				}
+				return revoke(ctx, s, cmd.Args().First(), stdout)
+			}),
+		}},
 	}
-	return fmt.Errorf("apikey: unknown subcommand %q (want create, list or revoke)", args[0])
 }
 
-func create(ctx context.Context, s *Store, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("apikey create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	tenant := fs.String("tenant", "", "tenant the key is bound to (required)")
-	app := fs.String("app", "", "application the key is bound to (its reads see only that app's records)")
-	scopes := fs.String("scopes", auth.ScopeLicensesRead+" "+auth.ScopeDirectoryRead, "space-separated scopes")
-	ttl := fs.Duration("ttl", DefaultTTL, "lifetime, e.g. 720h; 0 for a key that never expires")
-	name := fs.String("name", "", "a label to recognise the key by")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("apikey create: unexpected argument %q", fs.Arg(0))
-	}
-	key, k, err := s.Create(ctx, CreateRequest{Tenant: *tenant, App: *app, Name: *name,
-		Scopes: strings.Fields(*scopes), TTL: *ttl, CreatedBy: "cli:" + osUser()})
+// Command runs "seatgraph apikey <args>" on s, as the binary would.
+func Command(ctx context.Context, s *Store, args []string, stdout, stderr io.Writer) error {
+	c := CLI(func(context.Context) (*Store, func(), error) { return s, func() {}, nil }, stdout, stderr)
+	c.Writer, c.ErrWriter = stdout, stderr
+	c.ExitErrHandler = func(context.Context, *cli.Command, error) {} // return errors, never exit
+	return c.Run(ctx, append([]string{"apikey"}, args...))
+}
+
+func create(ctx context.Context, s *Store, r CreateRequest, stdout, stderr io.Writer) error {
+	key, k, err := s.Create(ctx, r)
 	if err != nil {
 		return fmt.Errorf("apikey create: %w", err)
 	}
@@ -65,13 +109,8 @@ func create(ctx context.Context, s *Store, args []string, stdout, stderr io.Writ
 	return nil
 }
 
-func list(ctx context.Context, s *Store, args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("apikey list", flag.ContinueOnError)
-	tenant := fs.String("tenant", "", "only this tenant's keys")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	keys, err := s.List(ctx, *tenant)
+func list(ctx context.Context, s *Store, tenant string, stdout io.Writer) error {
+	keys, err := s.List(ctx, tenant)
 	if err != nil {
 		return fmt.Errorf("apikey list: %w", err)
 	}
@@ -86,11 +125,8 @@ func list(ctx context.Context, s *Store, args []string, stdout io.Writer) error 
 	return tw.Flush()
 }
 
-func revoke(ctx context.Context, s *Store, args []string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("apikey revoke: want exactly one key id (key_…)")
-	}
-	k, err := s.Revoke(ctx, args[0])
+func revoke(ctx context.Context, s *Store, id string, stdout io.Writer) error {
+	k, err := s.Revoke(ctx, id)
 	if err != nil {
 		return fmt.Errorf("apikey revoke: %w", err)
 	}

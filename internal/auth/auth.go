@@ -4,7 +4,10 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 )
 
 // The scopes of SPEC §4. Admin grants every other scope too.
@@ -23,6 +26,20 @@ var AllScopes = []string{ScopeLicensesRead, ScopeLicensesWrite, ScopeDirectoryRe
 
 // KnownScope reports whether s is one of AllScopes.
 func KnownScope(s string) bool { return slices.Contains(AllScopes, s) }
+
+// CheckScopes refuses an empty list and any scope not in AllScopes: the
+// one check behind every credential the CLI mints (tokens and API keys).
+func CheckScopes(scopes []string) error {
+	if len(scopes) == 0 {
+		return errors.New("at least one scope is required")
+	}
+	for _, sc := range scopes {
+		if !KnownScope(sc) {
+			return fmt.Errorf("unknown scope %q (known: %s)", sc, strings.Join(AllScopes, " "))
+		}
+	}
+	return nil
+}
 
 // Principal is the verified identity behind a request.
 type Principal struct {

@@ -24,8 +24,15 @@ type Config struct {
 	DatabaseURL      string
 	DatabaseAdminURL string
 	MigrateOnStart   bool
-	Port             int
-	DevMode          bool
+	// Host is the address the server listens on: 127.0.0.1 under
+	// DEV_MODE (whose signing secret is public), every interface ("")
+	// otherwise; HOST=0.0.0.0 opens a development server to the network.
+	Host    string
+	Port    int
+	DevMode bool
+	// PlaygroundTenant is the tenant of the development token the
+	// playground's Headers tab starts with under DEV_MODE.
+	PlaygroundTenant string
 
 	JWTSecret   string
 	JWKSURL     string
@@ -83,6 +90,11 @@ func Load(needDatabase bool) (*Config, error) {
 	c.DatabaseAdminURL = e.str("DATABASE_ADMIN_URL", c.DatabaseURL)
 	c.MigrateOnStart = e.bool("MIGRATE_ON_START", c.DevMode)
 	c.Port = e.int("PORT", 8080)
+	c.Host = e.str("HOST", "")
+	if c.Host == "" && c.DevMode {
+		c.Host = "127.0.0.1"
+	}
+	c.PlaygroundTenant = e.str("PLAYGROUND_TENANT", "demo")
 	c.JWTSecret = e.str("JWT_SECRET", "")
 	c.JWKSURL = e.str("JWT_JWKS_URL", "")
 	c.JWTIssuer = e.str("JWT_ISSUER", "")

@@ -12,7 +12,7 @@ func clean(t *testing.T, vars map[string]string) {
 	for _, name := range []string{"DATABASE_URL", "DATABASE_ADMIN_URL", "DEV_MODE", "JWT_SECRET", "JWT_JWKS_URL",
 		"JWT_ISSUER", "JWT_AUDIENCE", "JWT_LEEWAY", "JWT_JWKS_REFRESH", "JWT_JWKS_MIN_REFETCH", "PLAYGROUND",
 		"INTROSPECTION", "FIELD_SUGGESTIONS", "MAX_BODY_BYTES", "MAX_DEPTH", "MAX_COMPLEXITY", "MAX_ALIASES",
-		"MAX_TOKENS", "REQUEST_TIMEOUT", "STATEMENT_TIMEOUT", "PORT", "LOG_LEVEL"} {
+		"MAX_TOKENS", "REQUEST_TIMEOUT", "STATEMENT_TIMEOUT", "PORT", "HOST", "LOG_LEVEL", "CORS_ALLOWED_ORIGINS"} {
 		t.Setenv(name, "")
 	}
 	for k, v := range vars {
@@ -33,6 +33,9 @@ func TestSecurityDefaults(t *testing.T) {
 	if c.Playground || c.Introspection || c.FieldSuggestions || c.DevMode {
 		t.Errorf("production switches on: %+v", c)
 	}
+	if c.Host != "" {
+		t.Errorf("HOST outside DEV_MODE: %q, want every interface", c.Host)
+	}
 	if c.MaxBodyBytes != 1<<20 || c.MaxDepth != 15 || c.MaxComplexity != 200000 || c.MaxAliases != 50 ||
 		c.MaxTokens != 10000 || c.JWTLeeway != 30*time.Second || c.RequestTimeout != 15*time.Second ||
 		c.StatementTimeout != 5*time.Second || c.JWKSRefresh != time.Hour || c.JWKSMinRefetch != time.Minute {
@@ -45,6 +48,15 @@ func TestSecurityDefaults(t *testing.T) {
 	}
 	if !c.Playground || !c.Introspection || !c.FieldSuggestions || c.JWTSecret != DevSecret {
 		t.Errorf("DEV_MODE: %+v", c)
+	}
+	// The development secret is public: only this machine may reach a
+	// development server, unless HOST says otherwise.
+	if c.Host != "127.0.0.1" {
+		t.Errorf("HOST under DEV_MODE: %q, want 127.0.0.1", c.Host)
+	}
+	clean(t, map[string]string{"DATABASE_URL": "postgres://x", "DEV_MODE": "true", "HOST": "0.0.0.0"})
+	if c, err = Load(true); err != nil || c.Host != "0.0.0.0" {
+		t.Errorf("HOST=0.0.0.0 under DEV_MODE: %+v, %v", c, err)
 	}
 }
 
