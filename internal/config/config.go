@@ -73,6 +73,10 @@ type Config struct {
 	MaxAliases    int
 	MaxTokens     int
 
+	// CORSAllowedOrigins are the browser origins (scheme://host[:port])
+	// allowed to call the API from another origin; none by default.
+	CORSAllowedOrigins []string
+
 	// DebugEndpoints serves development-only endpoints such as
 	// GET /debug/statements (env DEBUG_ENDPOINTS, default false).
 	DebugEndpoints bool
@@ -126,6 +130,7 @@ func Load(needDatabase bool) (*Config, error) {
 	c.MaxAliases = e.positive("MAX_ALIASES", lim.MaxAliases)
 	c.MaxTokens = e.positive("MAX_TOKENS", 10000)
 	c.DebugEndpoints = e.bool("DEBUG_ENDPOINTS", false)
+	c.CORSAllowedOrigins = e.origins("CORS_ALLOWED_ORIGINS")
 
 	if err := c.LogLevel.UnmarshalText([]byte(e.str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", os.Getenv("LOG_LEVEL")))
@@ -213,6 +218,26 @@ func (e env) positive(name string, def int) int {
 		*e.errs = append(*e.errs, fmt.Errorf("%s: %d must be a positive whole number", name, n))
 	}
 	return n
+}
+
+// origins reads a comma-separated list of origins: each "*" or
+// scheme://host[:port], with no path.
+func (e env) origins(name string) []string {
+	var out []string
+	for _, o := range strings.Split(e.str(name, ""), ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil) {
+			*e.errs = append(*e.errs, fmt.Errorf("%s: %q is not an origin such as https://app.example.com", name, o))
+			continue
+		}
+		out = append(out, strings.TrimSuffix(o, "/"))
+	}
+	return out
 }
 
 func (e env) duration(name string, def time.Duration) time.Duration {

@@ -64,6 +64,9 @@ type Options struct {
 	MaxOperationNames int
 	// Tracing, when not nil, traces requests (W3C traceparent accepted).
 	Tracing *telemetry.Tracing
+	// CORSOrigins are the browser origins allowed to call the API from
+	// another origin (cors.go); none by default.
+	CORSOrigins []string
 }
 
 // routes are the paths metrics and spans are labelled with; any other is
@@ -109,7 +112,7 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 		})
 	}
 	mux.Handle("GET /metrics", opts.Metrics.Handler())
-	h := requestLog(log, opts.Metrics, mux)
+	h := requestLog(log, opts.Metrics, withCORS(opts.CORSOrigins, mux))
 	if tp := opts.Tracing.Provider(); tp != nil {
 		h = otelhttp.NewHandler(h, "seatgraph", otelhttp.WithTracerProvider(tp),
 			otelhttp.WithPropagators(telemetry.Propagator()),
