@@ -2224,7 +2224,7 @@ interface Record {
   schemaVersion: Int!
 }
 
-type PageInfo {
+type PageInfo @shareable {
   hasNextPage: Boolean!
   hasPreviousPage: Boolean!
   startCursor: String
@@ -2293,7 +2293,7 @@ type License implements Node & Record @key(fields: "id") {
 }
 
 "Seat usage of a license. A person counts once, however many grants reach them."
-type Seats {
+type Seats @shareable {
   "Null when the license is unlimited."
   total: Int
   "Seats held: PENDING, ACTIVE and SUSPENDED holders."
@@ -2716,7 +2716,7 @@ enum UserErrorCode {
 }
 
 "An expected business failure: nothing was written."
-type UserError {
+type UserError @shareable {
   "The input path the error is about, such as input.personId."
   field: String
   message: String!
