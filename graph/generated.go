@@ -2181,63 +2181,98 @@ var sources = []*ast.Source{
     import: ["@key", "@shareable"]
   )
 
-"An instant in time, RFC 3339 with time zone."
+# Every type, field, argument, input field and enum value a client sees
+# carries a description, written for whoever builds a frontend on this API:
+# what it returns, its limits, its errors and the scope it needs.
+# graph/schemadocs_test.go fails on any element without one.
+
+"An instant in time: an RFC 3339 string with a time zone, such as 2027-01-31T17:00:00Z. Anything else is BAD_USER_INPUT."
 scalar DateTime
 
-"A JSON object."
+"A JSON object (at most 16 KiB in input). Anything but an object is BAD_USER_INPUT."
 scalar JSON
 
-"Where a record came from."
+"What kind of client wrote a record."
 enum SourceType {
+  "A browser or mobile frontend."
   FRONTEND
+  "A backend service of the customer's."
   BACKEND
+  "A server-side integration."
   SERVER
+  "seatgraph itself (the expiry job, the demo data); refused in input."
   SYSTEM
+  "Any other API client; the default when the input names none."
   API
 }
 
+"Sort direction of a list."
 enum SortDirection {
+  "Smallest first (A to Z, oldest first)."
   ASC
+  "Largest first (Z to A, newest first)."
   DESC
 }
 
-"Any object that can be fetched by its global TypeID."
+"Any object that can be fetched by its global TypeID with node(id:) or nodes(ids:)."
 interface Node {
+  "The object's global id, a TypeID (lic_…, asg_…, per_…, grp_…, evt_…)."
   id: ID!
 }
 
-"The fields every stored record carries."
+"The fields every stored record (License, Assignment, Person, Group) carries."
 interface Record {
+  "The record's global id, a TypeID (lic_…, asg_…, per_…, grp_…); node(id:) fetches any record by it."
   id: ID!
+  "The tenant the record belongs to, taken from the credentials that wrote it."
   tenantId: String!
-  "Set only when the record was written by an application caller."
+  "The application that wrote the record; null when a person's token did. An application caller reads only its own records."
   appId: String
+  "When the record was created (server clock)."
   createdAt: DateTime!
+  "When the record last changed; pass it back as expectedUpdatedAt to guard an update against concurrent edits."
   updatedAt: DateTime!
+  "Subject (sub) of the caller that created the record."
   createdBy: String!
+  "Subject (sub) of the caller that last changed the record."
   updatedBy: String!
+  "Provenance tag: the input's source, or the server's default (edm)."
   source: String!
+  "What kind of client wrote the record; SYSTEM for the server's own jobs."
   sourceType: SourceType!
+  "True once the record was deleted. Deleted records appear only with includeDeleted: true (admin scope)."
   isDeleted: Boolean!
+  "When the record was deleted; null while it is not."
   deletedAt: DateTime
+  "Subject of the caller that deleted the record."
   deletedBy: String
+  "Version of the record's shape; bumped on incompatible changes."
   schemaVersion: Int!
 }
 
+"Where a page of a connection sits in the whole list."
 type PageInfo @shareable {
+  "True when more items follow this page (paging forward with first/after)."
   hasNextPage: Boolean!
+  "True when items precede this page (paging backward with last/before)."
   hasPreviousPage: Boolean!
+  "Cursor of the page's first item; pass it as before for the previous page. Null on an empty page."
   startCursor: String
+  "Cursor of the page's last item; pass it as after for the next page. Null on an empty page."
   endCursor: String
 }
 
 "Who is calling: the identity the server derived from the credentials."
 type Viewer {
+  "The caller's tenant; every read and write is limited to it."
   tenantId: String!
+  "The caller's application, for an app-scoped token or API key (its reads see only that app's records); null otherwise."
   appId: String
+  "The caller's subject (the token's sub, or the API key's id)."
   subject: String!
+  "The scopes the caller holds (admin implies all the others)."
   scopes: [String!]!
-  "The Person whose externalId equals the caller's subject, if there is one."
+  "The Person whose externalId equals the caller's subject, if there is one. Needs directory:read."
   person: Person
 }
 
@@ -2252,248 +2287,406 @@ type TechnologyAsset @key(fields: "id", resolvable: false) {
 
 "A purchased software product whose seats are handed out."
 type License implements Node & Record @key(fields: "id") {
+  "The license's global id, a TypeID such as lic_…; node(id:) and license(id:) fetch it by this id."
   id: ID!
+  "The tenant the record belongs to, taken from the credentials that wrote it."
   tenantId: String!
+  "The application that wrote the record; null when a person's token did. An application caller reads only its own records."
   appId: String
+  "When the record was created (server clock)."
   createdAt: DateTime!
+  "When the record last changed; pass it back as expectedUpdatedAt to guard an update against concurrent edits."
   updatedAt: DateTime!
+  "Subject (sub) of the caller that created the record."
   createdBy: String!
+  "Subject (sub) of the caller that last changed the record."
   updatedBy: String!
+  "Provenance tag: the input's source, or the server's default (edm)."
   source: String!
+  "What kind of client wrote the record; SYSTEM for the server's own jobs."
   sourceType: SourceType!
+  "True once the record was deleted. Deleted records appear only with includeDeleted: true (admin scope)."
   isDeleted: Boolean!
+  "When the record was deleted; null while it is not."
   deletedAt: DateTime
+  "Subject of the caller that deleted the record."
   deletedBy: String
+  "Version of the record's shape; bumped on incompatible changes."
   schemaVersion: Int!
 
+  "The product's display name, such as \"Figma Professional\"."
   name: String!
+  "Who sells the product; empty when not recorded."
   vendor: String!
-  "The product / program key."
+  "The vendor's product or program key, if recorded."
   programKey: String
-  "Null means unlimited seats."
+  "How many seats were bought; null means unlimited."
   totalSeats: Int
+  "When the license starts; null when it always applied."
   startsAt: DateTime
+  "When the license ends; its grants end with it. Null: no end."
   expiresAt: DateTime
-  "True once expiresAt has passed."
+  "True once expiresAt has passed: nothing more can be assigned (LICENSE_EXPIRED)."
   expired: Boolean!
-  "Id of the TechnologyAsset this license covers."
+  "Id of the TechnologyAsset this license covers, if any."
   assetId: ID
+  "The TechnologyAsset this license covers, resolved by the subgraph that owns assets; null when assetId is."
   asset: TechnologyAsset
+  "Free-form JSON object stored with the license ({} when none)."
   metadata: JSON!
-  "Seat counts, read from counters kept in step with every write (O(1))."
+  "Seat counts (total, used, pending, waitlisted, available), read from counters kept in step with every write."
   seats: Seats!
+  "The license's grants (direct, inherited and invitations), oldest first by default. Needs licenses:read."
   assignments(
+    "Return the first n grants (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the grants after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n grants (at most 100), counting back from before or from the end."
     last: Int
+    "Return the grants before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: AssignmentFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: AssignmentOrder
   ): AssignmentConnection!
 }
 
 "Seat usage of a license. A person counts once, however many grants reach them."
 type Seats @shareable {
-  "Null when the license is unlimited."
+  "Seats bought; null when the license is unlimited."
   total: Int
-  "Seats held: PENDING, ACTIVE and SUSPENDED holders."
+  "Seats held: by PENDING, ACTIVE and SUSPENDED grants (a person once per license)."
   used: Int!
-  "Of the seats used, those held only by grants not yet taken up."
+  "Of the seats used, those held only by grants not yet taken up (invitations)."
   pending: Int!
-  "Assignments waiting for a seat."
+  "Grants waiting for a seat (WAITLISTED), promoted first in, first out when one frees up."
   waitlisted: Int!
   "total - used; null when unlimited."
   available: Int
 }
 
+"One edge of a License list: the license and its cursor."
 type LicenseEdge {
+  "Opaque position of this license in the list; pass it as after or before to continue from here."
   cursor: String!
+  "The license."
   node: License!
 }
 
+"A page of licenses (Relay cursor connection, keyset pagination)."
 type LicenseConnection {
+  "The page's licenses with their cursors."
   edges: [LicenseEdge!]!
+  "The page's licenses, when you do not need their cursors."
   nodes: [License!]!
+  "Whether there are more pages, and the cursors to fetch them."
   pageInfo: PageInfo!
+  "How many licenses match the filter, on every page together. Counted only when selected."
   totalCount: Int!
 }
 
+"Conditions on licenses, combined with AND."
 input LicenseFilter {
-  "Case-insensitive match on name, vendor or program key."
+  "Case-insensitive substring match on name, vendor or program key."
   search: String
+  "Vendor name (exact, case-insensitive)."
   vendor: String
+  "Exact program key."
   programKey: String
+  "Only licenses ending before this time (licenses without an end are left out)."
   expiresBefore: DateTime
+  "Only licenses ending after this time (licenses without an end are left out)."
   expiresAfter: DateTime
+  "True: only licenses with a free seat (unlimited ones included); false: only full ones."
   hasAvailableSeats: Boolean
-  "Needs the admin scope."
+  "Also return deleted licenses. Needs the admin scope (FORBIDDEN otherwise)."
   includeDeleted: Boolean
 }
 
+"What licenses can be sorted by."
 enum LicenseOrderField {
+  "By name (the default)."
   NAME
+  "By creation time."
   CREATED
+  "By end date; licenses without one sort as the latest."
   EXPIRES
 }
 
+"How to sort licenses."
 input LicenseOrder {
+  "The field to sort by."
   field: LicenseOrderField!
+  "Ascending (the default) or descending."
   direction: SortDirection = ASC
 }
 
 # ------------------------------------------------------------- assignments
 
+"Who a grant is for."
 enum AssigneeType {
+  "A Person."
   PERSON
+  "A Group: every member gets an inherited grant."
   GROUP
+  "An invitation to an email address that no Person has yet; it binds to the person created with that address."
   EMAIL
 }
 
+"Where a grant stands. PENDING, ACTIVE and SUSPENDED hold a seat; the others do not."
 enum AssignmentStatus {
+  "Granted but not yet taken up (fulfilled is false, for example an invitation); holds a seat."
   PENDING
+  "In use; holds a seat."
   ACTIVE
+  "Paused (active is false); keeps its seat."
   SUSPENDED
+  "Past its own expiresAt or its license's; holds no seat."
   EXPIRED
+  "Revoked or deleted; holds no seat."
   REVOKED
+  "Waiting for a seat; promoted first in, first out when one frees up."
   WAITLISTED
 }
 
+"Who holds a grant: a Person or a Group."
 union Assignee = Person | Group
 
 "A seat grant of a License to a person, a group or an invited email address."
 type Assignment implements Node & Record @key(fields: "id") {
+  "The assignment's global id, a TypeID such as asg_…; node(id:) and assignment(id:) fetch it by this id."
   id: ID!
+  "The tenant the record belongs to, taken from the credentials that wrote it."
   tenantId: String!
+  "The application that wrote the record; null when a person's token did. An application caller reads only its own records."
   appId: String
+  "When the record was created (server clock)."
   createdAt: DateTime!
+  "When the record last changed; pass it back as expectedUpdatedAt to guard an update against concurrent edits."
   updatedAt: DateTime!
+  "Subject (sub) of the caller that created the record."
   createdBy: String!
+  "Subject (sub) of the caller that last changed the record."
   updatedBy: String!
+  "Provenance tag: the input's source, or the server's default (edm)."
   source: String!
+  "What kind of client wrote the record; SYSTEM for the server's own jobs."
   sourceType: SourceType!
+  "True once the record was deleted. Deleted records appear only with includeDeleted: true (admin scope)."
   isDeleted: Boolean!
+  "When the record was deleted; null while it is not."
   deletedAt: DateTime
+  "Subject of the caller that deleted the record."
   deletedBy: String
+  "Version of the record's shape; bumped on incompatible changes."
   schemaVersion: Int!
 
+  "The license granted. Needs licenses:read."
   license: License
+  "Id of the license granted."
   licenseId: ID!
+  "The license's name, copied for list views."
   licenseName: String!
+  "The license's program key, copied for list views."
   programKey: String
+  "Whether the grant is for a person, a group or an email invitation."
   assigneeType: AssigneeType!
-  "The Person or Group; null for EMAIL invitations."
+  "Id of the Person or Group; null for EMAIL invitations."
   assigneeId: ID
+  "The Person or Group holding the grant; null for EMAIL invitations. Needs directory:read."
   assignee: Assignee
-  "The assignee person's contact fields, or the invited address."
+  "The assignee person's email, or the invited address."
   email: String
+  "The assignee person's username, if any."
   username: String
+  "The assignee person's full name, if any."
   name: String
+  "Id of the TechnologyAsset the seat is used on, when more specific than the license's."
   assetId: ID
+  "The TechnologyAsset the seat is used on, resolved by the subgraph that owns assets."
   asset: TechnologyAsset
+  "When the grant was made."
   assignedAt: DateTime!
-  "The Person who assigned the seat, when the caller was one."
+  "The Person who made the grant, when the caller was one. Needs directory:read."
   assignedBy: Person
+  "When the grant ends by itself; null: when the license does."
   expiresAt: DateTime
+  "Where the grant stands, derived from the fields below (see AssignmentStatus)."
   status: AssignmentStatus!
+  "False while the grant is suspended (it keeps its seat)."
   active: Boolean!
+  "True once the grant was taken up; an email invitation is unfulfilled until a Person with that address exists."
   fulfilled: Boolean!
-  "False when the seat is inherited through a group grant."
+  "False when the seat is inherited through a group grant (see viaGroup)."
   direct: Boolean!
+  "For an inherited grant, the group it comes through; null for direct grants. Needs directory:read."
   viaGroup: Group
+  "For an inherited grant, the group's grant it comes from. Needs licenses:read."
   viaAssignment: Assignment
+  "URL to send the assignee to once the grant is taken up."
   redirectTo: String
+  "Free-form JSON object stored with the grant ({} when none)."
   metadata: JSON!
+  "Last recorded use of the seat (recordUsage); null when never used."
   lastUsedAt: DateTime
+  "When the grant was revoked; null while it is not."
   revokedAt: DateTime
+  "Subject of the caller that revoked the grant (or the server's job)."
   revokedBy: String
+  "The reason given when the grant was revoked."
   revokeReason: String
-  history(first: Int, after: String, last: Int, before: String): AssignmentEventConnection!
+  "Every change in the grant's life, oldest first. Needs licenses:read."
+  history(
+    "Return the first n events (default 20, at most 100; more is BAD_USER_INPUT)."
+    first: Int
+    "Return the events after this cursor (an endCursor or edge cursor of the same list and order)."
+    after: String
+    "Return the last n events (at most 100), counting back from before or from the end."
+    last: Int
+    "Return the events before this cursor (a startCursor or edge cursor of the same list and order)."
+    before: String
+  ): AssignmentEventConnection!
 }
 
+"One edge of a Assignment list: the grant and its cursor."
 type AssignmentEdge {
+  "Opaque position of this grant in the list; pass it as after or before to continue from here."
   cursor: String!
+  "The grant."
   node: Assignment!
 }
 
+"A page of grants (Relay cursor connection, keyset pagination)."
 type AssignmentConnection {
+  "The page's grants with their cursors."
   edges: [AssignmentEdge!]!
+  "The page's grants, when you do not need their cursors."
   nodes: [Assignment!]!
+  "Whether there are more pages, and the cursors to fetch them."
   pageInfo: PageInfo!
+  "How many grants match the filter, on every page together. Counted only when selected."
   totalCount: Int!
 }
 
+"Conditions on grants, combined with AND; a list matches any of its values."
 input AssignmentFilter {
+  "Only grants of these licenses."
   licenseIds: [ID!]
+  "Only grants held by these people or groups (ids per_… or grp_…)."
   assigneeIds: [ID!]
+  "Only grants of this kind of assignee."
   assigneeType: AssigneeType
-  "Exact, case-insensitive."
+  "Only grants to this email address (exact, case-insensitive)."
   email: String
+  "Only grants in one of these statuses."
   status: [AssignmentStatus!]
+  "True: only grants that are not suspended; false: only suspended ones."
   active: Boolean
+  "True: only grants taken up; false: only those not yet taken up."
   fulfilled: Boolean
+  "True: only direct grants; false: only grants inherited through a group."
   direct: Boolean
+  "Only grants inherited through this group."
   viaGroupId: ID
+  "Only grants used on this TechnologyAsset."
   assetId: ID
+  "Only grants made after this time."
   assignedAfter: DateTime
+  "Only grants made before this time."
   assignedBefore: DateTime
+  "Only grants ending after this time."
   expiresAfter: DateTime
+  "Only grants ending before this time."
   expiresBefore: DateTime
+  "Only grants last used before this time, or never used."
   lastUsedBefore: DateTime
   "True: only seats never used; false: only seats used at least once."
   neverUsed: Boolean
-  "Needs the admin scope."
+  "Also return deleted grants. Needs the admin scope (FORBIDDEN otherwise)."
   includeDeleted: Boolean
 }
 
+"What grants can be sorted by."
 enum AssignmentOrderField {
+  "By creation time (the default)."
   CREATED
+  "By last change."
   UPDATED
+  "By the time the grant was made."
   ASSIGNED
-  "Grants without an end sort as the latest."
+  "By end date; grants without an end sort as the latest."
   EXPIRES
-  "Seats never used sort as the earliest."
+  "By last use; seats never used sort as the earliest."
   LAST_USED
 }
 
+"How to sort grants."
 input AssignmentOrder {
+  "The field to sort by."
   field: AssignmentOrderField!
+  "Ascending (the default) or descending."
   direction: SortDirection = ASC
 }
 
+"What happened to a grant."
 enum AssignmentEventType {
+  "The grant was made."
   ASSIGNED
+  "Its fields changed (end date, asset, metadata, …)."
   UPDATED
+  "It was suspended (active set to false)."
   SUSPENDED
+  "It was resumed (active set to true)."
   RESUMED
+  "It was taken up (an invitation bound to a new person, or fulfilled set to true)."
   FULFILLED
+  "It was queued for a seat."
   WAITLISTED
+  "It left the waitlist and got a seat."
   PROMOTED
+  "It ended at its end date (actorType SYSTEM)."
   EXPIRED
+  "It was revoked."
   REVOKED
+  "It was deleted with its person, group or license."
   DELETED
 }
 
-"One change in an assignment's life."
+"One change in a grant's life."
 type AssignmentEvent implements Node {
+  "The event's global id, a TypeID such as evt_…."
   id: ID!
+  "What happened."
   type: AssignmentEventType!
-  "The subject of the caller that made the change (or the server's job)."
+  "Subject of the caller that made the change, or the server's job."
   actor: String!
+  "What kind of client made the change; SYSTEM for the server's jobs."
   actorType: SourceType!
+  "When it happened (database clock)."
   occurredAt: DateTime!
-  "The fields that changed, with their new values."
+  "The fields that changed, with their new values, as a JSON object."
   changes: JSON!
 }
 
+"One edge of a AssignmentEvent list: the event and its cursor."
 type AssignmentEventEdge {
+  "Opaque position of this event in the list; pass it as after or before to continue from here."
   cursor: String!
+  "The event."
   node: AssignmentEvent!
 }
 
+"A page of events (Relay cursor connection, keyset pagination)."
 type AssignmentEventConnection {
+  "The page's events with their cursors."
   edges: [AssignmentEventEdge!]!
+  "The page's events, when you do not need their cursors."
   nodes: [AssignmentEvent!]!
+  "Whether there are more pages, and the cursors to fetch them."
   pageInfo: PageInfo!
+  "How many events match the filter, on every page together. Counted only when selected."
   totalCount: Int!
 }
 
@@ -2501,464 +2694,827 @@ type AssignmentEventConnection {
 
 "Someone who can hold a seat."
 type Person implements Node & Record @key(fields: "id") {
+  "The person's global id, a TypeID such as per_…; node(id:) and person(id:) fetch it by this id."
   id: ID!
+  "The tenant the record belongs to, taken from the credentials that wrote it."
   tenantId: String!
+  "The application that wrote the record; null when a person's token did. An application caller reads only its own records."
   appId: String
+  "When the record was created (server clock)."
   createdAt: DateTime!
+  "When the record last changed; pass it back as expectedUpdatedAt to guard an update against concurrent edits."
   updatedAt: DateTime!
+  "Subject (sub) of the caller that created the record."
   createdBy: String!
+  "Subject (sub) of the caller that last changed the record."
   updatedBy: String!
+  "Provenance tag: the input's source, or the server's default (edm)."
   source: String!
+  "What kind of client wrote the record; SYSTEM for the server's own jobs."
   sourceType: SourceType!
+  "True once the record was deleted. Deleted records appear only with includeDeleted: true (admin scope)."
   isDeleted: Boolean!
+  "When the record was deleted; null while it is not."
   deletedAt: DateTime
+  "Subject of the caller that deleted the record."
   deletedBy: String
+  "Version of the record's shape; bumped on incompatible changes."
   schemaVersion: Int!
 
+  "Email address, unique in the tenant (case-insensitive)."
   email: String!
+  "Username, such as the login name in the identity provider."
   username: String
+  "Full name."
   name: String
   "The person's id in the customer's identity provider."
   externalId: String
+  "Grants held by the person (direct and inherited), oldest first by default. Needs licenses:read."
   assignments(
+    "Return the first n grants (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the grants after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n grants (at most 100), counting back from before or from the end."
     last: Int
+    "Return the grants before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: AssignmentFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: AssignmentOrder
   ): AssignmentConnection!
+  "Groups the person is a member of, by name by default. Needs directory:read."
   groups(
+    "Return the first n groups (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the groups after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n groups (at most 100), counting back from before or from the end."
     last: Int
+    "Return the groups before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: GroupFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: GroupOrder
   ): GroupConnection!
-  "Each license the person holds or waits for, with every grant that gives it."
+  "Each license the person holds or waits for, with every live grant that gives it, so you can see why they hold a seat. Needs licenses:read."
   entitlements: [Entitlement!]!
 }
 
 "Why a person holds a license: every live grant that reaches them."
 type Entitlement {
+  "The license. Needs licenses:read."
   license: License!
   "True when at least one grant holds a seat."
   holdsSeat: Boolean!
   "How many grants hold the seat; when 1, removing that grant frees it."
   seatGrants: Int!
-  "The best status over the grants (ACTIVE before PENDING before SUSPENDED ...)."
+  "The best status over the grants (ACTIVE before PENDING before SUSPENDED …)."
   status: AssignmentStatus!
   "Direct and inherited grants, direct first."
   grants: [Assignment!]!
 }
 
+"One edge of a Person list: the person and its cursor."
 type PersonEdge {
+  "Opaque position of this person in the list; pass it as after or before to continue from here."
   cursor: String!
+  "The person."
   node: Person!
 }
 
+"A page of persons (Relay cursor connection, keyset pagination)."
 type PersonConnection {
+  "The page's persons with their cursors."
   edges: [PersonEdge!]!
+  "The page's persons, when you do not need their cursors."
   nodes: [Person!]!
+  "Whether there are more pages, and the cursors to fetch them."
   pageInfo: PageInfo!
+  "How many persons match the filter, on every page together. Counted only when selected."
   totalCount: Int!
 }
 
+"Conditions on people, combined with AND."
 input PersonFilter {
-  "Case-insensitive match on email, name or username."
+  "Case-insensitive substring match on email, name or username."
   search: String
-  "Exact, case-insensitive."
+  "Exact email (case-insensitive)."
   email: String
   "Only members of this group."
   groupId: ID
-  "Needs the admin scope."
+  "Also return deleted people. Needs the admin scope (FORBIDDEN otherwise)."
   includeDeleted: Boolean
 }
 
+"What people can be sorted by."
 enum PersonOrderField {
+  "By full name (the default)."
   NAME
+  "By email."
   EMAIL
+  "By creation time."
   CREATED
 }
 
+"How to sort people."
 input PersonOrder {
+  "The field to sort by."
   field: PersonOrderField!
+  "Ascending (the default) or descending."
   direction: SortDirection = ASC
 }
 
 "A set of people; a license granted to a group gives every member a seat."
 type Group implements Node & Record @key(fields: "id") {
+  "The group's global id, a TypeID such as grp_…; node(id:) and group(id:) fetch it by this id."
   id: ID!
+  "The tenant the record belongs to, taken from the credentials that wrote it."
   tenantId: String!
+  "The application that wrote the record; null when a person's token did. An application caller reads only its own records."
   appId: String
+  "When the record was created (server clock)."
   createdAt: DateTime!
+  "When the record last changed; pass it back as expectedUpdatedAt to guard an update against concurrent edits."
   updatedAt: DateTime!
+  "Subject (sub) of the caller that created the record."
   createdBy: String!
+  "Subject (sub) of the caller that last changed the record."
   updatedBy: String!
+  "Provenance tag: the input's source, or the server's default (edm)."
   source: String!
+  "What kind of client wrote the record; SYSTEM for the server's own jobs."
   sourceType: SourceType!
+  "True once the record was deleted. Deleted records appear only with includeDeleted: true (admin scope)."
   isDeleted: Boolean!
+  "When the record was deleted; null while it is not."
   deletedAt: DateTime
+  "Subject of the caller that deleted the record."
   deletedBy: String
+  "Version of the record's shape; bumped on incompatible changes."
   schemaVersion: Int!
 
+  "The group's name."
   name: String!
+  "What the group is for."
   description: String
+  "The group's members, by name by default. Needs directory:read."
   members(
+    "Return the first n members (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the members after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n members (at most 100), counting back from before or from the end."
     last: Int
+    "Return the members before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: PersonFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: PersonOrder
   ): PersonConnection!
-  "Grants made to this group (each gives its members inherited seats)."
+  "Grants made to this group (each gives its members inherited seats). Needs licenses:read."
   assignments(
+    "Return the first n grants (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the grants after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n grants (at most 100), counting back from before or from the end."
     last: Int
+    "Return the grants before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: AssignmentFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: AssignmentOrder
   ): AssignmentConnection!
 }
 
+"One edge of a Group list: the group and its cursor."
 type GroupEdge {
+  "Opaque position of this group in the list; pass it as after or before to continue from here."
   cursor: String!
+  "The group."
   node: Group!
 }
 
+"A page of groups (Relay cursor connection, keyset pagination)."
 type GroupConnection {
+  "The page's groups with their cursors."
   edges: [GroupEdge!]!
+  "The page's groups, when you do not need their cursors."
   nodes: [Group!]!
+  "Whether there are more pages, and the cursors to fetch them."
   pageInfo: PageInfo!
+  "How many groups match the filter, on every page together. Counted only when selected."
   totalCount: Int!
 }
 
+"Conditions on groups, combined with AND."
 input GroupFilter {
-  "Case-insensitive match on name or description."
+  "Case-insensitive substring match on name or description."
   search: String
-  "Needs the admin scope."
+  "Also return deleted groups. Needs the admin scope (FORBIDDEN otherwise)."
   includeDeleted: Boolean
 }
 
+"What groups can be sorted by."
 enum GroupOrderField {
+  "By name (the default)."
   NAME
+  "By creation time."
   CREATED
 }
 
+"How to sort groups."
 input GroupOrder {
+  "The field to sort by."
   field: GroupOrderField!
+  "Ascending (the default) or descending."
   direction: SortDirection = ASC
 }
 
 # ------------------------------------------------------------------- query
 
+"""
+Reads. Every field needs credentials (Authorization: Bearer <JWT> or
+ApiKey <key>) and sees only the caller's tenant. A malformed id is
+BAD_USER_INPUT; an id of nothing the caller can see answers null.
+"""
 type Query {
-  node(id: ID!): Node
-  nodes(ids: [ID!]!): [Node]!
+  "Any record, event included, by its TypeID; null when the caller cannot see it. Needs the read scope of its kind (licenses:read or directory:read)."
+  node(
+    "A TypeID such as lic_…, asg_…, per_…, grp_… or evt_…."
+    id: ID!
+  ): Node
+  "Several records by TypeID, in the order asked, null where the caller cannot see one. Each counts toward the complexity limit."
+  nodes(
+    "TypeIDs of any kind."
+    ids: [ID!]!
+  ): [Node]!
+  "Who is calling: tenant, app, subject, scopes, and the matching Person. Needs only valid credentials."
   viewer: Viewer!
 
-  license(id: ID!): License
+  "One license by id; null when it does not exist, is deleted or belongs to another tenant. Needs licenses:read."
+  license(
+    "The license's TypeID (lic_…)."
+    id: ID!
+  ): License
+  "The tenant's licenses, by name by default. Needs licenses:read."
   licenses(
+    "Return the first n licenses (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the licenses after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n licenses (at most 100), counting back from before or from the end."
     last: Int
+    "Return the licenses before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: LicenseFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: LicenseOrder
   ): LicenseConnection!
 
-  assignment(id: ID!): Assignment
+  "One grant by id; null when the caller cannot see it. Needs licenses:read."
+  assignment(
+    "The grant's TypeID (asg_…)."
+    id: ID!
+  ): Assignment
+  "Grants across every license, oldest first by default. Needs licenses:read."
   assignments(
+    "Return the first n grants (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the grants after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n grants (at most 100), counting back from before or from the end."
     last: Int
+    "Return the grants before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: AssignmentFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: AssignmentOrder
   ): AssignmentConnection!
 
-  person(id: ID!): Person
-  personByEmail(email: String!): Person
+  "One person by id; null when the caller cannot see them. Needs directory:read."
+  person(
+    "The person's TypeID (per_…)."
+    id: ID!
+  ): Person
+  "One person by email (exact, case-insensitive); null when none has it. Needs directory:read."
+  personByEmail(
+    "The email address to look up."
+    email: String!
+  ): Person
+  "The tenant's people, by name by default. Needs directory:read."
   people(
+    "Return the first n people (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the people after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n people (at most 100), counting back from before or from the end."
     last: Int
+    "Return the people before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: PersonFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: PersonOrder
   ): PersonConnection!
 
-  group(id: ID!): Group
+  "One group by id; null when the caller cannot see it. Needs directory:read."
+  group(
+    "The group's TypeID (grp_…)."
+    id: ID!
+  ): Group
+  "The tenant's groups, by name by default. Needs directory:read."
   groups(
+    "Return the first n groups (default 20, at most 100; more is BAD_USER_INPUT)."
     first: Int
+    "Return the groups after this cursor (an endCursor or edge cursor of the same list and order)."
     after: String
+    "Return the last n groups (at most 100), counting back from before or from the end."
     last: Int
+    "Return the groups before this cursor (a startCursor or edge cursor of the same list and order)."
     before: String
+    "Narrow the list; conditions are combined with AND. Deleted records are left out unless filter.includeDeleted."
     filter: GroupFilter
+    "Sort order; a cursor only works with the order it was made under."
     orderBy: GroupOrder
   ): GroupConnection!
 }
 
 # --------------------------------------------------------------- mutations
 
+"Why a mutation wrote nothing."
 enum UserErrorCode {
+  "An input value is wrong (format, length, range); field names it."
   INVALID
+  "A record named in the input does not exist for the caller."
   NOT_FOUND
+  "The write contradicts the current state (a duplicate email, seats in use, an inherited grant revoked on its own, …)."
   CONFLICT
+  "Not enough free seats; the message says how many are needed and free. Pass waitlist: true to queue instead."
   SEAT_LIMIT_REACHED
+  "The license has expired: nothing more can be assigned."
   LICENSE_EXPIRED
+  "The grant is already revoked."
   ALREADY_REVOKED
+  "expectedUpdatedAt does not match: someone changed the record since you read it. Read it again and retry."
   STALE_WRITE
+  "The caller may not make this change."
   FORBIDDEN
 }
 
 "An expected business failure: nothing was written."
 type UserError @shareable {
-  "The input path the error is about, such as input.personId."
+  "The input path the error is about, such as input.personId; null when it is about the whole input."
   field: String
+  "What went wrong, for a person to read."
   message: String!
+  "What went wrong, for code to branch on."
   code: UserErrorCode!
 }
 
+"A new license."
 input CreateLicenseInput {
+  "Display name (required, at most 500 characters)."
   name: String!
+  "Who sells the product."
   vendor: String
+  "The vendor's product or program key."
   programKey: String
-  "Null or omitted: unlimited."
+  "Seats bought (0 to 10,000,000); null or omitted: unlimited."
   totalSeats: Int
+  "When the license starts."
   startsAt: DateTime
+  "When the license ends (after startsAt)."
   expiresAt: DateTime
+  "Id of the TechnologyAsset the license covers."
   assetId: ID
+  "Free-form JSON object (at most 16 KiB)."
   metadata: JSON
+  "Provenance tag; the server's default (edm) when omitted."
   source: String
+  "What kind of client this is; API when omitted. SYSTEM is refused."
   sourceType: SourceType
 }
 
+"Changes to a license; omitted fields stay as they are."
 input UpdateLicenseInput {
+  "The license to change (lic_…)."
+  id: ID!
+  "The updatedAt you last read; a mismatch is STALE_WRITE and nothing is written."
+  expectedUpdatedAt: DateTime
+  "New display name."
+  name: String
+  "New vendor."
+  vendor: String
+  "New program key."
+  programKey: String
+  "New seat count; below the seats in use is CONFLICT. Raising it promotes the waitlist."
+  totalSeats: Int
+  "True makes the license unlimited (and promotes the whole waitlist)."
+  unlimited: Boolean
+  "New start."
+  startsAt: DateTime
+  "New end."
+  expiresAt: DateTime
+  "New TechnologyAsset id."
+  assetId: ID
+  "Replaces the metadata object."
+  metadata: JSON
+  "True: run the whole change, answer what it would do, and write nothing."
+  dryRun: Boolean
+}
+
+"A license to delete (a soft delete: it stays readable with includeDeleted)."
+input DeleteLicenseInput {
+  "The license to delete (lic_…)."
   id: ID!
   "The updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
-  name: String
-  vendor: String
-  programKey: String
-  totalSeats: Int
-  "True makes the license unlimited."
-  unlimited: Boolean
-  startsAt: DateTime
-  expiresAt: DateTime
-  assetId: ID
-  metadata: JSON
-  dryRun: Boolean
-}
-
-input DeleteLicenseInput {
-  id: ID!
-  expectedUpdatedAt: DateTime
-  "Revoke live seats instead of refusing to delete."
+  "True revokes the license's live seats; without it, deleting a license with live seats is CONFLICT."
   force: Boolean
+  "True: answer what would happen and write nothing."
   dryRun: Boolean
 }
 
+"The answer of createLicense, updateLicense and deleteLicense."
 type LicensePayload {
+  "The license after the change; null when userErrors is not empty."
   license: License
-  "Seats revoked by a forced delete."
+  "Seats revoked by a forced delete (0 otherwise)."
   revokedCount: Int!
+  "Why nothing was written; empty on success."
   userErrors: [UserError!]!
 }
 
+"A seat grant to make, or the live one to update (one live grant per license and assignee)."
 input AssignLicenseInput {
+  "The license to grant (lic_…)."
   licenseId: ID!
-  "Exactly one of personId, groupId, email, username."
+  "A person to grant it to (per_…). Give exactly one of personId, groupId, email, username."
   personId: ID
+  "A group to grant it to (grp_…): every member gets an inherited grant."
   groupId: ID
+  "An email address: the person with it, or an invitation when there is none yet."
   email: String
+  "The username of an existing person."
   username: String
+  "The TechnologyAsset the seat is used on, when more specific than the license's."
   assetId: ID
+  "When the grant ends; omitted: when the license does."
   expiresAt: DateTime
+  "False makes the grant SUSPENDED (it keeps its seat); default true."
   active: Boolean
+  "False makes the grant PENDING until it is taken up; default true (false for invitations)."
   fulfilled: Boolean
+  "URL to send the assignee to once the grant is taken up."
   redirectTo: String
+  "Free-form JSON object (at most 16 KiB)."
   metadata: JSON
+  "Provenance tag; the server's default (edm) when omitted."
   source: String
+  "What kind of client this is; API when omitted. SYSTEM is refused."
   sourceType: SourceType
-  "Queue as WAITLISTED instead of failing when no seat is free."
+  "True: queue as WAITLISTED when no seat is free, instead of failing with SEAT_LIMIT_REACHED."
   waitlist: Boolean
-  "For an update of the live grant: the updatedAt you last read."
+  "When updating the live grant: the updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
+  "True: answer what would happen (grant, seats after) and write nothing."
   dryRun: Boolean
 }
 
+"The answer of assignLicense."
 type AssignLicensePayload {
+  "The grant made or updated; null when userErrors is not empty."
   assignment: Assignment
-  "False when the license × assignee already had a live grant, which was updated."
+  "False when the license and assignee already had a live grant, which was updated."
   created: Boolean!
   "The license's seats after the change."
   seats: Seats
+  "Why nothing was written (SEAT_LIMIT_REACHED, LICENSE_EXPIRED, NOT_FOUND, …); empty on success."
   userErrors: [UserError!]!
 }
 
+"Several grants in one transaction: all are made, or none."
 input AssignLicensesInput {
-  "At most 100; all or nothing."
+  "The grants, at most 100; field paths in userErrors name the item (input.items.3.personId)."
   items: [AssignLicenseInput!]!
+  "True: answer what would happen and write nothing."
   dryRun: Boolean
 }
 
+"The answer of assignLicenses."
 type AssignLicensesPayload {
+  "The grants made or updated, in the order of the items; empty when userErrors is not."
   assignments: [Assignment!]!
+  "Why nothing was written; empty on success."
   userErrors: [UserError!]!
 }
 
+"Changes to a grant; omitted fields stay as they are."
 input UpdateAssignmentInput {
+  "The grant to change (asg_…)."
   id: ID!
+  "The updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
+  "New TechnologyAsset id."
   assetId: ID
+  "New end date."
   expiresAt: DateTime
   "True removes the end date."
   clearExpiresAt: Boolean
+  "False suspends the grant (it keeps its seat); true resumes it."
   active: Boolean
+  "True marks the grant taken up."
   fulfilled: Boolean
+  "New redirect URL."
   redirectTo: String
+  "Replaces the metadata object."
   metadata: JSON
+  "True: answer what would happen and write nothing."
   dryRun: Boolean
 }
 
+"A grant to revoke. Its seat is freed and the waitlist promoted in the same transaction."
 input RevokeAssignmentInput {
+  "The grant to revoke (asg_…); an inherited grant cannot be revoked on its own (CONFLICT)."
   id: ID!
+  "Why, kept as revokeReason (at most 500 characters)."
   reason: String
+  "The updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
+  "True: answer what would happen and write nothing."
   dryRun: Boolean
 }
 
+"The answer of updateAssignment and revokeAssignment."
 type AssignmentPayload {
+  "The grant after the change; null when userErrors is not empty."
   assignment: Assignment
   "The license's seats after the change."
   seats: Seats
+  "Why nothing was written; empty on success."
   userErrors: [UserError!]!
 }
 
+"A use of a seat. Name the grant by assignmentId, or by licenseId and personId."
 input RecordUsageInput {
-  "The assignment used, or licenseId and personId."
+  "The grant used (asg_…)."
   assignmentId: ID
+  "The license used, with personId."
   licenseId: ID
+  "The person who used it, with licenseId."
   personId: ID
   "When the seat was used; defaults to now. lastUsedAt only moves forward."
   usedAt: DateTime
 }
 
+"The answer of recordUsage."
 type RecordUsagePayload {
-  "Assignments whose lastUsedAt moved forward."
+  "How many grants' lastUsedAt moved forward (0 when it was already later)."
   updated: Int!
+  "Why nothing was written; empty on success."
   userErrors: [UserError!]!
 }
 
+"Which unused seats to take back."
 input ReclaimUnusedSeatsInput {
-  "Direct seats not used since this time (never-used seats count from assignment) are revoked."
+  "Direct seats not used since this time are revoked; a seat never used counts from when it was granted."
   unusedSince: DateTime!
-  "Limit to one license."
+  "Only this license's seats (lic_…); omitted: every license."
   licenseId: ID
+  "Why, kept as each grant's revokeReason."
   reason: String
+  "True: list the seats that would be reclaimed and write nothing."
   dryRun: Boolean
 }
 
+"The answer of reclaimUnusedSeats."
 type ReclaimUnusedSeatsPayload {
+  "The grants revoked (or that would be, under dryRun)."
   reclaimed: [Assignment!]!
+  "How many grants were revoked."
   count: Int!
+  "Why nothing was written; empty on success."
   userErrors: [UserError!]!
 }
 
+"A new person. Pending invitations to the email bind to them."
 input CreatePersonInput {
+  "Email address, unique in the tenant (case-insensitive); a duplicate is CONFLICT."
   email: String!
+  "Username, such as the login name in the identity provider."
   username: String
+  "Full name."
   name: String
+  "The person's id in the customer's identity provider."
   externalId: String
+  "Provenance tag; the server's default (edm) when omitted."
   source: String
+  "What kind of client this is; API when omitted. SYSTEM is refused."
   sourceType: SourceType
 }
 
+"Changes to a person; omitted fields stay as they are."
 input UpdatePersonInput {
+  "The person to change (per_…)."
   id: ID!
+  "The updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
+  "New email; pending invitations to it bind to the person."
   email: String
+  "New username."
   username: String
+  "New full name."
   name: String
+  "New identity-provider id."
   externalId: String
 }
 
+"A person to delete (a soft delete): their grants end, their seats are freed and waitlists promoted."
 input DeletePersonInput {
+  "The person to delete (per_…)."
   id: ID!
+  "The updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
+  "True: answer what would happen and write nothing."
   dryRun: Boolean
 }
 
+"The answer of createPerson, updatePerson and deletePerson."
 type PersonPayload {
+  "The person after the change; null when userErrors is not empty."
   person: Person
-  "Pending email invitations bound to the person when it was created."
+  "Pending email invitations bound to the person by this change."
   fulfilledInvitations: Int!
+  "Why nothing was written; empty on success."
   userErrors: [UserError!]!
 }
 
+"A new group."
 input CreateGroupInput {
+  "The group's name (required, at most 500 characters)."
   name: String!
+  "What the group is for."
   description: String
+  "People to add at once (per_…)."
   memberIds: [ID!]
+  "Provenance tag; the server's default (edm) when omitted."
   source: String
+  "What kind of client this is; API when omitted. SYSTEM is refused."
   sourceType: SourceType
 }
 
+"Changes to a group; omitted fields stay as they are."
 input UpdateGroupInput {
+  "The group to change (grp_…)."
   id: ID!
+  "The updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
+  "New name."
   name: String
+  "New description."
   description: String
 }
 
+"A group to delete (a soft delete): its grants and its members' inherited grants end."
 input DeleteGroupInput {
+  "The group to delete (grp_…)."
   id: ID!
+  "The updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
+  "True: answer what would happen and write nothing."
   dryRun: Boolean
 }
 
+"The answer of createGroup, updateGroup and deleteGroup."
 type GroupPayload {
+  "The group after the change; null when userErrors is not empty."
   group: Group
+  "Why nothing was written; empty on success."
   userErrors: [UserError!]!
 }
 
+"People to add to or remove from a group. Inherited grants follow in the same transaction."
 input GroupMembersInput {
+  "The group (grp_…)."
   groupId: ID!
+  "The people to add or remove (per_…)."
   personIds: [ID!]!
-  "When adding: queue inherited seats as WAITLISTED instead of failing when seats run out."
+  "When adding: queue inherited seats as WAITLISTED instead of failing with SEAT_LIMIT_REACHED."
   waitlist: Boolean
+  "True: answer what would happen and write nothing."
   dryRun: Boolean
 }
 
+"The answer of addGroupMembers and removeGroupMembers."
 type GroupMembersPayload {
+  "The group after the change; null when userErrors is not empty."
   group: Group
-  "How many people were added or removed (members already in place are skipped)."
+  "How many people were added or removed (members already in place, or already gone, are skipped)."
   changed: Int!
+  "Why nothing was written; empty on success."
   userErrors: [UserError!]!
 }
 
+"""
+Writes. Each mutation runs in its own transaction and answers a payload:
+business failures come back in userErrors (and nothing is written);
+missing credentials, scopes and limits are GraphQL errors with
+extensions.code. Each needs the scope named in its description.
+"""
 type Mutation {
-  createLicense(input: CreateLicenseInput!): LicensePayload!
-  updateLicense(input: UpdateLicenseInput!): LicensePayload!
-  deleteLicense(input: DeleteLicenseInput!): LicensePayload!
-  assignLicense(input: AssignLicenseInput!): AssignLicensePayload!
-  assignLicenses(input: AssignLicensesInput!): AssignLicensesPayload!
-  updateAssignment(input: UpdateAssignmentInput!): AssignmentPayload!
-  revokeAssignment(input: RevokeAssignmentInput!): AssignmentPayload!
-  recordUsage(input: RecordUsageInput!): RecordUsagePayload!
-  reclaimUnusedSeats(input: ReclaimUnusedSeatsInput!): ReclaimUnusedSeatsPayload!
-  createPerson(input: CreatePersonInput!): PersonPayload!
-  updatePerson(input: UpdatePersonInput!): PersonPayload!
-  deletePerson(input: DeletePersonInput!): PersonPayload!
-  createGroup(input: CreateGroupInput!): GroupPayload!
-  updateGroup(input: UpdateGroupInput!): GroupPayload!
-  deleteGroup(input: DeleteGroupInput!): GroupPayload!
-  addGroupMembers(input: GroupMembersInput!): GroupMembersPayload!
-  removeGroupMembers(input: GroupMembersInput!): GroupMembersPayload!
+  "Create a license. Needs licenses:write."
+  createLicense(
+    "The new license."
+    input: CreateLicenseInput!
+  ): LicensePayload!
+  "Change a license (name, seats, dates, …). Needs licenses:write."
+  updateLicense(
+    "The license and its changes."
+    input: UpdateLicenseInput!
+  ): LicensePayload!
+  "Delete a license; refused (CONFLICT) while it has live seats, unless force. Needs licenses:write."
+  deleteLicense(
+    "The license to delete."
+    input: DeleteLicenseInput!
+  ): LicensePayload!
+  "Grant a seat to a person, group or email, or update the live grant of that pair. Full license: SEAT_LIMIT_REACHED, or WAITLISTED with waitlist: true. Needs licenses:write."
+  assignLicense(
+    "The grant."
+    input: AssignLicenseInput!
+  ): AssignLicensePayload!
+  "Up to 100 grants at once, all or nothing. Needs licenses:write."
+  assignLicenses(
+    "The grants."
+    input: AssignLicensesInput!
+  ): AssignLicensesPayload!
+  "Change a grant: end date, suspend or resume, asset, metadata. Needs licenses:write."
+  updateAssignment(
+    "The grant and its changes."
+    input: UpdateAssignmentInput!
+  ): AssignmentPayload!
+  "Revoke a grant: its seat is freed and the waitlist promoted. Needs licenses:write."
+  revokeAssignment(
+    "The grant to revoke."
+    input: RevokeAssignmentInput!
+  ): AssignmentPayload!
+  "Record that a seat was used: moves lastUsedAt forward, writes no history. Needs usage:write."
+  recordUsage(
+    "The grant used, and when."
+    input: RecordUsageInput!
+  ): RecordUsagePayload!
+  "Revoke direct seats unused since a time (try dryRun first). Needs admin."
+  reclaimUnusedSeats(
+    "Which seats."
+    input: ReclaimUnusedSeatsInput!
+  ): ReclaimUnusedSeatsPayload!
+  "Create a person; pending invitations to the email become theirs. Needs directory:write."
+  createPerson(
+    "The new person."
+    input: CreatePersonInput!
+  ): PersonPayload!
+  "Change a person. Needs directory:write."
+  updatePerson(
+    "The person and the changes."
+    input: UpdatePersonInput!
+  ): PersonPayload!
+  "Delete a person; their grants end. Needs directory:write."
+  deletePerson(
+    "The person to delete."
+    input: DeletePersonInput!
+  ): PersonPayload!
+  "Create a group, with members. Needs directory:write."
+  createGroup(
+    "The new group."
+    input: CreateGroupInput!
+  ): GroupPayload!
+  "Rename or redescribe a group. Needs directory:write."
+  updateGroup(
+    "The group and its changes."
+    input: UpdateGroupInput!
+  ): GroupPayload!
+  "Delete a group; its grants and the members' inherited grants end. Needs directory:write."
+  deleteGroup(
+    "The group to delete."
+    input: DeleteGroupInput!
+  ): GroupPayload!
+  "Add people to a group; they inherit its grants (SEAT_LIMIT_REACHED when a license is full, or WAITLISTED with waitlist: true). Needs directory:write."
+  addGroupMembers(
+    "The group and the people."
+    input: GroupMembersInput!
+  ): GroupMembersPayload!
+  "Remove people from a group; their inherited grants end and seats free up. Needs directory:write."
+  removeGroupMembers(
+    "The group and the people."
+    input: GroupMembersInput!
+  ): GroupMembersPayload!
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `

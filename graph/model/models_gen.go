@@ -6,38 +6,53 @@ import (
 	"seatgraph/models"
 )
 
+// The answer of assignLicense.
 type AssignLicensePayload struct {
+	// The grant made or updated; null when userErrors is not empty.
 	Assignment *models.Assignment `json:"assignment,omitempty"`
-	// False when the license × assignee already had a live grant, which was updated.
+	// False when the license and assignee already had a live grant, which was updated.
 	Created bool `json:"created"`
 	// The license's seats after the change.
-	Seats      *Seats       `json:"seats,omitempty"`
+	Seats *Seats `json:"seats,omitempty"`
+	// Why nothing was written (SEAT_LIMIT_REACHED, LICENSE_EXPIRED, NOT_FOUND, …); empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The answer of assignLicenses.
 type AssignLicensesPayload struct {
+	// The grants made or updated, in the order of the items; empty when userErrors is not.
 	Assignments []*models.Assignment `json:"assignments"`
-	UserErrors  []*UserError         `json:"userErrors"`
+	// Why nothing was written; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type AssignmentByIDsInput struct {
 	ID string `json:"ID"`
 }
 
+// One edge of a Assignment list: the grant and its cursor.
 type AssignmentEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *models.Assignment `json:"node"`
+	// Opaque position of this grant in the list; pass it as after or before to continue from here.
+	Cursor string `json:"cursor"`
+	// The grant.
+	Node *models.Assignment `json:"node"`
 }
 
+// One edge of a AssignmentEvent list: the event and its cursor.
 type AssignmentEventEdge struct {
-	Cursor string                  `json:"cursor"`
-	Node   *models.AssignmentEvent `json:"node"`
+	// Opaque position of this event in the list; pass it as after or before to continue from here.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *models.AssignmentEvent `json:"node"`
 }
 
+// The answer of updateAssignment and revokeAssignment.
 type AssignmentPayload struct {
+	// The grant after the change; null when userErrors is not empty.
 	Assignment *models.Assignment `json:"assignment,omitempty"`
 	// The license's seats after the change.
-	Seats      *Seats       `json:"seats,omitempty"`
+	Seats *Seats `json:"seats,omitempty"`
+	// Why nothing was written; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -45,39 +60,58 @@ type GroupByIDsInput struct {
 	ID string `json:"ID"`
 }
 
+// One edge of a Group list: the group and its cursor.
 type GroupEdge struct {
-	Cursor string        `json:"cursor"`
-	Node   *models.Group `json:"node"`
+	// Opaque position of this group in the list; pass it as after or before to continue from here.
+	Cursor string `json:"cursor"`
+	// The group.
+	Node *models.Group `json:"node"`
 }
 
+// The answer of addGroupMembers and removeGroupMembers.
 type GroupMembersPayload struct {
+	// The group after the change; null when userErrors is not empty.
 	Group *models.Group `json:"group,omitempty"`
-	// How many people were added or removed (members already in place are skipped).
-	Changed    int          `json:"changed"`
+	// How many people were added or removed (members already in place, or already gone, are skipped).
+	Changed int `json:"changed"`
+	// Why nothing was written; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The answer of createGroup, updateGroup and deleteGroup.
 type GroupPayload struct {
-	Group      *models.Group `json:"group,omitempty"`
-	UserErrors []*UserError  `json:"userErrors"`
+	// The group after the change; null when userErrors is not empty.
+	Group *models.Group `json:"group,omitempty"`
+	// Why nothing was written; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type LicenseByIDsInput struct {
 	ID string `json:"ID"`
 }
 
+// One edge of a License list: the license and its cursor.
 type LicenseEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *models.License `json:"node"`
+	// Opaque position of this license in the list; pass it as after or before to continue from here.
+	Cursor string `json:"cursor"`
+	// The license.
+	Node *models.License `json:"node"`
 }
 
+// The answer of createLicense, updateLicense and deleteLicense.
 type LicensePayload struct {
+	// The license after the change; null when userErrors is not empty.
 	License *models.License `json:"license,omitempty"`
-	// Seats revoked by a forced delete.
-	RevokedCount int          `json:"revokedCount"`
-	UserErrors   []*UserError `json:"userErrors"`
+	// Seats revoked by a forced delete (0 otherwise).
+	RevokedCount int `json:"revokedCount"`
+	// Why nothing was written; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Writes. Each mutation runs in its own transaction and answers a payload:
+// business failures come back in userErrors (and nothing is written);
+// missing credentials, scopes and limits are GraphQL errors with
+// extensions.code. Each needs the scope named in its description.
 type Mutation struct {
 }
 
@@ -85,42 +119,57 @@ type PersonByIDsInput struct {
 	ID string `json:"ID"`
 }
 
+// One edge of a Person list: the person and its cursor.
 type PersonEdge struct {
-	Cursor string         `json:"cursor"`
-	Node   *models.Person `json:"node"`
+	// Opaque position of this person in the list; pass it as after or before to continue from here.
+	Cursor string `json:"cursor"`
+	// The person.
+	Node *models.Person `json:"node"`
 }
 
+// The answer of createPerson, updatePerson and deletePerson.
 type PersonPayload struct {
+	// The person after the change; null when userErrors is not empty.
 	Person *models.Person `json:"person,omitempty"`
-	// Pending email invitations bound to the person when it was created.
-	FulfilledInvitations int          `json:"fulfilledInvitations"`
-	UserErrors           []*UserError `json:"userErrors"`
+	// Pending email invitations bound to the person by this change.
+	FulfilledInvitations int `json:"fulfilledInvitations"`
+	// Why nothing was written; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Reads. Every field needs credentials (Authorization: Bearer <JWT> or
+// ApiKey <key>) and sees only the caller's tenant. A malformed id is
+// BAD_USER_INPUT; an id of nothing the caller can see answers null.
 type Query struct {
 }
 
+// The answer of reclaimUnusedSeats.
 type ReclaimUnusedSeatsPayload struct {
-	Reclaimed  []*models.Assignment `json:"reclaimed"`
-	Count      int                  `json:"count"`
-	UserErrors []*UserError         `json:"userErrors"`
+	// The grants revoked (or that would be, under dryRun).
+	Reclaimed []*models.Assignment `json:"reclaimed"`
+	// How many grants were revoked.
+	Count int `json:"count"`
+	// Why nothing was written; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The answer of recordUsage.
 type RecordUsagePayload struct {
-	// Assignments whose lastUsedAt moved forward.
-	Updated    int          `json:"updated"`
+	// How many grants' lastUsedAt moved forward (0 when it was already later).
+	Updated int `json:"updated"`
+	// Why nothing was written; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
 // Seat usage of a license. A person counts once, however many grants reach them.
 type Seats struct {
-	// Null when the license is unlimited.
+	// Seats bought; null when the license is unlimited.
 	Total *int `json:"total,omitempty"`
-	// Seats held: PENDING, ACTIVE and SUSPENDED holders.
+	// Seats held: by PENDING, ACTIVE and SUSPENDED grants (a person once per license).
 	Used int `json:"used"`
-	// Of the seats used, those held only by grants not yet taken up.
+	// Of the seats used, those held only by grants not yet taken up (invitations).
 	Pending int `json:"pending"`
-	// Assignments waiting for a seat.
+	// Grants waiting for a seat (WAITLISTED), promoted first in, first out when one frees up.
 	Waitlisted int `json:"waitlisted"`
 	// total - used; null when unlimited.
 	Available *int `json:"available,omitempty"`
@@ -134,18 +183,24 @@ func (TechnologyAsset) IsEntity() {}
 
 // An expected business failure: nothing was written.
 type UserError struct {
-	// The input path the error is about, such as input.personId.
-	Field   *string `json:"field,omitempty"`
-	Message string  `json:"message"`
-	Code    string  `json:"code"`
+	// The input path the error is about, such as input.personId; null when it is about the whole input.
+	Field *string `json:"field,omitempty"`
+	// What went wrong, for a person to read.
+	Message string `json:"message"`
+	// What went wrong, for code to branch on.
+	Code string `json:"code"`
 }
 
 // Who is calling: the identity the server derived from the credentials.
 type Viewer struct {
-	TenantID string   `json:"tenantId"`
-	AppID    *string  `json:"appId,omitempty"`
-	Subject  string   `json:"subject"`
-	Scopes   []string `json:"scopes"`
-	// The Person whose externalId equals the caller's subject, if there is one.
+	// The caller's tenant; every read and write is limited to it.
+	TenantID string `json:"tenantId"`
+	// The caller's application, for an app-scoped token or API key (its reads see only that app's records); null otherwise.
+	AppID *string `json:"appId,omitempty"`
+	// The caller's subject (the token's sub, or the API key's id).
+	Subject string `json:"subject"`
+	// The scopes the caller holds (admin implies all the others).
+	Scopes []string `json:"scopes"`
+	// The Person whose externalId equals the caller's subject, if there is one. Needs directory:read.
 	Person *models.Person `json:"person,omitempty"`
 }
