@@ -7,7 +7,7 @@ export TENANT ?= demo
 # db.sh's failure must stop make: eval "$(…)" alone would swallow it.
 DB_ENV = dbenv="$$(scripts/db.sh env)"; eval "$$dbenv"
 
-.PHONY: run port-free test test-citus generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e
+.PHONY: run port-free test test-citus generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e playground
 
 ## build: the binary, stamped with its commit (seatgraph version)
 build:
@@ -52,12 +52,17 @@ test-citus:
 e2e:
 	@e2e/run.sh
 
-## generate: regenerate the gqlgen code
-generate:
+## generate: regenerate the gqlgen code and the playground bundle
+generate: playground
 	go tool gqlgen generate
 
-## check-generated: fail when the generated code is stale
+## playground: bundle GraphiQL from internal/playground/app/package-lock.json into internal/playground/dist
+playground:
+	scripts/playground.sh build
+
+## check-generated: fail when the generated code or the playground bundle is stale
 check-generated:
+	@scripts/playground.sh check
 	@before=$$(cat graph/generated.go graph/federation.go graph/model/models_gen.go | sha256sum); \
 	go tool gqlgen generate; \
 	after=$$(cat graph/generated.go graph/federation.go graph/model/models_gen.go | sha256sum); \

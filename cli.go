@@ -75,7 +75,11 @@ func commands(stdout, stderr io.Writer) *cli.Command {
 					&cli.DurationFlag{Name: "ttl", Value: tokenTTL, Usage: "lifetime"},
 				},
 				Action: noArgs(func(_ context.Context, cmd *cli.Command) error {
-					tok, err := mintToken(cmd.String("tenant"), cmd.String("sub"), cmd.String("app"),
+					cfg, err := config.Load(false)
+					if err != nil {
+						return err
+					}
+					tok, err := mintToken(cfg, cmd.String("tenant"), cmd.String("sub"), cmd.String("app"),
 						strings.Fields(cmd.String("scopes")), cmd.Duration("ttl"))
 					if err != nil {
 						return err
@@ -143,7 +147,7 @@ func version() string {
 // mintToken signs a development token. It needs an HS256 secret (a server
 // that only verifies tokens from a JWKS could not accept it) and refuses
 // scopes the server does not know.
-func mintToken(tenant, sub, app string, scopes []string, ttl time.Duration) (string, error) {
+func mintToken(cfg *config.Config, tenant, sub, app string, scopes []string, ttl time.Duration) (string, error) {
 	if strings.TrimSpace(tenant) == "" {
 		return "", errors.New("token: --tenant must not be empty")
 	}
@@ -152,10 +156,6 @@ func mintToken(tenant, sub, app string, scopes []string, ttl time.Duration) (str
 	}
 	if err := auth.CheckScopes(scopes); err != nil {
 		return "", fmt.Errorf("token: %w", err)
-	}
-	cfg, err := config.Load(false)
-	if err != nil {
-		return "", err
 	}
 	if cfg.JWTSecret == "" {
 		return "", errors.New("token: no HS256 secret to sign with: set JWT_SECRET (or DEV_MODE=true for the development secret); JWT_JWKS_URL only verifies tokens another issuer signs")

@@ -32,6 +32,7 @@ import (
 	"seatgraph/internal/httpapi"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/limits"
+	"seatgraph/internal/seed"
 	"seatgraph/internal/store"
 	"seatgraph/internal/telemetry"
 )
@@ -99,7 +100,7 @@ func serve(ctx context.Context) error {
 	}
 	authn := &auth.Authenticator{JWT: verifier, Keys: apikey.NewStore(db.Bun())}
 	srv := &http.Server{
-		Handler: httpapi.New(db, authn, log, httpapi.Options{Playground: cfg.Playground,
+		Handler: httpapi.New(db, authn, log, httpapi.Options{Playground: cfg.Playground, PlaygroundHeaders: playgroundHeaders(cfg),
 			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints, Source: cfg.Source,
 			MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
 			Metrics: metrics, Tracing: tracing, CORSOrigins: cfg.CORSAllowedOrigins,
@@ -136,6 +137,22 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// playgroundHeaders gives the playground's Headers tab a development token
+// (tenant PLAYGROUND_TENANT, every scope, the demo admin as subject) under
+// DEV_MODE, minted afresh for each page load; nil otherwise.
+func playgroundHeaders(cfg *config.Config) func() (map[string]string, error) {
+	if !cfg.DevMode || cfg.JWTSecret == "" {
+		return nil
+	}
+	return func() (map[string]string, error) {
+		tok, err := mintToken(cfg, cfg.PlaygroundTenant, seed.AdminSubject, "", auth.AllScopes, tokenTTL)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"Authorization": "Bearer " + tok}, nil
+	}
 }
 
 // checkRole refuses to serve as a role that row-level security does not

@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/uptrace/bun/migrate"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/core"
@@ -31,6 +30,7 @@ import (
 	"seatgraph/internal/limits"
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/logging"
+	"seatgraph/internal/playground"
 	"seatgraph/internal/store"
 	"seatgraph/internal/telemetry"
 	"seatgraph/migrations"
@@ -38,9 +38,12 @@ import (
 
 // Options are the HTTP-level settings.
 type Options struct {
-	Playground     bool
-	Introspection  bool
-	RequestTimeout time.Duration
+	Playground bool
+	// PlaygroundHeaders, when set, gives the headers the playground's
+	// Headers tab starts with (a development token under DEV_MODE).
+	PlaygroundHeaders func() (map[string]string, error)
+	Introspection     bool
+	RequestTimeout    time.Duration
 	// MaxBodyBytes bounds a request body (default 1 MiB); more is 413.
 	MaxBodyBytes int64
 	// FieldSuggestions lets validation errors suggest field, argument,
@@ -100,7 +103,8 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	query := authenticate(authn, withSession(db, graphQL(db, opts)))
 	mux.Handle("/query", jsonByDefault(withTimeout(opts.RequestTimeout, limitBody(opts.MaxBodyBytes, query))))
 	if opts.Playground {
-		mux.Handle("GET /{$}", playground.Handler("seatgraph", "/query"))
+		mux.Handle("GET /{$}", playground.Page("/query", opts.PlaygroundHeaders))
+		mux.Handle("GET "+playground.AssetsPath, playground.Assets())
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -1,0 +1,86 @@
+// Package playground serves GraphiQL from the binary itself: the page at
+// / and its bundled assets (GraphiQL, React, Monaco and its workers) under
+// /playground/, so the playground works with no internet and the browser
+// fetches nothing from another host (its Content-Security-Policy forbids
+// it, too).
+//
+// The assets in dist/ are built from app/ (main.jsx, build.mjs) with the
+// npm packages pinned in app/package-lock.json: `make playground` rebuilds
+// them and `make check-generated` fails when the committed files differ
+// from a fresh build. They are committed so that a plain `go build` (with
+// no Node.js) embeds a working playground.
+package playground
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"html/template"
+	"io/fs"
+	"net/http"
+)
+
+// AssetsPath is where the bundled assets are served.
+const AssetsPath = "/playground/"
+
+//go:embed dist
+var dist embed.FS
+
+//go:embed index.html
+var indexHTML string
+
+var page = template.Must(template.New("playground").Parse(indexHTML))
+
+// csp lets the page load only what this server serves; GraphiQL's styles
+// set inline style attributes, and Monaco its fonts as data: URLs.
+const csp = "default-src 'self'; script-src 'self'; worker-src 'self'; connect-src 'self'; " +
+	"style-src 'self' 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+// Page serves the playground page for the GraphQL endpoint. headers, when
+// not nil, gives the JSON object the Headers tab starts with (a development
+// token under DEV_MODE); it is called for every page load, so the token is
+// always fresh.
+func Page(endpoint string, headers func() (map[string]string, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cfg := struct {
+			Endpoint string `json:"endpoint"`
+			Headers  string `json:"headers,omitempty"`
+		}{Endpoint: endpoint}
+		if headers != nil {
+			h, err := headers()
+			if err != nil {
+				http.Error(w, "playground: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+			b, _ := json.MarshalIndent(h, "", "  ")
+			cfg.Headers = string(b)
+		}
+		config, _ := json.Marshal(cfg)
+		var buf bytes.Buffer
+		// html/template escapes the JSON for a script element of type
+		// application/json: the browser never runs it.
+		if err := page.Execute(&buf, map[string]any{"Assets": AssetsPath, "Config": template.JS(config)}); err != nil {
+			http.Error(w, "playground: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", csp)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(buf.Bytes())
+	})
+}
+
+// Assets serves the bundled assets; mount it at AssetsPath.
+func Assets() http.Handler {
+	sub, err := fs.Sub(dist, "dist")
+	if err != nil {
+		panic(err)
+	}
+	files := http.StripPrefix(AssetsPath, http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	})
+}
