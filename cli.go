@@ -165,18 +165,20 @@ func mintToken(cfg *config.Config, tenant, sub, app string, scopes []string, ttl
 		auth.TokenRequest{Tenant: tenant, Subject: sub, App: app, Scopes: scopes, TTL: ttl})
 }
 
-// withAdminDB runs f on the owner connection (DATABASE_ADMIN_URL).
+// withAdminDB runs f on the owner connection (DATABASE_ADMIN_URL, else
+// DATABASE_URL). Migrations need nothing else: no signing keys, and no
+// statement timeout.
 func withAdminDB(ctx context.Context, f func(*store.DB, *slog.Logger) error) error {
-	cfg, err := config.Load(true)
+	url, err := config.AdminDatabaseURL()
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, cfg, cfg.DatabaseAdminURL)
+	db, err := store.Open(ctx, url, store.Options{MaxConns: 2})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return f(db, newLogger(cfg.LogLevel))
+	return f(db, newLogger(slog.LevelInfo))
 }
 
 func migrateUp(ctx context.Context, _ *cli.Command) error {

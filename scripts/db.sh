@@ -17,7 +17,7 @@
 # Roles: postgres (superuser, for set-up and tests), seatgraph_owner (owns
 # the schema, runs migrations) and seatgraph_app (what the server connects
 # as: not owner, not superuser, no BYPASSRLS, so row-level security binds it).
-set -euo pipefail
+set -Eeuo pipefail
 # Whatever fails says so: set -e alone would exit without a word.
 trap 'code=$?; echo "db.sh: failed (exit $code) at line $LINENO: $BASH_COMMAND" >&2' ERR
 

@@ -8,7 +8,7 @@
 # The bundle is committed so that `go build` alone embeds a working
 # playground; `check` (run by make check-generated, and so make test)
 # proves the committed files are what the lock file gives.
-set -euo pipefail
+set -Eeuo pipefail
 trap 'code=$?; echo "playground.sh: failed (exit $code) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
