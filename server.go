@@ -61,6 +61,12 @@ func serve(ctx context.Context) error {
 	}
 	log := newLogger(cfg.LogLevel)
 	slog.SetDefault(log)
+	// Bind first: a taken port stops serve before it migrates or connects.
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen on %s:%d: %w (is another seatgraph already running? set PORT or HOST)", cfg.Host, cfg.Port, err)
+	}
+	defer ln.Close()
 	if cfg.MigrateOnStart {
 		admin, err := openDB(ctx, cfg, cfg.DatabaseAdminURL)
 		if err != nil {
@@ -116,10 +122,6 @@ func serve(ctx context.Context) error {
 	go telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {
 		return licensing.ExpireDue(ctx, db)
 	})
-	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
-	if err != nil {
-		return fmt.Errorf("listen on %s:%d: %w (is another seatgraph already running? set PORT or HOST)", cfg.Host, cfg.Port, err)
-	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("seatgraph serving", "address", ln.Addr().String(), "playground", cfg.Playground, "dev_mode", cfg.DevMode,
