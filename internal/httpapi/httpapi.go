@@ -78,8 +78,11 @@ var routes = map[string]bool{"/query": true, "/": true, "/healthz": true, "/read
 	"/debug/statements": true}
 
 func route(r *http.Request) string {
-	if routes[r.URL.Path] {
+	switch {
+	case routes[r.URL.Path]:
 		return r.URL.Path
+	case strings.HasPrefix(r.URL.Path, playground.AssetsPath):
+		return playground.AssetsPath // the playground's bundled files, one label
 	}
 	return "other"
 }
