@@ -277,6 +277,7 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
+		Active        func(childComplexity int) int
 		AppID         func(childComplexity int) int
 		Assignments   func(childComplexity int, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) int
 		CreatedAt     func(childComplexity int) int
@@ -1601,6 +1602,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Person.active":
+		if e.ComplexityRoot.Person.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Active(childComplexity), true
 	case "Person.appId":
 		if e.ComplexityRoot.Person.AppID == nil {
 			break
@@ -2356,6 +2363,8 @@ enum AssignmentStatus {
   EXPIRED
   REVOKED
   WAITLISTED
+  "The assignee person is deactivated: the grant is kept but holds no seat until they are reactivated."
+  DEACTIVATED
 }
 
 union Assignee = Person | Group
@@ -2471,6 +2480,10 @@ enum AssignmentEventType {
   EXPIRED
   REVOKED
   DELETED
+  "The assignee person was deactivated: the seat was freed."
+  DEACTIVATED
+  "The person was reactivated and the grant took its seat back (when none was free it was WAITLISTED instead)."
+  REACTIVATED
 }
 
 "One change in an assignment's life."
@@ -2520,6 +2533,8 @@ type Person implements Node & Record @key(fields: "id") {
   name: String
   "The person's id in the customer's identity provider."
   externalId: String
+  "False when the person was deactivated (by the identity provider or updatePerson): they hold no seat, and their grants read DEACTIVATED."
+  active: Boolean!
   assignments(
     first: Int
     after: String
@@ -2572,6 +2587,8 @@ input PersonFilter {
   email: String
   "Only members of this group."
   groupId: ID
+  "Only active (true) or only deactivated (false) people."
+  active: Boolean
   "Needs the admin scope."
   includeDeleted: Boolean
 }
@@ -2885,6 +2902,8 @@ input UpdatePersonInput {
   username: String
   name: String
   externalId: String
+  "false deactivates the person: their seats are freed (the waitlist is promoted) and their grants read DEACTIVATED; true reactivates them, restoring each grant that still fits and waitlisting the rest."
+  active: Boolean
 }
 
 input DeletePersonInput {
@@ -3491,6 +3510,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_name(ctx, field)
 	case "externalId":
 		return ec.fieldContext_Person_externalId(ctx, field)
+	case "active":
+		return ec.fieldContext_Person_active(ctx, field)
 	case "assignments":
 		return ec.fieldContext_Person_assignments(ctx, field)
 	case "groups":
@@ -9700,6 +9721,29 @@ func (ec *executionContext) fieldContext_Person_externalId(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Person", field, false, false, "String")
 }
 
+func (ec *executionContext) _Person_active(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Person_assignments(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13629,7 +13673,7 @@ func (ec *executionContext) unmarshalInputPersonFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"search", "email", "groupId", "includeDeleted"}
+	fieldsInOrder := [...]string{"search", "email", "groupId", "active", "includeDeleted"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13657,6 +13701,13 @@ func (ec *executionContext) unmarshalInputPersonFilter(ctx context.Context, obj 
 				return it, err
 			}
 			it.GroupID = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
 		case "includeDeleted":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includeDeleted"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -14221,7 +14272,7 @@ func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedUpdatedAt", "email", "username", "name", "externalId"}
+	fieldsInOrder := [...]string{"id", "expectedUpdatedAt", "email", "username", "name", "externalId", "active"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14270,6 +14321,13 @@ func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context,
 				return it, err
 			}
 			it.ExternalID = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
 		}
 	}
 	return it, nil
@@ -16053,6 +16111,11 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 		case "externalId":
 			out.Values[i] = ec._Person_externalId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.Values[i] = ec._Person_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignments":

@@ -22,6 +22,8 @@ type CreatePersonInput struct {
 	Username   *string
 	Name       *string
 	ExternalID *string
+	// Active is false to create a deactivated person (SCIM may); default true.
+	Active     *bool
 	Source     *string
 	SourceType *models.SourceType
 }
@@ -34,6 +36,9 @@ type UpdatePersonInput struct {
 	Username          *string
 	Name              *string
 	ExternalID        *string
+	// Active false deactivates the person (seat rule 9: their seats are
+	// freed, their grants kept); true reactivates them.
+	Active *bool
 }
 
 // DeleteInput is the input of deletePerson and deleteGroup.
@@ -75,7 +80,7 @@ func CreatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in C
 			return err
 		}
 		p := &models.Person{Record: t.NewRecord(in.Source, in.SourceType), Email: in.Email, Username: in.Username,
-			Name: opt.Or(in.Name, ""), ExternalID: in.ExternalID}
+			Name: opt.Or(in.Name, ""), ExternalID: in.ExternalID, Active: opt.Or(in.Active, true)}
 		if _, err := t.Scope().Insert(p).Exec(t.Context()); err != nil {
 			return err
 		}
@@ -138,12 +143,25 @@ func UpdatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in U
 		if in.ExternalID != nil {
 			p.ExternalID, cols = in.ExternalID, append(cols, "external_id")
 		}
+		toggled := in.Active != nil && *in.Active != p.Active
+		if toggled {
+			p.Active, cols = *in.Active, append(cols, "active")
+		}
 		res = &PersonResult{Person: p}
 		if len(cols) == 0 {
 			return nil
 		}
 		t.Touch(&p.Record)
 		if _, err := t.Scope().Update(p).Column(append(cols, "updated_at", "updated_by")...).WherePK().Exec(t.Context()); err != nil {
+			return err
+		}
+		switch {
+		case toggled && p.Active:
+			err = t.PersonReactivated(p.ID)
+		case toggled:
+			err = t.PersonDeactivated(p.ID)
+		}
+		if err != nil {
 			return err
 		}
 		res.Fulfilled, err = t.BindInvitations(p)
