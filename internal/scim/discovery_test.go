@@ -94,6 +94,10 @@ func TestSCIMBadInput(t *testing.T) {
 			c.do(tc.method, tc.path, body, headers...).wantError(t, tc.status, tc.scimType)
 		})
 	}
+	huge := `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "big@corp.example", "title": "` +
+		strings.Repeat("x", 2<<20) + `"}`
+	c.do("POST", "/Users", huge).wantError(t, http.StatusRequestEntityTooLarge, "")
+
 	r := c.do("GET", "/Users", nil).want(t, http.StatusOK)
 	if r.body["totalResults"] != 1.0 || r.resources(t)[0]["active"] != true {
 		t.Fatalf("bad requests changed something: %s", r.raw)

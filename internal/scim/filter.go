@@ -172,8 +172,10 @@ func (b *sqlBuilder) compare(cs columns, prefix string, e *filter.AttributeExpre
 // (1-based), count of them, in creation order. SCIM pages by index
 // (RFC 7644 §3.4.2.4), so this list uses OFFSET; it is an identity
 // provider's sync, not a hot path, and count is at most MaxResults.
+// then, when not nil, runs in the same read transaction after the page is
+// read (to read what the page's rows need, such as group members).
 func page(r *http.Request, db *store.DB, params scim.ListRequestParams, cs columns, base func(store.Scope) *bun.SelectQuery,
-	order string, dest any) (int, error) {
+	order string, dest any, then func(store.Scope) error) (int, error) {
 	total := 0
 	err := read(r, db, func(s store.Scope) error {
 		q, err := cs.where(r, base(s), params)
@@ -184,7 +186,11 @@ func page(r *http.Request, db *store.DB, params scim.ListRequestParams, cs colum
 		if total = int(n); err != nil || params.Count == 0 {
 			return err
 		}
-		return q.OrderExpr(order).Offset(int64(params.StartIndex-1)).Limit(int64(params.Count)).Scan(r.Context(), dest)
+		err = q.OrderExpr(order).Offset(int64(params.StartIndex-1)).Limit(int64(params.Count)).Scan(r.Context(), dest)
+		if err != nil || then == nil {
+			return err
+		}
+		return then(s)
 	})
 	return total, err
 }

@@ -100,18 +100,18 @@ func (h groups) Get(r *http.Request, id string) (scim.Resource, error) {
 
 func (h groups) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page, error) {
 	var rows []*models.Group
+	var ms map[uuid.UUID][]member
 	total, err := page(r, h.db, params, groupColumns, func(s store.Scope) *bun.SelectQuery {
 		return s.Select((*models.Group)(nil)).Where("NOT g.is_deleted")
-	}, "g.created_at, g.id", &rows)
+	}, "g.created_at, g.id", &rows, func(s store.Scope) (err error) {
+		ids := make([]uuid.UUID, len(rows))
+		for i, g := range rows {
+			ids[i] = g.ID
+		}
+		ms, err = h.members(r, s, ids)
+		return err
+	})
 	if err != nil {
-		return scim.Page{}, scimError(r, err)
-	}
-	ids := make([]uuid.UUID, len(rows))
-	for i, g := range rows {
-		ids[i] = g.ID
-	}
-	var ms map[uuid.UUID][]member
-	if err := read(r, h.db, func(s store.Scope) (err error) { ms, err = h.members(r, s, ids); return err }); err != nil {
 		return scim.Page{}, scimError(r, err)
 	}
 	out := scim.Page{TotalResults: total, Resources: []scim.Resource{}}

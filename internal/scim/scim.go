@@ -14,10 +14,12 @@
 package scim
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -93,6 +95,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if path == "/ServiceProviderConfig" {
 		serviceProviderConfig(w, r)
 		return
+	}
+	if r.Body != nil {
+		// Read the body here, so that one over the server's limit is
+		// answered 413 (the library would read it as malformed).
+		body, err := io.ReadAll(r.Body)
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the body is larger than %d bytes", tooLarge.Limit))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	rewriteFilter(r)
 	// The library routes paths below /v2.

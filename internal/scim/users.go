@@ -170,7 +170,7 @@ func (u users) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page
 	var rows []*models.Person
 	total, err := page(r, u.db, params, userColumns, func(s store.Scope) *bun.SelectQuery {
 		return s.Select((*models.Person)(nil)).Where("NOT p.is_deleted")
-	}, "p.created_at, p.id", &rows)
+	}, "p.created_at, p.id", &rows, nil)
 	if err != nil {
 		return scim.Page{}, scimError(r, err)
 	}
