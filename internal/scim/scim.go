@@ -38,6 +38,7 @@ import (
 	"seatgraph/internal/logging"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
+	"seatgraph/internal/telemetry"
 	"seatgraph/models"
 )
 
@@ -142,7 +143,13 @@ func (h *Handler) authenticate(r *http.Request) (*auth.Principal, int, string) {
 	case err != nil:
 		logging.From(r.Context()).ErrorContext(r.Context(), "credentials could not be checked", "error", err.Error())
 		return nil, http.StatusServiceUnavailable, "credentials could not be checked; try again"
-	case !p.Has(auth.ScopeSCIM):
+	}
+	app := ""
+	if p.AppID != nil {
+		app = *p.AppID
+	}
+	telemetry.From(r.Context()).SetCaller(p.TenantID, app, p.Subject)
+	if !p.Has(auth.ScopeSCIM) {
 		return nil, http.StatusForbidden, "the credentials lack the scim scope"
 	}
 	return p, 0, ""

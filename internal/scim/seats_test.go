@@ -108,3 +108,39 @@ func TestSCIMSeatsFollowMembershipAndDeactivation(t *testing.T) {
 		t.Fatalf("after bob left: ann %v, want ACTIVE", a)
 	}
 }
+
+// Identity providers send membership changes concurrently: however they
+// interleave, a license is never over-assigned and no request fails for
+// lack of seats.
+func TestSCIMConcurrentAddsNeverOverAssign(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("scim-race")
+	c := newClient(t, srv, tenant)
+	grp := str(c.do("POST", "/Groups", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Eng"}`).
+		want(t, http.StatusCreated).body, "id")
+	d := graphQL(t, srv, tenant, `mutation { createLicense(input: {name: "IDE", totalSeats: 3}) { license { id } } }`, nil)
+	lic := d["createLicense"].(map[string]any)["license"].(map[string]any)["id"].(string)
+	graphQL(t, srv, tenant, `mutation($l: ID!, $g: ID!) { assignLicense(input: {licenseId: $l, groupId: $g}) { userErrors { code } } }`,
+		map[string]any{"l": lic, "g": grp})
+	const n = 10
+	users := make([]string, n)
+	for i := range users {
+		users[i] = str(c.do("POST", "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "u`+itoa(i)+`@corp.example"}`).
+			want(t, http.StatusCreated).body, "id")
+	}
+	statuses := make(chan int, n)
+	for _, u := range users {
+		go func() {
+			statuses <- c.do("PATCH", "/Groups/"+grp, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+				{"op": "add", "path": "members", "value": [{"value": "`+u+`"}]}]}`).status
+		}()
+	}
+	for range n {
+		if s := <-statuses; s != http.StatusNoContent {
+			t.Errorf("a concurrent member add answered %d, want 204", s)
+		}
+	}
+	if s := licenseSeats(t, srv, tenant, lic); s["used"] != 3.0 || s["waitlisted"] != float64(n-3) || s["available"] != 0.0 {
+		t.Fatalf("after %d concurrent adds on 3 seats: %v, want used 3, waitlisted %d", n, s, n-3)
+	}
+}
