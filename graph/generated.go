@@ -277,6 +277,7 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
+		Active        func(childComplexity int) int
 		AppID         func(childComplexity int) int
 		Assignments   func(childComplexity int, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) int
 		CreatedAt     func(childComplexity int) int
@@ -1601,6 +1602,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Person.active":
+		if e.ComplexityRoot.Person.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Active(childComplexity), true
 	case "Person.appId":
 		if e.ComplexityRoot.Person.AppID == nil {
 			break
@@ -2449,6 +2456,8 @@ enum AssignmentStatus {
   REVOKED
   "Waiting for a seat; promoted first in, first out when one frees up."
   WAITLISTED
+  "The assignee person is deactivated: the grant is kept but holds no seat until they are reactivated."
+  DEACTIVATED
 }
 
 "Who holds a grant: a Person or a Group."
@@ -2652,6 +2661,10 @@ enum AssignmentEventType {
   REVOKED
   "It was deleted with its person, group or license."
   DELETED
+  "The assignee person was deactivated: the seat was freed."
+  DEACTIVATED
+  "The person was reactivated and the grant took its seat back (when none was free it was WAITLISTED instead)."
+  REACTIVATED
 }
 
 "One change in a grant's life."
@@ -2729,6 +2742,8 @@ type Person implements Node & Record @key(fields: "id") {
   name: String
   "The person's id in the customer's identity provider."
   externalId: String
+  "False when the person was deactivated (by the identity provider or updatePerson): they hold no seat, and their grants read DEACTIVATED."
+  active: Boolean!
   "Grants held by the person (direct and inherited), oldest first by default. Needs licenses:read."
   assignments(
     "Return the first n grants (default 20, at most 100; more is BAD_USER_INPUT)."
@@ -2805,6 +2820,8 @@ input PersonFilter {
   email: String
   "Only members of this group."
   groupId: ID
+  "Only active (true) or only deactivated (false) people."
+  active: Boolean
   "Also return deleted people. Needs the admin scope (FORBIDDEN otherwise)."
   includeDeleted: Boolean
 }
@@ -3335,6 +3352,8 @@ input UpdatePersonInput {
   name: String
   "New identity-provider id."
   externalId: String
+  "false deactivates the person: their seats are freed (the waitlist is promoted) and their grants read DEACTIVATED; true reactivates them, restoring each grant that still fits and waitlisting the rest."
+  active: Boolean
 }
 
 "A person to delete (a soft delete): their grants end, their seats are freed and waitlists promoted."
@@ -4047,6 +4066,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_name(ctx, field)
 	case "externalId":
 		return ec.fieldContext_Person_externalId(ctx, field)
+	case "active":
+		return ec.fieldContext_Person_active(ctx, field)
 	case "assignments":
 		return ec.fieldContext_Person_assignments(ctx, field)
 	case "groups":
@@ -10256,6 +10277,29 @@ func (ec *executionContext) fieldContext_Person_externalId(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Person", field, false, false, "String")
 }
 
+func (ec *executionContext) _Person_active(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Person_assignments(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14185,7 +14229,7 @@ func (ec *executionContext) unmarshalInputPersonFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"search", "email", "groupId", "includeDeleted"}
+	fieldsInOrder := [...]string{"search", "email", "groupId", "active", "includeDeleted"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14213,6 +14257,13 @@ func (ec *executionContext) unmarshalInputPersonFilter(ctx context.Context, obj 
 				return it, err
 			}
 			it.GroupID = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
 		case "includeDeleted":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("includeDeleted"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -14777,7 +14828,7 @@ func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedUpdatedAt", "email", "username", "name", "externalId"}
+	fieldsInOrder := [...]string{"id", "expectedUpdatedAt", "email", "username", "name", "externalId", "active"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14826,6 +14877,13 @@ func (ec *executionContext) unmarshalInputUpdatePersonInput(ctx context.Context,
 				return it, err
 			}
 			it.ExternalID = data
+		case "active":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("active"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Active = data
 		}
 	}
 	return it, nil
@@ -16609,6 +16667,11 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 		case "externalId":
 			out.Values[i] = ec._Person_externalId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.Values[i] = ec._Person_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignments":

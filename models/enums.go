@@ -33,6 +33,12 @@ const (
 	EventExpired    EventType = "EXPIRED"
 	EventRevoked    EventType = "REVOKED"
 	EventDeleted    EventType = "DELETED"
+	// EventDeactivated: the assignee person was deactivated; the grant
+	// holds no seat until they are reactivated.
+	EventDeactivated EventType = "DEACTIVATED"
+	// EventReactivated: the person was reactivated and the grant got its
+	// seat back (one that no longer fits is WAITLISTED instead).
+	EventReactivated EventType = "REACTIVATED"
 )
 
 // Status is the derived state of an assignment.
@@ -40,19 +46,22 @@ type Status string
 
 // The assignment statuses, in the order they are derived.
 const (
-	StatusRevoked    Status = "REVOKED"
-	StatusExpired    Status = "EXPIRED"
-	StatusWaitlisted Status = "WAITLISTED"
-	StatusSuspended  Status = "SUSPENDED"
-	StatusPending    Status = "PENDING"
-	StatusActive     Status = "ACTIVE"
+	StatusRevoked Status = "REVOKED"
+	StatusExpired Status = "EXPIRED"
+	// StatusDeactivated: the assignee person is deactivated (seat rule 9).
+	StatusDeactivated Status = "DEACTIVATED"
+	StatusWaitlisted  Status = "WAITLISTED"
+	StatusSuspended   Status = "SUSPENDED"
+	StatusPending     Status = "PENDING"
+	StatusActive      Status = "ACTIVE"
 )
 
 var (
 	sourceTypes = []SourceType{SourceFrontend, SourceBackend, SourceServer, SourceSystem, SourceAPI}
 	eventTypes  = []EventType{EventAssigned, EventUpdated, EventSuspended, EventResumed, EventFulfilled,
-		EventWaitlisted, EventPromoted, EventExpired, EventRevoked, EventDeleted}
-	statuses = []Status{StatusRevoked, StatusExpired, StatusWaitlisted, StatusSuspended, StatusPending, StatusActive}
+		EventWaitlisted, EventPromoted, EventExpired, EventRevoked, EventDeleted,
+		EventDeactivated, EventReactivated}
+	statuses = []Status{StatusRevoked, StatusExpired, StatusDeactivated, StatusWaitlisted, StatusSuspended, StatusPending, StatusActive}
 )
 
 // MarshalGQL writes the enum value.

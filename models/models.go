@@ -57,6 +57,9 @@ type Person struct {
 	Username   *string `bun:"username"`
 	Name       string  `bun:"name,notnull"`
 	ExternalID *string `bun:"external_id"`
+	// Active is false when the person was deactivated (by the identity
+	// provider or updatePerson): they hold no seat (seat rule 9).
+	Active bool `bun:"active,notnull"`
 }
 
 // Group is a set of people.
@@ -66,6 +69,8 @@ type Group struct {
 
 	Name        string  `bun:"name,notnull"`
 	Description *string `bun:"description"`
+	// ExternalID is the group's id in the customer's identity provider.
+	ExternalID *string `bun:"external_id"`
 }
 
 // GroupMember says a person belongs to a group.
@@ -104,10 +109,13 @@ type Assignment struct {
 	Metadata           map[string]any `bun:"metadata,type:jsonb,notnull"`
 	LastUsedAt         *time.Time     `bun:"last_used_at"`
 	WaitlistedAt       *time.Time     `bun:"waitlisted_at"`
-	ExpiredAt          *time.Time     `bun:"expired_at"`
-	RevokedAt          *time.Time     `bun:"revoked_at"`
-	RevokedBy          *string        `bun:"revoked_by"`
-	RevokeReason       *string        `bun:"revoke_reason"`
+	// DeactivatedAt is set while the assignee person is deactivated
+	// (seat rule 9): the grant is kept but holds no seat.
+	DeactivatedAt *time.Time `bun:"deactivated_at"`
+	ExpiredAt     *time.Time `bun:"expired_at"`
+	RevokedAt     *time.Time `bun:"revoked_at"`
+	RevokedBy     *string    `bun:"revoked_by"`
+	RevokeReason  *string    `bun:"revoke_reason"`
 
 	// Read with the assignment (joined), for the list views and status.
 	LicenseName      string     `bun:"license_name,scanonly"`

@@ -55,7 +55,7 @@ func (f *Fixture) License(name string, seats int) *models.License {
 
 // Person creates a person.
 func (f *Fixture) Person(email string) *models.Person {
-	p := &models.Person{Record: f.record(), Email: email, Name: "Name of " + email}
+	p := &models.Person{Record: f.record(), Email: email, Name: "Name of " + email, Active: true}
 	f.insert(p)
 	return p
 }
@@ -65,7 +65,7 @@ func (f *Fixture) People(prefix string, n int) []*models.Person {
 	out := make([]*models.Person, n)
 	for i := range out {
 		out[i] = &models.Person{Record: f.record(), Email: fmt.Sprintf("%s-%d@%s.example", prefix, i, f.Tenant),
-			Name: fmt.Sprintf("%s %d", prefix, i)}
+			Name: fmt.Sprintf("%s %d", prefix, i), Active: true}
 	}
 	f.insert(&out)
 	return out

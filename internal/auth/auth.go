@@ -17,12 +17,15 @@ const (
 	ScopeDirectoryRead  = "directory:read"
 	ScopeDirectoryWrite = "directory:write"
 	ScopeUsageWrite     = "usage:write"
-	ScopeAdmin          = "admin"
+	// ScopeSCIM lets an identity provider provision people and groups
+	// through /scim/v2 (and nothing else).
+	ScopeSCIM  = "scim"
+	ScopeAdmin = "admin"
 )
 
 // AllScopes lists every scope, for development tokens.
 var AllScopes = []string{ScopeLicensesRead, ScopeLicensesWrite, ScopeDirectoryRead,
-	ScopeDirectoryWrite, ScopeUsageWrite, ScopeAdmin}
+	ScopeDirectoryWrite, ScopeUsageWrite, ScopeSCIM, ScopeAdmin}
 
 // KnownScope reports whether s is one of AllScopes.
 func KnownScope(s string) bool { return slices.Contains(AllScopes, s) }

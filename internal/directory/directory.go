@@ -19,9 +19,11 @@ import (
 
 // PersonFilter narrows a list of people.
 type PersonFilter struct {
-	Search         *string
-	Email          *string
-	GroupID        *string
+	Search  *string
+	Email   *string
+	GroupID *string
+	// Active keeps only active (true) or only deactivated (false) people.
+	Active         *bool
 	IncludeDeleted *bool
 }
 
@@ -86,6 +88,9 @@ func (f *PersonFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuer
 	}
 	if f.Email != nil {
 		q = q.Where("lower(p.email) = lower(?)", *f.Email)
+	}
+	if f.Active != nil {
+		q = q.Where("p.active = ?", *f.Active)
 	}
 	if f.GroupID != nil {
 		g, err := gid.Group.Parse(*f.GroupID)

@@ -3,10 +3,10 @@ package directory
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
 	"seatgraph/internal/licensing"
@@ -22,6 +22,8 @@ type CreatePersonInput struct {
 	Username   *string
 	Name       *string
 	ExternalID *string
+	// Active is false to create a deactivated person (SCIM may); default true.
+	Active     *bool
 	Source     *string
 	SourceType *models.SourceType
 }
@@ -34,6 +36,9 @@ type UpdatePersonInput struct {
 	Username          *string
 	Name              *string
 	ExternalID        *string
+	// Active false deactivates the person (seat rule 9: their seats are
+	// freed, their grants kept); true reactivates them.
+	Active *bool
 }
 
 // DeleteInput is the input of deletePerson and deleteGroup.
@@ -74,8 +79,11 @@ func CreatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in C
 		if err := emailFree(t, in.Email, nil); err != nil {
 			return err
 		}
+		if err := usernameFree(t, in.Username, nil); err != nil {
+			return err
+		}
 		p := &models.Person{Record: t.NewRecord(in.Source, in.SourceType), Email: in.Email, Username: in.Username,
-			Name: opt.Or(in.Name, ""), ExternalID: in.ExternalID}
+			Name: opt.Or(in.Name, ""), ExternalID: in.ExternalID, Active: opt.Or(in.Active, true)}
 		if _, err := t.Scope().Insert(p).Exec(t.Context()); err != nil {
 			return err
 		}
@@ -98,6 +106,27 @@ func emailFree(t *licensing.Tx, email string, self *uuid.UUID) error {
 	}
 	if taken {
 		return problem.New(problem.Conflict, "input.email", "a person with email %q already exists", email)
+	}
+	return nil
+}
+
+// usernameFree refuses a username another live person of the tenant has
+// (case-insensitively): assignLicense and SCIM find people by it.
+func usernameFree(t *licensing.Tx, username *string, self *uuid.UUID) error {
+	if username == nil {
+		return nil
+	}
+	q := t.Scope().Tenantwide().Select((*models.Person)(nil)).Where("lower(p.username) = lower(?)", *username).
+		Where("NOT p.is_deleted")
+	if self != nil {
+		q = q.Where("p.id <> ?", *self)
+	}
+	taken, err := q.Exists(t.Context())
+	if err != nil {
+		return err
+	}
+	if taken {
+		return problem.New(problem.Conflict, "input.username", "a person with username %q already exists", *username)
 	}
 	return nil
 }
@@ -129,6 +158,11 @@ func UpdatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in U
 			}
 			p.Email, cols = *in.Email, append(cols, "email")
 		}
+		if in.Username != nil && !eqFold(p.Username, *in.Username) {
+			if err := usernameFree(t, in.Username, &p.ID); err != nil {
+				return err
+			}
+		}
 		if in.Username != nil {
 			p.Username, cols = in.Username, append(cols, "username")
 		}
@@ -138,12 +172,25 @@ func UpdatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in U
 		if in.ExternalID != nil {
 			p.ExternalID, cols = in.ExternalID, append(cols, "external_id")
 		}
+		toggled := in.Active != nil && *in.Active != p.Active
+		if toggled {
+			p.Active, cols = *in.Active, append(cols, "active")
+		}
 		res = &PersonResult{Person: p}
 		if len(cols) == 0 {
 			return nil
 		}
 		t.Touch(&p.Record)
 		if _, err := t.Scope().Update(p).Column(append(cols, "updated_at", "updated_by")...).WherePK().Exec(t.Context()); err != nil {
+			return err
+		}
+		switch {
+		case toggled && p.Active:
+			err = t.PersonReactivated(p.ID)
+		case toggled:
+			err = t.PersonDeactivated(p.ID)
+		}
+		if err != nil {
 			return err
 		}
 		res.Fulfilled, err = t.BindInvitations(p)
@@ -199,9 +246,11 @@ func lockPerson(t *licensing.Tx, id uuid.UUID) (*models.Person, error) {
 type CreateGroupInput struct {
 	Name        string
 	Description *string
-	MemberIDs   []string
-	Source      *string
-	SourceType  *models.SourceType
+	// ExternalID is the group's id in the identity provider (SCIM).
+	ExternalID *string
+	MemberIDs  []string
+	Source     *string
+	SourceType *models.SourceType
 }
 
 // UpdateGroupInput is the input of updateGroup.
@@ -238,7 +287,8 @@ func CreateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Cr
 	}
 	var res *GroupResult
 	err := licensing.Write(ctx, db, actor, nil, func(t *licensing.Tx) error {
-		g := &models.Group{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Description: in.Description}
+		g := &models.Group{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Description: in.Description,
+			ExternalID: in.ExternalID}
 		if _, err := t.Scope().Insert(g).Exec(t.Context()); err != nil {
 			return err
 		}
@@ -363,82 +413,6 @@ func changeMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in 
 	return res, err
 }
 
-// addMembers inserts the memberships that are new and gives the newcomers
-// their inherited seats; the caller holds the group's lock.
-func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist *bool, field string) (int, error) {
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	var found []uuid.UUID
-	// Share-locked: a person cannot be deleted while joining.
-	err := t.Scope().Select((*models.Person)(nil)).Column("p.id").Where("p.id IN (?)", bun.List(ids)).
-		Where("NOT p.is_deleted").OrderExpr("p.id").For("SHARE").Scan(t.Context(), &found)
-	if err != nil {
-		return 0, err
-	}
-	if want := len(uniq(ids)); len(found) != want {
-		return 0, problem.New(problem.NotFound, field, "%d of the people were not found", want-len(found))
-	}
-	existing, err := memberIDs(t, g, ids)
-	if err != nil {
-		return 0, err
-	}
-	var rows []*models.GroupMember
-	var fresh []uuid.UUID
-	for _, id := range ids {
-		if !existing[id] {
-			existing[id] = true
-			fresh = append(fresh, id)
-			rows = append(rows, &models.GroupMember{TenantID: t.Actor().Tenant.ID, GroupID: g.ID, PersonID: id,
-				AppID: t.Actor().Tenant.AppID, AddedAt: t.Now(), AddedBy: t.Actor().Subject})
-		}
-	}
-	if len(rows) == 0 {
-		return 0, nil
-	}
-	if _, err := t.Scope().Insert(&rows).Exec(t.Context()); err != nil {
-		return 0, err
-	}
-	people, err := t.Members(g.ID, fresh)
-	if err != nil {
-		return 0, err
-	}
-	return len(fresh), t.MembersAdded(g, people, waitlist)
-}
-
-// removeMembers deletes the memberships that exist and ends the leavers'
-// inherited seats; the caller holds the group's lock.
-func removeMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID) (int, error) {
-	existing, err := memberIDs(t, g, ids)
-	if err != nil || len(existing) == 0 {
-		return 0, err
-	}
-	leaving := make([]uuid.UUID, 0, len(existing))
-	for id := range existing {
-		leaving = append(leaving, id)
-	}
-	// Seats first (licenses, then grants), memberships last: the order
-	// deletePerson takes them in too.
-	if err := t.MembersRemoved(g, leaving); err != nil {
-		return 0, err
-	}
-	_, err = t.Scope().Delete((*models.GroupMember)(nil)).Where("gm.group_id = ?", g.ID).
-		Where("gm.person_id IN (?)", bun.List(leaving)).Exec(t.Context())
-	return len(leaving), err
-}
-
-// memberIDs says which of ids are members of g.
-func memberIDs(t *licensing.Tx, g *models.Group, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
-	var found []uuid.UUID
-	err := t.Scope().Tenantwide().Select((*models.GroupMember)(nil)).Column("gm.person_id").
-		Where("gm.group_id = ?", g.ID).Where("gm.person_id IN (?)", bun.List(ids)).Scan(t.Context(), &found)
-	out := make(map[uuid.UUID]bool, len(found))
-	for _, id := range found {
-		out[id] = true
-	}
-	return out, err
-}
-
 func parseIDs(c *problem.Check, field string, ss []string) []uuid.UUID {
 	out := make([]uuid.UUID, 0, len(ss))
 	for i, s := range ss {
@@ -446,6 +420,8 @@ func parseIDs(c *problem.Check, field string, ss []string) []uuid.UUID {
 	}
 	return out
 }
+
+func eqFold(a *string, b string) bool { return a != nil && strings.EqualFold(*a, b) }
 
 func uniq(ids []uuid.UUID) map[uuid.UUID]bool {
 	m := make(map[uuid.UUID]bool, len(ids))

@@ -105,6 +105,7 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	mux := http.NewServeMux()
 	query := authenticate(authn, withSession(db, graphQL(db, opts)))
 	mux.Handle("/query", jsonByDefault(withTimeout(opts.RequestTimeout, limitBody(opts.MaxBodyBytes, query))))
+	mux.Handle("/scim/v2/", scimHandler(db, authn, opts))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Page("/query", opts.PlaygroundHeaders))
 		mux.Handle("GET "+playground.AssetsPath, playground.Assets())

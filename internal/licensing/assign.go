@@ -243,6 +243,9 @@ func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 	default:
 		if person != nil {
 			a.PersonID = &person.ID
+			if !person.Active {
+				a.DeactivatedAt = &t.now
+			}
 		} else {
 			a.Email = email
 		}

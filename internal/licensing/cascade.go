@@ -130,7 +130,13 @@ func (t *Tx) BindInvitations(p *models.Person) (int, error) {
 		// The person may hold the license already: binding can free a seat.
 		t.touched[a.LicenseID] = true
 		a.PersonID, a.Email, a.Fulfilled = &p.ID, nil, true
-		if err := t.updateAssignments([]*models.Assignment{a}, "person_id", "email", "fulfilled"); err != nil {
+		cols := []string{"person_id", "email", "fulfilled"}
+		if !p.Active {
+			// Rule 9: the invitation becomes a deactivated person's grant.
+			a.DeactivatedAt, a.WaitlistedAt = &t.now, nil
+			cols = append(cols, "deactivated_at", "waitlisted_at")
+		}
+		if err := t.updateAssignments([]*models.Assignment{a}, cols...); err != nil {
 			return bound, err
 		}
 		ev := t.event(a, models.EventFulfilled, map[string]any{"personId": gid.Person.Format(p.ID), "email": p.Email})
@@ -140,4 +146,88 @@ func (t *Tx) BindInvitations(p *models.Person) (int, error) {
 		bound++
 	}
 	return bound, nil
+}
+
+// personGrants locks (after their licenses) a person's live grants, direct
+// and inherited, that are deactivated or not, in license and id order:
+// ids are UUIDv7, so within a license that is the order they were made.
+func (t *Tx) personGrants(person uuid.UUID, deactivated bool) ([]*models.Assignment, map[uuid.UUID]*models.License, error) {
+	return t.lockGrants(t.s.Tenantwide(), func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("a.person_id = ?", person)
+		if deactivated {
+			return q.Where("a.deactivated_at IS NOT NULL")
+		}
+		return q.Where("a.deactivated_at IS NULL")
+	})
+}
+
+// PersonDeactivated applies seat rule 9 to a person just deactivated: each
+// live grant is kept but reads DEACTIVATED, holds no seat and leaves the
+// waitlist; the seats freed go to the waitlists before commit.
+func (t *Tx) PersonDeactivated(person uuid.UUID) error {
+	rows, _, err := t.personGrants(person, false)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	events := make([]*models.AssignmentEvent, len(rows))
+	for i, a := range rows {
+		t.touched[a.LicenseID] = true
+		was := Status(a, t.now)
+		a.DeactivatedAt, a.WaitlistedAt = &t.now, nil
+		events[i] = t.event(a, models.EventDeactivated, map[string]any{"previousStatus": was})
+	}
+	if err := t.updateAssignments(rows, "deactivated_at", "waitlisted_at"); err != nil {
+		return err
+	}
+	return t.insertEvents(events)
+}
+
+// PersonReactivated restores a reactivated person's grants (rule 9), in
+// the order they were made: each takes its seat back when the person
+// still holds one or one is free, and otherwise joins the end of the
+// waitlist. Grants whose end came meanwhile expire instead.
+func (t *Tx) PersonReactivated(person uuid.UUID) error {
+	rows, licenses, err := t.personGrants(person, true)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	var over []*models.Assignment
+	for _, a := range rows {
+		if ended(a.ExpiresAt, t.now) || Expired(licenses[a.LicenseID], t.now) {
+			over = append(over, a)
+		}
+	}
+	if err := t.expire(over); err != nil {
+		return err
+	}
+	for _, a := range rows {
+		if slices.Contains(over, a) {
+			continue
+		}
+		l, err := t.reload(a.LicenseID)
+		if err != nil {
+			return err
+		}
+		held, err := t.holding(l.ID, []string{a.Holder()})
+		if err != nil {
+			return err
+		}
+		a.DeactivatedAt = nil
+		ev := t.event(a, models.EventReactivated, nil)
+		if f := Free(l); a.GroupID == nil && f != nil && *f == 0 && !held[a.Holder()] {
+			queued, err := t.queueTime()
+			if err != nil {
+				return err
+			}
+			a.WaitlistedAt, ev.Type, ev.OccurredAt = &queued, models.EventWaitlisted, queued
+			ev.Changes["reason"] = "reactivated with no seat free"
+		}
+		if err := t.updateAssignments([]*models.Assignment{a}, "deactivated_at", "waitlisted_at"); err != nil {
+			return err
+		}
+		if err := t.insertEvents([]*models.AssignmentEvent{ev}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -90,6 +90,7 @@ func Reclaim(ctx context.Context, db *store.DB, actor Actor, in ReclaimInput) ([
 		// by removing them from the group.
 		unused, _, err := t.lockGrants(t.s, func(q *bun.SelectQuery) *bun.SelectQuery {
 			q = q.Where("a.via_assignment_id IS NULL AND a.group_id IS NULL AND a.waitlisted_at IS NULL").
+				Where("a.deactivated_at IS NULL").
 				Where("coalesce(a.last_used_at, a.assigned_at) < ?", in.UnusedSince)
 			if license != nil {
 				q = q.Where("a.license_id = ?", *license)

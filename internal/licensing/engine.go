@@ -275,14 +275,18 @@ func seatLimit(l *models.License, needed int, field string) error {
 
 // takeSeat inserts a person or invitation grant a of the locked license l:
 // it takes a free seat unless the holder already has one, waits for one
-// when waitlist is set, and fails with SEAT_LIMIT_REACHED otherwise.
+// when waitlist is set, and fails with SEAT_LIMIT_REACHED otherwise. A
+// grant to a deactivated person (DeactivatedAt set by the caller) needs
+// no seat: it is kept for their return (rule 9).
 func (t *Tx) takeSeat(l *models.License, a *models.Assignment, waitlist bool, field string) error {
 	held, err := t.holding(l.ID, []string{a.Holder()})
 	if err != nil {
 		return err
 	}
 	ev := t.event(a, models.EventAssigned, grantChanges(a))
-	if f := Free(l); f != nil && *f == 0 && !held[a.Holder()] {
+	if a.DeactivatedAt != nil {
+		ev.Changes["deactivated"] = true
+	} else if f := Free(l); f != nil && *f == 0 && !held[a.Holder()] {
 		if !waitlist {
 			return seatLimit(l, 1, field)
 		}
@@ -310,8 +314,8 @@ func (t *Tx) inherit(l *models.License, grant *models.Assignment, members []*mod
 		return nil, nil, err
 	}
 	needed := 0
-	for _, h := range holders {
-		if !held[h] {
+	for i, h := range holders {
+		if !held[h] && members[i].Active {
 			needed++
 		}
 	}
@@ -338,6 +342,9 @@ func (t *Tx) inherit(l *models.License, grant *models.Assignment, members []*mod
 			Active: grant.Active, Fulfilled: true, RedirectTo: grant.RedirectTo, Metadata: map[string]any{}}
 		ev := t.event(a, models.EventAssigned, map[string]any{"viaGroupId": gid.Group.FormatPtr(grant.GroupID)})
 		switch {
+		case !m.Active:
+			// Rule 9: kept for the member's return, holding no seat.
+			a.DeactivatedAt, ev.Changes["deactivated"] = &t.now, true
 		case held[m.ID.String()]:
 		case left > 0:
 			left--
@@ -377,7 +384,7 @@ func (t *Tx) promote(id uuid.UUID) error {
 		f := Free(l)
 		var next []*models.Assignment
 		err := selectAssignments(t.s.Tenantwide()).Where("a.license_id = ?", id).Where(liveSQL).
-			Where("a.waitlisted_at IS NOT NULL").OrderExpr("a.waitlisted_at, a.id").Limit(1).
+			Where("a.waitlisted_at IS NOT NULL AND a.deactivated_at IS NULL").OrderExpr("a.waitlisted_at, a.id").Limit(1).
 			For("UPDATE OF a").Scan(t.ctx, &next)
 		if err != nil || len(next) == 0 {
 			return err

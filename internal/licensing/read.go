@@ -128,7 +128,7 @@ type Entitlement struct {
 
 // statusRank orders statuses from best to worst for an entitlement.
 var statusRank = []models.Status{models.StatusActive, models.StatusPending, models.StatusSuspended,
-	models.StatusWaitlisted, models.StatusExpired, models.StatusRevoked}
+	models.StatusWaitlisted, models.StatusDeactivated, models.StatusExpired, models.StatusRevoked}
 
 // Entitlements reads, for each person, their live grants (not deleted,
 // revoked or expired) grouped by license, direct grants first.

@@ -44,15 +44,18 @@ const liveSQL = "NOT a.is_deleted AND a.revoked_at IS NULL AND a.expired_at IS N
 
 // Status derives an assignment's status at time now, in the order of SPEC
 // §2: revoked (a deleted grant counts as revoked: it holds no seat),
-// expired (the grant's or the license's end has passed), waitlisted,
-// suspended, pending (not yet fulfilled), active. Its SQL twin is
-// statusSQL.
+// expired (the grant's or the license's end has passed), deactivated (the
+// assignee person is deactivated, seat rule 9: the engine keeps
+// deactivatedAt in step with the person), waitlisted, suspended, pending
+// (not yet fulfilled), active. Its SQL twin is statusSQL.
 func Status(a *models.Assignment, now time.Time) models.Status {
 	switch {
 	case a.RevokedAt != nil || a.IsDeleted:
 		return models.StatusRevoked
 	case a.ExpiredAt != nil || ended(a.ExpiresAt, now) || ended(a.LicenseExpiresAt, now):
 		return models.StatusExpired
+	case a.DeactivatedAt != nil:
+		return models.StatusDeactivated
 	case a.WaitlistedAt != nil:
 		return models.StatusWaitlisted
 	case !a.Active:
@@ -69,20 +72,23 @@ func Status(a *models.Assignment, now time.Time) models.Status {
 const statusSQL = `CASE
 	WHEN a.revoked_at IS NOT NULL OR a.is_deleted THEN 'REVOKED'
 	WHEN a.expired_at IS NOT NULL OR a.expires_at <= now() OR l.expires_at <= now() THEN 'EXPIRED'
+	WHEN a.deactivated_at IS NOT NULL THEN 'DEACTIVATED'
 	WHEN a.waitlisted_at IS NOT NULL THEN 'WAITLISTED'
 	WHEN NOT a.active THEN 'SUSPENDED'
 	WHEN NOT a.fulfilled THEN 'PENDING'
 	ELSE 'ACTIVE' END`
 
 // holdsSeat says whether assignment a occupies a seat of its license, as
-// stored (rule 3): it is live and not waiting, and it is not a group
-// grant (a group grant holds none itself: its members' inherited grants
-// do). A grant whose end has passed keeps its seat until the expiry job,
-// or the next write to its license, ends it; reads show it EXPIRED
-// meanwhile, and nothing can take that seat before it is freed. The
-// assignments_seats trigger (migrations) is its SQL twin.
+// stored (rule 3): it is live and not waiting, it is not a group grant (a
+// group grant holds none itself: its members' inherited grants do), and
+// its person is not deactivated (rule 9: a deactivated grant neither holds
+// a seat nor waits for one). A grant whose end has passed keeps its seat
+// until the expiry job, or the next write to its license, ends it; reads
+// show it EXPIRED meanwhile, and nothing can take that seat before it is
+// freed. The assignments_seats trigger (migrations: domain, then
+// person_active) is its SQL twin.
 func holdsSeat(a *models.Assignment) bool {
-	return live(a) && a.WaitlistedAt == nil && a.GroupID == nil
+	return live(a) && a.WaitlistedAt == nil && a.GroupID == nil && a.DeactivatedAt == nil
 }
 
 // Free is how many seats of l are free; nil when l is unlimited. Its SQL

@@ -50,7 +50,8 @@ func TestStatusAgreesWithSQL(t *testing.T) {
 	tx, now := superTx(t)
 	set := []*time.Time{nil, ptr(now.Add(-time.Hour))}
 	q := `SELECT ` + licensing.StatusSQL + ` FROM (VALUES ($1::timestamptz, $2::boolean, $3::timestamptz, $4::timestamptz,
-		$5::timestamptz, $6::boolean, $7::boolean)) AS a(revoked_at, is_deleted, expired_at, expires_at, waitlisted_at, active, fulfilled),
+		$5::timestamptz, $6::boolean, $7::boolean, $9::timestamptz))
+		AS a(revoked_at, is_deleted, expired_at, expires_at, waitlisted_at, active, fulfilled, deactivated_at),
 		(VALUES ($8::timestamptz)) AS l(expires_at)`
 	n := 0
 	for _, revoked := range set {
@@ -61,18 +62,21 @@ func TestStatusAgreesWithSQL(t *testing.T) {
 						for _, waiting := range set {
 							for _, active := range []bool{false, true} {
 								for _, fulfilled := range []bool{false, true} {
-									a := &models.Assignment{Record: models.Record{IsDeleted: deleted}, RevokedAt: revoked,
-										ExpiredAt: expired, ExpiresAt: ends, WaitlistedAt: waiting, Active: active,
-										Fulfilled: fulfilled, LicenseExpiresAt: licenseEnds}
-									var got string
-									err := tx.QueryRow(q, revoked, deleted, expired, ends, waiting, active, fulfilled, licenseEnds).Scan(&got)
-									if err != nil {
-										t.Fatal(err)
+									for _, deactivated := range set {
+										a := &models.Assignment{Record: models.Record{IsDeleted: deleted}, RevokedAt: revoked,
+											ExpiredAt: expired, ExpiresAt: ends, WaitlistedAt: waiting, Active: active,
+											Fulfilled: fulfilled, LicenseExpiresAt: licenseEnds, DeactivatedAt: deactivated}
+										var got string
+										err := tx.QueryRow(q, revoked, deleted, expired, ends, waiting, active, fulfilled, licenseEnds,
+											deactivated).Scan(&got)
+										if err != nil {
+											t.Fatal(err)
+										}
+										if want := licensing.Status(a, now); got != string(want) {
+											t.Errorf("%s: statusSQL = %s, Status = %s", describe(a, now), got, want)
+										}
+										n++
 									}
-									if want := licensing.Status(a, now); got != string(want) {
-										t.Errorf("%s: statusSQL = %s, Status = %s", describe(a, now), got, want)
-									}
-									n++
 								}
 							}
 						}
@@ -151,37 +155,42 @@ func TestHoldsSeatAgreesWithTrigger(t *testing.T) {
 							for _, fulfilled := range []bool{false, true} {
 								for _, ends := range times(now) {
 									for _, licenseEnds := range times(now) {
-										a := &models.Assignment{Record: models.Record{TenantID: tenant, ID: uuid.New(), IsDeleted: deleted},
-											LicenseID: uuid.New(), RevokedAt: revoked, ExpiredAt: expired, WaitlistedAt: waiting,
-											Active: active, Fulfilled: fulfilled, ExpiresAt: ends, LicenseExpiresAt: licenseEnds}
-										var p, g, email any
-										switch kind {
-										case models.AssigneePerson:
-											a.PersonID, p = &person, person
-										case models.AssigneeGroup:
-											a.GroupID, g = &group, group
-										default:
-											email = "invited@example.com"
-										}
-										exec(`INSERT INTO licenses (tenant_id, id, name, expires_at, created_by, updated_by)
+										for _, deactivated := range set {
+											a := &models.Assignment{Record: models.Record{TenantID: tenant, ID: uuid.New(), IsDeleted: deleted},
+												LicenseID: uuid.New(), RevokedAt: revoked, ExpiredAt: expired, WaitlistedAt: waiting,
+												Active: active, Fulfilled: fulfilled, ExpiresAt: ends, LicenseExpiresAt: licenseEnds,
+												DeactivatedAt: deactivated}
+											var p, g, email any
+											switch kind {
+											case models.AssigneePerson:
+												a.PersonID, p = &person, person
+											case models.AssigneeGroup:
+												a.GroupID, g = &group, group
+											default:
+												email = "invited@example.com"
+											}
+											exec(`INSERT INTO licenses (tenant_id, id, name, expires_at, created_by, updated_by)
 										VALUES ($1, $2, 'l', $3, 't', 't')`, tenant, a.LicenseID, licenseEnds)
-										exec(`INSERT INTO assignments (tenant_id, id, license_id, person_id, group_id, email, assigned_by,
-										is_deleted, revoked_at, expired_at, waitlisted_at, active, fulfilled, expires_at, created_by, updated_by)
-										VALUES ($1, $2, $3, $4, $5, $6, 't', $7, $8, $9, $10, $11, $12, $13, 't', 't')`,
-											tenant, a.ID, a.LicenseID, p, g, email, deleted, revoked, expired, waiting, active, fulfilled, ends)
-										var used, pending, waitlisted int
-										err := tx.QueryRow(`SELECT seats_used, seats_pending, seats_waitlisted FROM licenses
+											exec(`INSERT INTO assignments (tenant_id, id, license_id, person_id, group_id, email, assigned_by,
+										is_deleted, revoked_at, expired_at, waitlisted_at, active, fulfilled, expires_at, deactivated_at,
+										created_by, updated_by)
+										VALUES ($1, $2, $3, $4, $5, $6, 't', $7, $8, $9, $10, $11, $12, $13, $14, 't', 't')`,
+												tenant, a.ID, a.LicenseID, p, g, email, deleted, revoked, expired, waiting, active, fulfilled, ends,
+												deactivated)
+											var used, pending, waitlisted int
+											err := tx.QueryRow(`SELECT seats_used, seats_pending, seats_waitlisted FROM licenses
 										WHERE tenant_id = $1 AND id = $2`, tenant, a.LicenseID).Scan(&used, &pending, &waitlisted)
-										if err != nil {
-											t.Fatal(err)
+											if err != nil {
+												t.Fatal(err)
+											}
+											holds := licensing.HoldsSeat(a)
+											waits := licensing.Live(a) && a.WaitlistedAt != nil && a.DeactivatedAt == nil
+											if (used == 1) != holds || (pending == 1) != (holds && !fulfilled) || (waitlisted == 1) != waits {
+												t.Errorf("%s %s: trigger counts used %d, pending %d, waitlisted %d; HoldsSeat = %v, waitlisted = %v",
+													kind, describe(a, now), used, pending, waitlisted, holds, waits)
+											}
+											n++
 										}
-										holds := licensing.HoldsSeat(a)
-										waits := licensing.Live(a) && a.WaitlistedAt != nil
-										if (used == 1) != holds || (pending == 1) != (holds && !fulfilled) || (waitlisted == 1) != waits {
-											t.Errorf("%s %s: trigger counts used %d, pending %d, waitlisted %d; HoldsSeat = %v, waitlisted = %v",
-												kind, describe(a, now), used, pending, waitlisted, holds, waits)
-										}
-										n++
 									}
 								}
 							}
@@ -225,9 +234,9 @@ func describe(a *models.Assignment, now time.Time) string {
 		}
 		return "ahead"
 	}
-	return fmt.Sprintf("{deleted %v revoked %s expiredAt %s expiresAt %s licenseExpires %s waitlisted %s active %v fulfilled %v}",
+	return fmt.Sprintf("{deleted %v revoked %s expiredAt %s expiresAt %s licenseExpires %s waitlisted %s deactivated %s active %v fulfilled %v}",
 		a.IsDeleted, at(a.RevokedAt), at(a.ExpiredAt), at(a.ExpiresAt), at(a.LicenseExpiresAt), at(a.WaitlistedAt),
-		a.Active, a.Fulfilled)
+		at(a.DeactivatedAt), a.Active, a.Fulfilled)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -32,6 +32,11 @@ func TestStatusPrecedence(t *testing.T) {
 		{"the license ended", models.Assignment{Active: true, Fulfilled: true, LicenseExpiresAt: &past}, models.StatusExpired},
 		{"ended by the job", models.Assignment{Active: true, Fulfilled: true, ExpiredAt: &past}, models.StatusExpired},
 		{"expired before waitlisted", models.Assignment{WaitlistedAt: &past, ExpiresAt: &past}, models.StatusExpired},
+		{"a deactivated person's grant", models.Assignment{Active: true, Fulfilled: true, DeactivatedAt: &past}, models.StatusDeactivated},
+		{"deactivated before waitlisted", models.Assignment{WaitlistedAt: &past, DeactivatedAt: &past}, models.StatusDeactivated},
+		{"deactivated before suspended", models.Assignment{Fulfilled: true, DeactivatedAt: &past}, models.StatusDeactivated},
+		{"expired before deactivated", models.Assignment{ExpiresAt: &past, DeactivatedAt: &past}, models.StatusExpired},
+		{"revoked before deactivated", models.Assignment{RevokedAt: &past, DeactivatedAt: &past}, models.StatusRevoked},
 		{"revoked before expired", models.Assignment{RevokedAt: &past, ExpiresAt: &past}, models.StatusRevoked},
 		{"deleted reads revoked", models.Assignment{Record: models.Record{IsDeleted: true}, Active: true}, models.StatusRevoked},
 		{"a group grant", models.Assignment{GroupID: &id, Active: true, Fulfilled: true}, models.StatusActive},
@@ -61,6 +66,7 @@ func TestHoldsSeat(t *testing.T) {
 		{"revoked", models.Assignment{Active: true, Fulfilled: true, RevokedAt: &past}, false},
 		{"deleted", models.Assignment{Record: models.Record{IsDeleted: true}, Active: true, Fulfilled: true}, false},
 		{"a group grant itself", models.Assignment{GroupID: &group, Active: true, Fulfilled: true}, false},
+		{"a deactivated person's", models.Assignment{Active: true, Fulfilled: true, DeactivatedAt: &past}, false},
 	}
 	for _, c := range cases {
 		if got := holdsSeat(&c.a); got != c.want {
