@@ -3,6 +3,7 @@ package graph_test
 import (
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -350,6 +351,8 @@ func TestPagination(t *testing.T) {
 				"order": map[string]any{"field": "NAME", "direction": "DESC"}},
 			"cursor of another direction, before": {"last": 5, "before": first.endCursor,
 				"order": map[string]any{"field": "NAME", "direction": "DESC"}},
+			"NUL inside the cursor's value": {"first": 5, "after": forged(t, first.endCursor, "", "Ada\x00Lovelace")},
+			"markup as the cursor's order":  {"first": 5, "after": forged(t, first.endCursor, "<script>alert(1)</script>", "")},
 		} {
 			t.Run(name, func(t *testing.T) {
 				r := srv.Do(t, tok, q, vars)
@@ -361,6 +364,10 @@ func TestPagination(t *testing.T) {
 				}
 				if len(r.Errors) > 0 && strings.TrimSpace(r.Errors[0].Message) == "" {
 					t.Error("the error has no message")
+				}
+				// Messages name the problem and never echo what was sent.
+				if strings.Contains(string(r.Raw), "script") || strings.Contains(string(r.Raw), "Lovelace") {
+					t.Errorf("the error echoes the forged cursor: %s", r.Raw)
 				}
 			})
 		}
@@ -381,4 +388,26 @@ func TestPagination(t *testing.T) {
 			t.Errorf("people without first: %d people, want the default 20 and a next page", n)
 		}
 	})
+}
+
+// forged decodes cursor c (a JSON object in base64), replaces its order
+// and value (when given) and encodes it again, as an attacker would.
+func forged(t *testing.T, c any, order, value string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(c.(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k map[string]any
+	if err := json.Unmarshal(b, &k); err != nil {
+		t.Fatal(err)
+	}
+	if order != "" {
+		k["o"] = order
+	}
+	if value != "" {
+		k["v"] = value
+	}
+	b, _ = json.Marshal(k)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

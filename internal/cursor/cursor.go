@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -43,7 +44,13 @@ func Decode(s, order string) (Key, error) {
 		return Key{}, ErrInvalid
 	}
 	if k.Order != order {
-		return Key{}, fmt.Errorf("%w: it was made for another order (%s)", ErrInvalid, k.Order)
+		// The message never echoes the cursor's contents: they are the
+		// caller's, and may be crafted.
+		return Key{}, fmt.Errorf("%w: it was made for another list or order", ErrInvalid)
+	}
+	// PostgreSQL text cannot hold U+0000, and the value reaches SQL.
+	if k.Value != nil && strings.ContainsRune(*k.Value, 0) {
+		return Key{}, ErrInvalid
 	}
 	return k, nil
 }

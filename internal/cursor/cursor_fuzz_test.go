@@ -2,6 +2,7 @@ package cursor
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -30,7 +31,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if k.Order != order || k.ID == uuid.Nil {
+		if k.Order != order || k.ID == uuid.Nil || (k.Value != nil && strings.ContainsRune(*k.Value, 0)) {
 			t.Fatalf("Decode(%q, %q) accepted %+v", s, order, k)
 		}
 		again, err := Decode(Encode(k), order)
