@@ -100,7 +100,7 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	if errs != nil {
 		markBadVariables(errs)
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		writeResponse(w, media, statusOfRequestErrors(media, resp.Errors), &requestErrors{Errors: resp.Errors})
+		writeResponse(w, media, statusOfRequestErrors(media, resp.Errors), &requestErrors{Errors: capErrors(resp.Errors)})
 		return
 	}
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
@@ -110,7 +110,25 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, media, http.StatusOK, responses(ctx))
+	resp := responses(ctx)
+	resp.Errors = capErrors(resp.Errors)
+	writeResponse(w, media, http.StatusOK, resp)
+}
+
+// maxErrors is the most errors a response lists: a small document can
+// make thousands (one per repeated unknown directive, one per failed
+// field of a long list), and the answer must stay small.
+const maxErrors = 50
+
+// capErrors keeps the first maxErrors errors and replaces the rest by one
+// error saying how many were left out, with the code of the first of them.
+func capErrors(errs gqlerror.List) gqlerror.List {
+	if len(errs) <= maxErrors {
+		return errs
+	}
+	more := &gqlerror.Error{Message: fmt.Sprintf("too many errors: %d more left out", len(errs)-maxErrors),
+		Extensions: map[string]any{"code": errs[maxErrors].Extensions["code"]}}
+	return append(errs[:maxErrors:maxErrors], more)
 }
 
 // negotiate picks the response media type from an Accept header; ok is
