@@ -233,8 +233,20 @@ func (d *Database) Citus() bool { return d.citus != nil }
 // with the given query hooks; it is closed when the test ends.
 func (d *Database) Open(t testing.TB, hooks ...bun.QueryHook) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), d.AppURL, store.Options{MaxConns: 20, StatementTimeout: 10 * time.Second,
-		Hooks: hooks})
+	return d.OpenWith(t, d.AppURL, store.Options{Hooks: hooks})
+}
+
+// OpenWith opens a pool on url (by default 20 connections and a 10 s
+// statement timeout); it is closed when the test ends.
+func (d *Database) OpenWith(t testing.TB, url string, opts store.Options) *store.DB {
+	t.Helper()
+	if opts.MaxConns == 0 {
+		opts.MaxConns = 20
+	}
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = 10 * time.Second
+	}
+	db, err := store.Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +279,10 @@ type ServerConfig struct {
 	JWT  auth.JWTConfig
 	// Log receives the server's logs (discarded when nil, unless -v).
 	Log *slog.Logger
+	// DatabaseURL is where the server's pool connects (the package
+	// database as the application role when empty); Store tunes the pool.
+	DatabaseURL string
+	Store       store.Options
 }
 
 // ServerOption adjusts a ServerConfig.
@@ -286,7 +302,11 @@ func NewServer(t testing.TB, opts ...ServerOption) *Server {
 	if cfg.HTTP.Metrics == nil {
 		cfg.HTTP.Metrics = telemetry.NewMetrics(telemetry.MetricsOptions{MaxOperationNames: cfg.HTTP.MaxOperationNames})
 	}
-	db := DB(t).Open(t, telemetry.QueryHooks(cfg.HTTP.Metrics, cfg.HTTP.Tracing)...)
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = DB(t).AppURL
+	}
+	cfg.Store.Hooks = append(cfg.Store.Hooks, telemetry.QueryHooks(cfg.HTTP.Metrics, cfg.HTTP.Tracing)...)
+	db := DB(t).OpenWith(t, cfg.DatabaseURL, cfg.Store)
 	if cfg.Log != nil {
 		log = cfg.Log
 	}

@@ -63,6 +63,7 @@ type Config struct {
 	Source           string
 	ExpiryInterval   time.Duration
 	StatementTimeout time.Duration
+	LockTimeout      time.Duration
 	RequestTimeout   time.Duration
 	MaxConns         int
 
@@ -121,6 +122,7 @@ func Load(needDatabase bool) (*Config, error) {
 	c.Source = e.str("RECORD_SOURCE", "edm")
 	c.ExpiryInterval = e.duration("EXPIRY_INTERVAL", 30*time.Second)
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
+	c.LockTimeout = e.duration("LOCK_TIMEOUT", 2*time.Second)
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
 	c.MaxConns = e.int("DATABASE_MAX_CONNS", 20)
 	c.MaxBodyBytes = int64(e.positive("MAX_BODY_BYTES", 1<<20))

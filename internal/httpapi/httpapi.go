@@ -104,7 +104,7 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	opts.Metrics.WatchPool(db.SQL(), db.Statements)
 	mux := http.NewServeMux()
 	query := authenticate(authn, withSession(db, graphQL(db, opts)))
-	mux.Handle("/query", jsonByDefault(withTimeout(opts.RequestTimeout, limitBody(opts.MaxBodyBytes, query))))
+	mux.Handle("/query", jsonByDefault(retryAfter(withTimeout(opts.RequestTimeout, limitBody(opts.MaxBodyBytes, query)))))
 	mux.Handle("/scim/v2/", scimHandler(db, authn, opts))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Page("/query", opts.PlaygroundHeaders))
@@ -194,10 +194,12 @@ func authenticate(authn *auth.Authenticator, next http.Handler) http.Handler {
 			unauthenticated(w, auth.Reason(err))
 			return
 		case err != nil:
+			// The database holding the API keys is out of reach: the same
+			// answer a JWT caller gets from its first read.
 			logging.From(r.Context()).ErrorContext(r.Context(), "credentials could not be checked", "error", err.Error())
-			telemetry.From(r.Context()).AddError(codes.Internal)
+			telemetry.From(r.Context()).AddError(codes.ServiceUnavailable)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"errors": []map[string]any{
-				{"message": "credentials could not be checked; try again", "extensions": map[string]string{"code": codes.Internal}},
+				{"message": "the database is unavailable; try again shortly", "extensions": map[string]string{"code": codes.ServiceUnavailable}},
 			}})
 			return
 		}
@@ -247,6 +249,30 @@ func jsonByDefault(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// retryAfterSeconds is the Retry-After of every 503 /query answers (the
+// database out of reach, a write that could not get its locks, a request
+// timed out): long enough for a restart or a queue of writers to pass.
+const retryAfterSeconds = "2"
+
+// retryAfter adds Retry-After to a 503 answer, whichever layer wrote it
+// (http.TimeoutHandler's answer included).
+func retryAfter(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&retryAfterWriter{ResponseWriter: w}, r)
+	})
+}
+
+type retryAfterWriter struct{ http.ResponseWriter }
+
+func (w *retryAfterWriter) WriteHeader(code int) {
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *retryAfterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func limitBody(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

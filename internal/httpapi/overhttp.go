@@ -112,7 +112,22 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	resp.Errors = capErrors(resp.Errors)
-	writeResponse(w, media, http.StatusOK, resp)
+	status := http.StatusOK
+	if hasCode(resp.Errors, codes.ServiceUnavailable) {
+		// The database is out of reach or the write could not get its
+		// turn: one retryable answer, whatever else the response holds.
+		status = http.StatusServiceUnavailable
+	}
+	writeResponse(w, media, status, resp)
+}
+
+func hasCode(errs gqlerror.List, code string) bool {
+	for _, e := range errs {
+		if e.Extensions["code"] == code {
+			return true
+		}
+	}
+	return false
 }
 
 // maxErrors is the most errors a response lists: a small document can
@@ -328,10 +343,11 @@ func markBadVariables(errs gqlerror.List) {
 // statusOfRequestErrors is the status of a response whose request failed
 // before execution (parse, validation, variables, limits, credentials).
 func statusOfRequestErrors(media string, errs gqlerror.List) int {
-	for _, e := range errs {
-		if e.Extensions["code"] == codes.Unauthenticated {
-			return http.StatusUnauthorized
-		}
+	switch {
+	case hasCode(errs, codes.Unauthenticated):
+		return http.StatusUnauthorized
+	case hasCode(errs, codes.ServiceUnavailable):
+		return http.StatusServiceUnavailable
 	}
 	if media == mediaGraphQLResponse {
 		return http.StatusBadRequest

@@ -106,6 +106,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 // withTimeout answers 503 to a request still running after d; the request's
 // record waits for the handler, which goes on until it notices, so its log
 // line tells the whole of what it did.
@@ -113,7 +116,7 @@ func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	timed := http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer telemetry.From(r.Context()).Leave()
 		next.ServeHTTP(w, r)
-	}), d, `{"errors":[{"message":"request timed out","extensions":{"code":"`+codes.Internal+`"}}]}`)
+	}), d, `{"errors":[{"message":"request timed out","extensions":{"code":"`+codes.ServiceUnavailable+`"}}]}`)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		telemetry.From(r.Context()).Enter()
 		timed.ServeHTTP(w, r)

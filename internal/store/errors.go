@@ -1,7 +1,12 @@
 package store
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -13,6 +18,7 @@ const (
 	CheckViolation       = "23514"
 	serializationFailure = "40001"
 	deadlockDetected     = "40P01"
+	lockNotAvailable     = "55P03"
 )
 
 // Violation reports the SQLSTATE and constraint of a PostgreSQL error.
@@ -49,4 +55,29 @@ var badValues = map[string]bool{"22P02": true, "22003": true, "22007": true, "22
 func BadValue(err error) bool {
 	code, _, ok := Violation(err)
 	return ok && badValues[code]
+}
+
+// Busy reports whether a statement gave up waiting for a lock
+// (lock_timeout): other writers held the rows it needed for too long.
+func Busy(err error) bool {
+	code, _, ok := Violation(err)
+	return ok && code == lockNotAvailable
+}
+
+// Unavailable reports whether err means the database could not be
+// reached or dropped the connection: refused or failed connections,
+// broken sockets, and a server shutting down, starting or out of
+// connections (SQLSTATE classes 08 and 57P, and 53300).
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connect *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connect) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	code, _, ok := Violation(err)
+	return ok && (strings.HasPrefix(code, "08") || strings.HasPrefix(code, "57P") || code == "53300")
 }

@@ -178,19 +178,30 @@ func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 }
 
 // WriteRetrying is Write, run again (a few times) when it failed only
-// because of a concurrent transaction (a deadlock or serialization failure).
+// because of a concurrent transaction (a deadlock or serialization
+// failure), and once more when it waited for a lock longer than the lock
+// timeout; after that the error is Busy.
 func (db *DB) WriteRetrying(ctx context.Context, t Tenant, fn func(Scope) error) error {
 	var err error
+	waits := 0
 	for range 5 {
-		if err = db.Write(ctx, t, fn); !retryable(err) {
+		err = db.Write(ctx, t, fn)
+		if Busy(err) {
+			if waits++; waits < 2 {
+				continue
+			}
+		}
+		if !retryable(err) {
 			break
 		}
 	}
 	return err
 }
 
-// begin starts a transaction in which row-level security sees tenant t and
-// every statement is bounded by the statement timeout.
+// begin starts a transaction in which row-level security sees tenant t,
+// every statement is bounded by the statement timeout and every wait for
+// a lock by the lock timeout (so waiting for another writer is told apart
+// from a slow statement).
 func (db *DB) begin(ctx context.Context, t Tenant, opts *sql.TxOptions) (bun.Tx, error) {
 	if t.ID == "" {
 		return bun.Tx{}, errors.New("store: no tenant")
@@ -202,9 +213,9 @@ func (db *DB) begin(ctx context.Context, t Tenant, opts *sql.TxOptions) (bun.Tx,
 	// SET LOCAL, not set_config: Citus passes SET LOCAL on to the workers
 	// (with citus.propagate_set_commands = 'local', see docs/scale-out.md),
 	// so row-level security on a shard sees the tenant too. bun quotes the
-	// values; with no arguments left, both commands go as one statement.
-	_, err = tx.ExecContext(ctx, "SET LOCAL app.tenant_id = ?; SET LOCAL statement_timeout = ?",
-		t.ID, db.statementTimeout.Milliseconds())
+	// values; with no arguments left, the commands go as one statement.
+	_, err = tx.ExecContext(ctx, "SET LOCAL app.tenant_id = ?; SET LOCAL statement_timeout = ?; SET LOCAL lock_timeout = ?",
+		t.ID, db.statementTimeout.Milliseconds(), db.lockTimeout.Milliseconds())
 	if err != nil {
 		_ = tx.Rollback()
 		return tx, fmt.Errorf("store: set tenant: %w", err)

@@ -23,12 +23,17 @@ type Options struct {
 	StatementTimeout time.Duration
 	// Hooks see every statement (telemetry: timing, logs, spans).
 	Hooks []bun.QueryHook
+	// LockTimeout bounds each wait for a lock, apart from statement time
+	// (default 2 s); a write that still cannot get its lock after one
+	// retry fails with an error Busy recognises.
+	LockTimeout time.Duration
 }
 
 // DB is the shared connection pool.
 type DB struct {
 	bun              *bun.DB
 	statementTimeout time.Duration
+	lockTimeout      time.Duration
 	statements       atomic.Int64
 }
 
@@ -48,7 +53,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if opts.StatementTimeout <= 0 {
 		opts.StatementTimeout = 5 * time.Second
 	}
-	db := &DB{bun: bun.NewDB(sqldb, pgdialect.New()), statementTimeout: opts.StatementTimeout}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 2 * time.Second
+	}
+	db := &DB{bun: bun.NewDB(sqldb, pgdialect.New()), statementTimeout: opts.StatementTimeout, lockTimeout: opts.LockTimeout}
 	db.bun = db.bun.WithQueryHook(counter{&db.statements})
 	for _, h := range opts.Hooks {
 		db.bun = db.bun.WithQueryHook(h)
