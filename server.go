@@ -110,7 +110,7 @@ func serve(ctx context.Context) error {
 		Handler: httpapi.New(db, authn, log, httpapi.Options{Playground: cfg.Playground, PlaygroundHeaders: playgroundHeaders(cfg),
 			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints, Source: cfg.Source,
 			MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
-			Metrics: metrics, Tracing: tracing, CORSOrigins: cfg.CORSAllowedOrigins,
+			Metrics: metrics, Tracing: tracing, CORSOrigins: cfg.CORSAllowedOrigins, MaxRepeatedFields: cfg.MaxRepeatedFields,
 			Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,

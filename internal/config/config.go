@@ -73,6 +73,8 @@ type Config struct {
 	MaxComplexity int
 	MaxAliases    int
 	MaxTokens     int
+	// MaxRepeatedFields bounds the fields under one name in one place.
+	MaxRepeatedFields int
 
 	// CORSAllowedOrigins are the browser origins (scheme://host[:port])
 	// allowed to call the API from another origin; none by default.
@@ -131,6 +133,7 @@ func Load(needDatabase bool) (*Config, error) {
 	c.MaxComplexity = e.positive("MAX_COMPLEXITY", lim.MaxComplexity)
 	c.MaxAliases = e.positive("MAX_ALIASES", lim.MaxAliases)
 	c.MaxTokens = e.positive("MAX_TOKENS", 10000)
+	c.MaxRepeatedFields = e.positive("MAX_REPEATED_FIELDS", 100)
 	c.DebugEndpoints = e.bool("DEBUG_ENDPOINTS", false)
 	c.CORSAllowedOrigins = e.origins("CORS_ALLOWED_ORIGINS")
 

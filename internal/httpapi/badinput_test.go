@@ -80,6 +80,11 @@ func deepQuery(n int) string {
 	return b.String()
 }
 
+// repeatedFields asks for one field n times in one selection set.
+func repeatedFields(n int) string {
+	return "{licenses(first:1){nodes{" + strings.Repeat("name ", n) + "}}}"
+}
+
 func aliases(n int) string {
 	var b strings.Builder
 	b.WriteString("{")
@@ -147,6 +152,11 @@ func TestBadInput(t *testing.T) {
 			400, "GRAPHQL_VALIDATION_FAILED", "uses 1000 aliases, more than the limit of 50", false},
 		{"100 x 100 x 100 rows", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(tooMany, nil)},
 			400, "COMPLEXITY_LIMIT_EXCEEDED", "more than the limit of 200000", false},
+		{"9,000 repeated fields", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(repeatedFields(9000), nil)},
+			400, "GRAPHQL_VALIDATION_FAILED", "asks for 9000 fields under one name in one place, more than the limit of 100", false},
+		{"9,000 repeated fields through fragments", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
+			"{ licenses(first: 1) { nodes { ...F } } } fragment F on License {"+strings.Repeat(" ...G", 90)+" } fragment G on License {"+strings.Repeat(" name", 100)+" }", nil)},
+			400, "GRAPHQL_VALIDATION_FAILED", "more than the limit of", false},
 		{"over the token limit", request{ctype: appJSON, accept: gqlResponse, body: jsonBody("{"+strings.Repeat(" __typename", 10001)+" }", nil)},
 			400, "GRAPHQL_PARSE_FAILED", "exceeded token limit of 10000", false},
 		{"a 10 MB body", request{ctype: appJSON, body: tenMB},

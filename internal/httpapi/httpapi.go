@@ -51,6 +51,9 @@ type Options struct {
 	FieldSuggestions bool
 	// MaxTokens bounds the tokens the parser reads (default 10000).
 	MaxTokens int
+	// MaxRepeatedFields bounds the fields asked for under one name in one
+	// place of the response (default 100; see limits.Fields).
+	MaxRepeatedFields int
 	// Limits bound depth, aliases, page sizes and complexity.
 	Limits limits.Limits
 	// Debug serves GET /debug/statements, the pool's SQL statement count,
@@ -136,8 +139,11 @@ func graphQL(db *store.DB, opts Options) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: db, Source: opts.Source}}))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(overHTTP{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	validated := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(validated)
 	srv.SetParserTokenLimit(opts.MaxTokens)
+	// Before validation: documents whose validation would be slow.
+	srv.Use(&limits.Fields{Max: opts.MaxRepeatedFields, TokenLimit: opts.MaxTokens, Validated: validated})
 	if !opts.FieldSuggestions {
 		srv.SetDisableSuggestion(true) // field and scalar-leaf messages
 		srv.SetValidationRulesFn(rulesWithoutSuggestions)

@@ -103,6 +103,11 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		writeResponse(w, media, statusOfRequestErrors(media, resp.Errors), &requestErrors{Errors: capErrors(resp.Errors)})
 		return
 	}
+	if ctx.Err() != nil {
+		// The request's deadline passed while the document was read or
+		// validated: its answer (503) is already sent, so run nothing.
+		return
+	}
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
 		w.Header().Set("Allow", "POST")
 		writeRequestError(w, r, media, refuse(http.StatusMethodNotAllowed,

@@ -1,0 +1,51 @@
+package limits_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+
+	"seatgraph/internal/limits"
+)
+
+// TestCountFields checks what counts towards the limit on fields under
+// one name in one place (before validation, so on documents the
+// validator may still refuse), with a limit of 3 and a total of 50.
+func TestCountFields(t *testing.T) {
+	for _, tc := range []struct {
+		name, query string
+		refused     string // "" when accepted
+	}{
+		{"distinct fields", `{ licenses { nodes { id name vendor expiresAt } } }`, ""},
+		{"three repeats", `{ licenses { nodes { name name name } } }`, ""},
+		{"four repeats", `{ licenses { nodes { name name name name } } }`, "4 fields under one name"},
+		{"aliases are other names", `{ a: viewer { subject } b: viewer { subject } c: viewer { subject } d: viewer { subject } }`, ""},
+		{"an alias can repeat a name", `{ licenses { nodes { name name name n: id name: vendor } } }`, "4 fields under one name"},
+		{"repeats through fragments", `{ licenses { nodes { name ...F ...F } } } fragment F on License { name }`, ""},
+		{"more repeats through fragments", `{ licenses { nodes { name ...F ...F ... on License { name } } } } fragment F on License { name }`,
+			"4 fields under one name"},
+		{"sibling fields of one name merge", `{ licenses { nodes { name } } licenses { nodes { name } } licenses { nodes { name name } } }`,
+			"4 fields under one name"},
+		{"a fragment cycle ends", `{ licenses { ...A } } fragment A on LicenseConnection { ...B } fragment B on LicenseConnection { ...A totalCount }`, ""},
+		{"a fragment bomb hits the total", `{ viewer { ...A } }
+			fragment A on Viewer { ...B ...B } fragment B on Viewer { ...C ...C } fragment C on Viewer { ...D ...D }
+			fragment D on Viewer { ...E ...E } fragment E on Viewer { ...G ...G } fragment G on Viewer { subject }`, "more than 50 fields in all"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := parser.ParseQuery(&ast.Source{Input: tc.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gerr := limits.CountFields(doc, 3, 50)
+			switch {
+			case tc.refused == "" && gerr != nil:
+				t.Errorf("refused: %v", gerr)
+			case tc.refused != "" && (gerr == nil || !strings.Contains(gerr.Message, tc.refused) ||
+				gerr.Extensions["code"] != "GRAPHQL_VALIDATION_FAILED"):
+				t.Errorf("got %v, want a GRAPHQL_VALIDATION_FAILED saying %q", gerr, tc.refused)
+			}
+		})
+	}
+}
