@@ -1,11 +1,15 @@
 package httpapi_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"seatgraph/internal/apitest"
 )
@@ -55,4 +59,29 @@ func requestOf(b *testing.B, srv *apitest.Server, tok string, body []byte) *http
 	req.Header.Set("Content-Type", appJSON)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	return req
+}
+
+// TestStalledBody: a client that stops sending its request body gets an
+// answer, 408 with a JSON error, before its connection is closed.
+func TestStalledBody(t *testing.T) {
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) { c.HTTP.RequestTimeout = 2 * time.Second })
+	tok := apitest.Token(t, apitest.Tenant("stall"))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The headers promise 100 bytes; 10 come, then nothing.
+	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: seatgraph\r\nContent-Type: application/json\r\n"+
+		"Authorization: Bearer %s\r\nContent-Length: 100\r\n\r\n{\"query\":", tok)
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer before the connection closed: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"code":"BAD_REQUEST"`) {
+		t.Errorf("got %d %s, want 408 with a BAD_REQUEST error", resp.StatusCode, body)
+	}
 }

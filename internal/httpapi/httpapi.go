@@ -4,10 +4,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -107,7 +110,8 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	opts.Metrics.WatchPool(db.SQL(), db.Statements)
 	mux := http.NewServeMux()
 	query := authenticate(authn, withSession(db, graphQL(db, opts)))
-	mux.Handle("/query", jsonByDefault(retryAfter(withTimeout(opts.RequestTimeout, limitBody(opts.MaxBodyBytes, query)))))
+	mux.Handle("/query", jsonByDefault(readBody(opts.MaxBodyBytes, opts.RequestTimeout/2,
+		retryAfter(withTimeout(opts.RequestTimeout, query)))))
 	mux.Handle("/scim/v2/", scimHandler(db, authn, opts))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Page("/query", opts.PlaygroundHeaders))
@@ -285,6 +289,46 @@ func limitBody(n int64, next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, n)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody reads the request body, at most n bytes, before the request
+// timeout starts to run the request; the body has d (half the request
+// timeout) to arrive. A client that stalls is answered 408 while the
+// connection can still carry the answer (the server's read timeout would
+// cut it off with none), and the connection is closed after it. A body
+// over n is left to the transport to answer 413.
+func readBody(n int64, d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, n))
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			media, ok := negotiate(r.Header.Get("Accept"))
+			if !ok {
+				media = mediaJSON
+			}
+			w.Header().Set("Connection", "close")
+			writeRequestError(w, r, media, refuse(http.StatusRequestTimeout, "the request body did not arrive within %s", d))
+			return
+		}
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// errReader fails every read with err (io.EOF when nil): a body that
+// could not be read in full fails for the transport as it did here.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err == nil {
+		return 0, io.EOF
+	}
+	return 0, e.err
 }
 
 // ready answers 200 when the database is reachable and every migration

@@ -260,7 +260,7 @@ func hasNUL(v any) bool {
 }
 
 // fromBody reads a POST request: a single JSON object, in UTF-8, within
-// the body size limit (enforced by limitBody).
+// the body size limit (enforced by readBody).
 func fromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != mediaJSON {
@@ -274,6 +274,7 @@ func fromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, refuse(http.StatusRequestEntityTooLarge, "the request body is larger than %d bytes", mbe.Limit)
 		}
+
 		return nil, refuse(http.StatusBadRequest, "the request body could not be read")
 	}
 	raw = bytes.TrimSpace(raw)
