@@ -258,15 +258,16 @@ func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 }
 
 // resolvePerson finds (and share-locks, so it cannot be deleted under the
-// grant) the person an assign names by id, username or email. An email
-// with no person yet is an invitation: it returns the address instead,
-// holding the address's lock until commit so that a person created with
-// it meanwhile binds the invitation. By email the whole tenant is
-// searched: an address that belongs to a person is a grant to that person.
+// grant) the person an assign names by id, username or email, among the
+// people the caller sees. An email of no such person is an invitation: it
+// returns the address instead, holding the address's lock until commit so
+// that a person created with it meanwhile binds the invitation. For an
+// application caller, an address of a person outside its app is such an
+// invitation too: the app may neither reach that person nor learn, from
+// any difference in the answer, that the address is theirs.
 func (t *Tx) resolvePerson(in AssignInput, personID *uuid.UUID, prefix string) (*models.Person, *string, error) {
 	var cond, field string
 	var arg any
-	s := t.s
 	switch {
 	case personID != nil:
 		cond, arg, field = "p.id = ?", *personID, "personId"
@@ -276,12 +277,12 @@ func (t *Tx) resolvePerson(in AssignInput, personID *uuid.UUID, prefix string) (
 		if err := t.LockEmail(*in.Email); err != nil {
 			return nil, nil, err
 		}
-		cond, arg, field, s = "lower(p.email) = lower(?)", *in.Email, "email", s.Tenantwide()
+		cond, arg, field = "lower(p.email) = lower(?)", *in.Email, "email"
 	default:
 		return nil, nil, nil
 	}
 	p := new(models.Person)
-	err := s.Select(p).Where(cond, arg).Where("NOT p.is_deleted").Limit(1).For("SHARE").Scan(t.ctx)
+	err := t.s.Select(p).Where(cond, arg).Where("NOT p.is_deleted").Limit(1).For("SHARE").Scan(t.ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows) && in.Email != nil:
 		return nil, in.Email, nil
