@@ -5,6 +5,10 @@ package graph
 //go:generate go tool gqlgen generate
 
 import (
+	"context"
+	"time"
+
+	"seatgraph/internal/loaders"
 	"seatgraph/internal/store"
 )
 
@@ -13,4 +17,10 @@ type Resolver struct {
 	DB *store.DB
 	// Source is the provenance tag stamped on records whose input names none.
 	Source string
+}
+
+// now is the database's clock for this request's reads (see
+// store.Session.Now): what a status or an expiry is judged against.
+func (r *Resolver) now(ctx context.Context) time.Time {
+	return loaders.For(ctx).Session.Now()
 }

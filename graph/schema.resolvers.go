@@ -15,7 +15,6 @@ import (
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/paging"
 	"seatgraph/models"
-	"time"
 )
 
 // ID is the resolver for the id field.
@@ -83,7 +82,7 @@ func (r *assignmentResolver) AssignedBy(ctx context.Context, obj *models.Assignm
 
 // Status is the resolver for the status field.
 func (r *assignmentResolver) Status(ctx context.Context, obj *models.Assignment) (models.Status, error) {
-	return licensing.Status(obj, time.Now()), nil
+	return licensing.Status(obj, r.now(ctx)), nil
 }
 
 // Direct is the resolver for the direct field.
@@ -145,7 +144,7 @@ func (r *licenseResolver) ID(ctx context.Context, obj *models.License) (string, 
 
 // Expired is the resolver for the expired field.
 func (r *licenseResolver) Expired(ctx context.Context, obj *models.License) (bool, error) {
-	return licensing.Expired(obj, time.Now()), nil
+	return licensing.Expired(obj, r.now(ctx)), nil
 }
 
 // Asset is the resolver for the asset field.

@@ -20,6 +20,7 @@ import (
 	"go.jetify.com/typeid"
 
 	"seatgraph/internal/auth"
+	"seatgraph/internal/clock"
 	"seatgraph/internal/gid"
 )
 
@@ -228,7 +229,7 @@ func (s *Store) CheckKey(ctx context.Context, key string) (*auth.Principal, erro
 		return nil, fmt.Errorf("look up API key: %w", err)
 	case row.RevokedAt != nil:
 		return nil, auth.Refused("API key has been revoked", fmt.Errorf("key %s revoked", FormatID(id)))
-	case row.ExpiresAt != nil && !row.ExpiresAt.After(time.Now()):
+	case row.ExpiresAt != nil && !row.ExpiresAt.After(clock.Now()):
 		return nil, auth.Refused("API key has expired", fmt.Errorf("key %s expired", FormatID(id)))
 	}
 	return &auth.Principal{TenantID: row.TenantID, AppID: row.AppID, Subject: FormatID(id), Scopes: row.Scopes}, nil

@@ -119,7 +119,7 @@ func UpdateAssignment(ctx context.Context, db *store.DB, actor Actor, in UpdateA
 	id := c.ID(gid.Assignment, "id", in.ID)
 	ch := settable{AssetID: in.AssetID, ExpiresAt: in.ExpiresAt, ClearExpiresAt: opt.True(in.ClearExpiresAt),
 		Active: in.Active, Fulfilled: in.Fulfilled, RedirectTo: in.RedirectTo, Metadata: in.Metadata}
-	ch.check(&c, time.Now())
+	ch.check(&c, db.Now())
 	if err := c.Err(); err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func Reclaim(ctx context.Context, db *store.DB, actor Actor, in ReclaimInput) ([
 	c := problem.Check{Prefix: "input."}
 	license := c.OptID(gid.License, "licenseId", in.LicenseID)
 	c.Text("reason", in.Reason, false)
-	if in.UnusedSince.After(time.Now()) {
+	if in.UnusedSince.After(db.Now()) {
 		c.Add(problem.Invalid, "unusedSince", "must not be in the future")
 	}
 	if err := c.Err(); err != nil {

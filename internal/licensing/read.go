@@ -5,7 +5,6 @@ package licensing
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -134,6 +133,7 @@ var statusRank = []models.Status{models.StatusActive, models.StatusPending, mode
 // revoked or expired) grouped by license, direct grants first.
 func Entitlements(ctx context.Context, sess *store.Session, people []uuid.UUID) (map[uuid.UUID][]Entitlement, error) {
 	var rows []*models.Assignment
+	now := sess.Now()
 	err := sess.Read(ctx, func(s store.Scope) error {
 		return selectAssignments(s).
 			Where("a.person_id IN (?)", bun.List(people)).
@@ -144,7 +144,6 @@ func Entitlements(ctx context.Context, sess *store.Session, people []uuid.UUID) 
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
 	out := make(map[uuid.UUID][]Entitlement, len(people))
 	// Every person asked for gets an answer: none is an empty list, not a
 	// missing key (which the loader would report as not found).

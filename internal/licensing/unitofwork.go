@@ -59,9 +59,14 @@ var errDryRun = errors.New("dry run")
 // errors.
 func Write(ctx context.Context, db *store.DB, actor Actor, dryRun *bool, fn func(*Tx) error) error {
 	err := db.WriteRetrying(ctx, actor.Tenant, func(s store.Scope) error {
-		now := time.Now()
-		if !actor.At.IsZero() {
-			now = actor.At
+		// The database's clock, so that replicas with skewed clocks agree
+		// (the seed replays history at times of its own).
+		now := actor.At
+		if now.IsZero() {
+			var err error
+			if now, err = s.Now(ctx); err != nil {
+				return err
+			}
 		}
 		tx := &Tx{ctx: ctx, s: s, actor: actor, now: now.UTC().Truncate(time.Microsecond), touched: map[uuid.UUID]bool{}}
 		if err := fn(tx); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"seatgraph/internal/gid"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
@@ -24,13 +26,8 @@ type UsageInput struct {
 // assignments moved.
 func RecordUsage(ctx context.Context, db *store.DB, actor Actor, in UsageInput) (int, error) {
 	c := problem.Check{Prefix: "input."}
-	now := time.Now().UTC()
-	usedAt := now
-	if in.UsedAt != nil {
-		usedAt = in.UsedAt.UTC()
-		if usedAt.After(now.Add(time.Minute)) {
-			c.Add(problem.Invalid, "usedAt", "must not be in the future")
-		}
+	if in.UsedAt != nil && in.UsedAt.After(db.Now().Add(time.Minute)) {
+		c.Add(problem.Invalid, "usedAt", "must not be in the future")
 	}
 	var cond string
 	var args []any
@@ -48,6 +45,11 @@ func RecordUsage(ctx context.Context, db *store.DB, actor Actor, in UsageInput) 
 	}
 	var found, moved int
 	err := db.WriteRetrying(ctx, actor.Tenant, func(s store.Scope) error {
+		// Without a time given, the database's clock, in the statement.
+		var usedAt any = bun.Safe("now()")
+		if in.UsedAt != nil {
+			usedAt = in.UsedAt.UTC()
+		}
 		target := s.Select((*models.Assignment)(nil)).Column("a.id", "a.last_used_at").
 			Where(cond, args...).Where(liveSQL)
 		moves := s.Update((*models.Assignment)(nil)).Set("last_used_at = ?", usedAt).TableExpr("target").

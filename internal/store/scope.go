@@ -26,6 +26,7 @@ type Tenant struct {
 type Scope struct {
 	idb    bun.IDB
 	tenant Tenant
+	clock  *txClock
 }
 
 // Tenantwide is the scope without the app filter, for the consequences of
@@ -143,7 +144,7 @@ func (s *Session) Read(ctx context.Context, fn func(Scope) error) error {
 		}
 		s.tx = &tx
 	}
-	if err := fn(Scope{idb: *s.tx, tenant: s.tenant}); err != nil {
+	if err := fn(Scope{idb: *s.tx, tenant: s.tenant, clock: &txClock{}}); err != nil {
 		// A failed statement aborts the transaction; start afresh next time.
 		_ = s.tx.Rollback()
 		s.tx = nil
@@ -171,7 +172,7 @@ func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(Scope{idb: tx, tenant: t}); err != nil {
+	if err := fn(Scope{idb: tx, tenant: t, clock: &txClock{}}); err != nil {
 		return errors.Join(err, ignoreDone(tx.Rollback()))
 	}
 	return tx.Commit()

@@ -35,6 +35,7 @@ type DB struct {
 	statementTimeout time.Duration
 	lockTimeout      time.Duration
 	statements       atomic.Int64
+	clock            dbClock
 }
 
 // Open connects to url and checks the connection.
