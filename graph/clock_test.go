@@ -40,8 +40,7 @@ func TestReplicaClockSkew(t *testing.T) {
 
 	// A replica an hour ahead: a grant ending in 30 minutes (by the
 	// database) is still to come, and stays ACTIVE through other writes.
-	restore := clock.Shift(time.Hour)
-	defer restore()
+	t.Cleanup(clock.Shift(time.Hour))
 	ends := dbNow().Add(30 * time.Minute)
 	p := a.ok("assignLicense", grant, map[string]any{"licenseId": lic, "personId": ada, "expiresAt": ends.Format(time.RFC3339Nano)})
 	asg := jsonAt(t, p, "assignment", "id").(string)
@@ -59,8 +58,7 @@ func TestReplicaClockSkew(t *testing.T) {
 	// disagree by two hours: every write moves updatedAt forward.
 	a.fails("updateAssignment", "STALE_WRITE", map[string]any{"id": asg, "active": false,
 		"expectedUpdatedAt": first.Add(-time.Microsecond).Format(time.RFC3339Nano)})
-	restore()
-	restore = clock.Shift(-time.Hour)
+	clock.Shift(-time.Hour)
 	p = a.ok("updateAssignment", "assignment { updatedAt }", map[string]any{"id": asg, "active": false,
 		"expectedUpdatedAt": first.Format(time.RFC3339Nano)})
 	second := near("updatedAt", jsonAt(t, p, "assignment", "updatedAt"), dbNow())
