@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -67,9 +68,11 @@ func Busy(err error) bool {
 // Unavailable reports whether err means the database could not be
 // reached or dropped the connection: refused or failed connections,
 // broken sockets, and a server shutting down, starting or out of
-// connections (SQLSTATE classes 08 and 57P, and 53300).
+// connections (SQLSTATE classes 08 and 57P, and 53300). A statement
+// stopped because its request ended (timed out, or the caller went away)
+// is not: the database was there.
 func Unavailable(err error) bool {
-	if err == nil {
+	if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var connect *pgconn.ConnectError
