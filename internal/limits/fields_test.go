@@ -4,8 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"seatgraph/internal/limits"
 )
@@ -47,5 +49,33 @@ func TestCountFields(t *testing.T) {
 				t.Errorf("got %v, want a GRAPHQL_VALIDATION_FAILED saying %q", gerr, tc.refused)
 			}
 		})
+	}
+}
+
+// repeated is the 27 KB document of the adversarial run: one field
+// 9,000 times in one selection set.
+var repeated = "{licenses(first:1){nodes{" + strings.Repeat("name ", 9000) + "}}}"
+
+// BenchmarkValidateRepeated is what the document costs the validator
+// (gqlparser's rules, as the executor runs them) when nothing refuses it
+// first: the work Fields spares.
+func BenchmarkValidateRepeated(b *testing.B) {
+	for b.Loop() {
+		if _, errs := gqlparser.LoadQueryWithRules(schema, repeated, rules.NewDefaultRules()); errs != nil {
+			b.Fatal(errs)
+		}
+	}
+}
+
+// BenchmarkRefuseRepeated is what refusing it costs: a parse and a count.
+func BenchmarkRefuseRepeated(b *testing.B) {
+	for b.Loop() {
+		doc, err := parser.ParseQuery(&ast.Source{Input: repeated})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if limits.CountFields(doc, 100, 20000) == nil {
+			b.Fatal("not refused")
+		}
 	}
 }
