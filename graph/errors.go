@@ -47,8 +47,8 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		gerr.Message = "a value in the request is malformed or out of range"
 		gerr.Extensions = map[string]any{"code": codes.BadUserInput}
 	case store.Busy(err):
-		logging.From(ctx).WarnContext(ctx, "write gave up waiting for a lock", "error", err.Error(), "path", gerr.Path.String())
-		gerr.Message = "the records this write needs are busy with other writes; try again"
+		logging.From(ctx).WarnContext(ctx, "gave up waiting for a lock", "error", err.Error(), "path", gerr.Path.String())
+		gerr.Message = "the records this operation needs are busy with other writes; try again"
 		gerr.Extensions = map[string]any{"code": codes.ServiceUnavailable}
 	case store.Unavailable(err):
 		logging.From(ctx).ErrorContext(ctx, "database unavailable", "error", err.Error(), "path", gerr.Path.String())
