@@ -51,7 +51,7 @@ func BenchmarkRepeatedFields(b *testing.B) {
 	}
 }
 
-func requestOf(b *testing.B, srv *apitest.Server, tok string, body []byte) *http.Request {
+func requestOf(b testing.TB, srv *apitest.Server, tok string, body []byte) *http.Request {
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
 	if err != nil {
 		b.Fatal(err)
@@ -83,5 +83,26 @@ func TestStalledBody(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"code":"BAD_REQUEST"`) {
 		t.Errorf("got %d %s, want 408 with a BAD_REQUEST error", resp.StatusCode, body)
+	}
+}
+
+// TestTimedOutRequest: a request still running at REQUEST_TIMEOUT gets
+// the retryable answer, 503 SERVICE_UNAVAILABLE with Retry-After.
+func TestTimedOutRequest(t *testing.T) {
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) { c.HTTP.RequestTimeout = 300 * time.Millisecond })
+	tok := apitest.Token(t, apitest.Tenant("slow"))
+	// A schema change holding the licenses table makes the read wait.
+	lock, err := apitest.DB(t).SQL(t).Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback() //nolint:errcheck
+	if _, err := lock.Exec("LOCK TABLE licenses IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	r := srv.Send(t, requestOf(t, srv, tok, jsonBody(`{ licenses { totalCount } }`, nil)))
+	if r.Status != http.StatusServiceUnavailable || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "SERVICE_UNAVAILABLE" ||
+		r.Header.Get("Retry-After") == "" {
+		t.Errorf("got %d %s (Retry-After %q), want 503 SERVICE_UNAVAILABLE with Retry-After", r.Status, r.Raw, r.Header.Get("Retry-After"))
 	}
 }
