@@ -1,9 +1,9 @@
 // Package clock is this process's own clock. No seat rule reads it: every
 // time that decides a rule (expiry, updatedAt, waitlist order, history)
-// is the database's (see store.Scope.Now), so that replicas with skewed
-// clocks agree. It remains for what is the replica's to judge, such as
-// an API key's expiry (as a JWT's exp, with leeway), and tests shift it
-// to prove that the rules do not depend on it.
+// is the database's (store.Scope.Now, store.DB.Now), so that replicas
+// with skewed clocks agree. It remains for what is the replica's to
+// judge, such as an API key's expiry (as a JWT's exp, with leeway), and
+// tests shift it to prove that the rules do not depend on it.
 package clock
 
 import (
