@@ -114,8 +114,10 @@ func serve(ctx context.Context) error {
 			Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
+		// The body has half the request timeout to arrive (else 408), then
+		// the request the whole of it: the answer must still get out.
+		WriteTimeout: cfg.RequestTimeout*3/2 + 5*time.Second,
+		IdleTimeout:  2 * time.Minute,
 	}
 	// The expiry job runs in every replica; a lease (a job_leases row) lets one at a time work.
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
