@@ -58,7 +58,8 @@ func (db *DB) Now() time.Time {
 	c := &db.clock
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.read.IsZero() || time.Since(c.read) > clockRefresh {
+	if c.tried.IsZero() || time.Since(c.tried) > clockRefresh {
+		c.tried = time.Now() // a failed reading is not retried at once
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		// The raw pool: not a statement of any request, so not counted.
@@ -79,4 +80,6 @@ type dbClock struct {
 	mu   sync.Mutex
 	db   time.Time // the database's clock, as read
 	read time.Time // when it was read, with this process's monotonic reading
+	// tried is when it was last read, or tried to be.
+	tried time.Time
 }
