@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -91,8 +92,9 @@ func badArgument(ctx context.Context, gerr *gqlerror.Error) bool {
 }
 
 // Recover turns a panic in a resolver into a masked internal error, so one
-// bad request never takes the server down.
+// bad request never takes the server down. The panic's value is logged as
+// text (fmt.Sprint), whatever its type.
 func Recover(ctx context.Context, v any) error {
-	logging.From(ctx).ErrorContext(ctx, "resolver panicked", "panic", v)
+	logging.From(ctx).ErrorContext(ctx, "resolver panicked", "panic", fmt.Sprint(v))
 	return coded(codes.Internal, "internal server error")
 }

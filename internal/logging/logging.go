@@ -6,6 +6,7 @@ package logging
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 )
@@ -31,8 +32,10 @@ const maxProblems = 10
 
 // Problems collects what was logged during one request at info level or
 // above (refused credentials, warnings, errors).
-// Records of the same level and message are one problem with a count;
-// the first record's attributes stand for all of them.
+// Records of the same level, message and error text (the "error"
+// attribute) are one problem with a count; the first record's attributes
+// stand for all of them. So 2,000 fields failing over one cause make one
+// problem, and a second, different failure is a problem of its own.
 type Problems struct {
 	mu      sync.Mutex
 	list    []*problem
@@ -42,6 +45,7 @@ type Problems struct {
 type problem struct {
 	level slog.Level
 	msg   string
+	err   string // the "error" attribute's text
 	attrs []slog.Attr
 	count int
 }
@@ -81,7 +85,7 @@ func (p *Problems) Attr() (slog.Attr, bool) {
 	for _, pr := range p.list {
 		m := map[string]any{"level": pr.level.String(), "msg": pr.msg, "count": pr.count}
 		for _, a := range pr.attrs {
-			m[a.Key] = a.Value.Resolve().Any()
+			m[a.Key] = plain(a.Value)
 		}
 		out = append(out, m)
 	}
@@ -92,10 +96,21 @@ func (p *Problems) Attr() (slog.Attr, bool) {
 }
 
 func (p *Problems) add(r slog.Record, attrs []slog.Attr) {
+	all := append([]slog.Attr(nil), attrs...)
+	r.Attrs(func(a slog.Attr) bool {
+		all = append(all, a)
+		return true
+	})
+	errText := ""
+	for _, a := range all {
+		if a.Key == "error" {
+			errText = fmt.Sprint(plain(a.Value))
+		}
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, pr := range p.list {
-		if pr.level == r.Level && pr.msg == r.Message {
+		if pr.level == r.Level && pr.msg == r.Message && pr.err == errText {
 			pr.count++
 			return
 		}
@@ -104,12 +119,36 @@ func (p *Problems) add(r slog.Record, attrs []slog.Attr) {
 		p.dropped++
 		return
 	}
-	all := append([]slog.Attr(nil), attrs...)
-	r.Attrs(func(a slog.Attr) bool {
-		all = append(all, a)
-		return true
-	})
-	p.list = append(p.list, &problem{level: r.Level, msg: r.Message, attrs: all, count: 1})
+	p.list = append(p.list, &problem{level: r.Level, msg: r.Message, err: errText, attrs: all, count: 1})
+}
+
+// plain is v as a value any encoder writes as the handler would have: an
+// error as its text (JSON would write most errors as {}), a group as a
+// map, a string, number, bool, duration or time as itself, anything else
+// as fmt.Sprint writes it.
+func plain(v slog.Value) any {
+	v = v.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		m := map[string]any{}
+		for _, a := range v.Group() {
+			m[a.Key] = plain(a.Value)
+		}
+		return m
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			return x.Error()
+		case string, bool, int, int32, int64, uint, uint32, uint64, float32, float64:
+			return x
+		case nil:
+			return nil
+		default:
+			return fmt.Sprint(x)
+		}
+	default:
+		return v.Any()
+	}
 }
 
 // folder is the slog.Handler of Folding.
