@@ -91,6 +91,11 @@ func serve(ctx context.Context) error {
 	}()
 	metrics := telemetry.NewMetrics(telemetry.MetricsOptions{Operations: cfg.MetricsOperations,
 		MaxOperationNames: cfg.MetricsMaxOperations})
+	if len(cfg.MetricsOperations) == 0 && !cfg.DevMode {
+		log.Warn("METRICS_OPERATIONS is not set: the first METRICS_MAX_OPERATIONS operation names any authenticated " +
+			"caller sends get series of their own, so one tenant can take every slot and the rest are \"other\"; " +
+			"list your clients' operation names in METRICS_OPERATIONS (docs/operations.md)")
+	}
 	db, err := openDB(ctx, cfg, cfg.DatabaseURL, telemetry.QueryHooks(metrics, tracing)...)
 	if err != nil {
 		return err
@@ -123,7 +128,11 @@ func serve(ctx context.Context) error {
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	go telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {
-		return licensing.ExpireDue(ctx, db)
+		n, err := licensing.ExpireDue(ctx, db)
+		if errors.Is(err, licensing.ErrLeaseHeld) {
+			err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
+		}
+		return n, err
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

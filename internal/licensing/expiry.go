@@ -23,13 +23,21 @@ const (
 	leaseTTL    = 5 * time.Minute
 )
 
+// ErrLeaseHeld is ExpireDue's answer when another replica holds the
+// job's lease: this run did nothing, and is no sign that the job works.
+var ErrLeaseHeld = errors.New("another replica holds the expiry job's lease")
+
 // ExpireDue ends, in every tenant, the live grants whose end (or whose
 // license's end) has passed: it records EXPIRED events and gives the
 // freed seats to the waitlists. Only one replica runs it at a time; the
-// others return at once. It returns how many assignments expired.
+// others return ErrLeaseHeld at once. It returns how many assignments
+// expired.
 func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
 	holder := uuid.NewString()
 	if got, err := takeLease(ctx, db, expiryLease, holder); err != nil || !got {
+		if err == nil {
+			err = ErrLeaseHeld
+		}
 		return 0, err
 	}
 	defer db.SQL().ExecContext(context.WithoutCancel(ctx), //nolint:errcheck // an unreturned lease expires
