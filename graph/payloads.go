@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+
 	"seatgraph/graph/model"
 	"seatgraph/internal/directory"
 	"seatgraph/internal/licensing"
@@ -40,6 +42,35 @@ func seatsOf(l *models.License) *model.Seats {
 	}
 	return &model.Seats{Total: l.TotalSeats, Used: l.SeatsUsed, Pending: l.SeatsPending, Waitlisted: l.SeatsWaitlisted,
 		Available: licensing.Free(l)}
+}
+
+// assignLicensePayload maps an assignLicense call's result, and counts
+// its seat outcome.
+func assignLicensePayload(ctx context.Context, in licensing.AssignInput, res *licensing.AssignResult,
+	err error) (*model.AssignLicensePayload, error) {
+	p := &model.AssignLicensePayload{}
+	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
+		p.Assignment, p.Created, p.Seats = res.Assignment, res.Created, seatsOf(res.License)
+		countSeatOutcomes(ctx, in.DryRun, []*licensing.AssignResult{res}, nil)
+	} else if err == nil {
+		countSeatOutcomes(ctx, in.DryRun, nil, p.UserErrors)
+	}
+	return p, err
+}
+
+// assignLicensesPayload maps an assignLicenses call's results, and counts
+// their seat outcomes.
+func assignLicensesPayload(ctx context.Context, in licensing.AssignManyInput, res []*licensing.AssignResult,
+	err error) (*model.AssignLicensesPayload, error) {
+	p := &model.AssignLicensesPayload{Assignments: []*models.Assignment{}}
+	p.UserErrors, err = userErrors(err)
+	for _, a := range res {
+		p.Assignments = append(p.Assignments, a.Assignment)
+	}
+	if err == nil {
+		countSeatOutcomes(ctx, in.DryRun, res, p.UserErrors)
+	}
+	return p, err
 }
 
 func assignmentPayload(res *licensing.AssignResult, err error) (*model.AssignmentPayload, error) {

@@ -195,22 +195,13 @@ func (r *mutationResolver) DeleteLicense(ctx context.Context, input licensing.De
 // AssignLicense is the resolver for the assignLicense field.
 func (r *mutationResolver) AssignLicense(ctx context.Context, input licensing.AssignInput) (*model.AssignLicensePayload, error) {
 	res, err := licensing.Assign(ctx, r.DB, r.actor(ctx), input)
-	p := &model.AssignLicensePayload{}
-	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
-		p.Assignment, p.Created, p.Seats = res.Assignment, res.Created, seatsOf(res.License)
-	}
-	return p, err
+	return assignLicensePayload(ctx, input, res, err)
 }
 
 // AssignLicenses is the resolver for the assignLicenses field.
 func (r *mutationResolver) AssignLicenses(ctx context.Context, input licensing.AssignManyInput) (*model.AssignLicensesPayload, error) {
 	res, err := licensing.AssignMany(ctx, r.DB, r.actor(ctx), input)
-	p := &model.AssignLicensesPayload{Assignments: []*models.Assignment{}}
-	p.UserErrors, err = userErrors(err)
-	for _, a := range res {
-		p.Assignments = append(p.Assignments, a.Assignment)
-	}
-	return p, err
+	return assignLicensesPayload(ctx, input, res, err)
 }
 
 // UpdateAssignment is the resolver for the updateAssignment field.

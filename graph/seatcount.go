@@ -3,50 +3,30 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
-
 	"seatgraph/graph/model"
 	"seatgraph/internal/licensing"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/telemetry"
-	"seatgraph/models"
 )
 
-// CountSeats is field middleware that counts the seat rules' outcomes of
-// committed assignLicense and assignLicenses calls (dry runs are not
-// counted) from their payloads: a new grant holding a seat is granted, a
-// new grant queued is waitlisted, a SEAT_LIMIT_REACHED user error is
-// seat_limit_reached.
-func CountSeats(ctx context.Context, next graphql.Resolver) (any, error) {
-	res, err := next(ctx)
-	fc := graphql.GetFieldContext(ctx)
-	if err != nil || fc == nil || fc.Object != "Mutation" {
-		return res, err
-	}
-	var assigned []*models.Assignment
-	var userErrs []*model.UserError
-	switch p := res.(type) {
-	case *model.AssignLicensePayload:
-		if in, ok := fc.Args["input"].(licensing.AssignInput); !ok || (in.DryRun != nil && *in.DryRun) {
-			return res, err
-		}
-		if p.Created && p.Assignment != nil {
-			assigned = []*models.Assignment{p.Assignment}
-		}
-		userErrs = p.UserErrors
-	case *model.AssignLicensesPayload:
-		if in, ok := fc.Args["input"].(licensing.AssignManyInput); !ok || (in.DryRun != nil && *in.DryRun) {
-			return res, err
-		}
-		assigned, userErrs = p.Assignments, p.UserErrors
-	default:
-		return res, err
+// countSeatOutcomes counts, into the seat metric, the seat rules'
+// outcomes of a committed assignLicense or assignLicenses call (dry runs
+// are not counted): each new grant (Created) holding a seat is granted,
+// each new grant queued is waitlisted, each SEAT_LIMIT_REACHED user error
+// is seat_limit_reached. An update of a live grant there already was
+// (Created false) is none of them.
+func countSeatOutcomes(ctx context.Context, dryRun *bool, results []*licensing.AssignResult, userErrs []*model.UserError) {
+	if opt.True(dryRun) {
+		return
 	}
 	var granted, waitlisted, limit int
-	for _, a := range assigned {
-		if a.WaitlistedAt != nil {
+	for _, r := range results {
+		switch {
+		case r == nil || !r.Created || r.Assignment == nil:
+		case r.Assignment.WaitlistedAt != nil:
 			waitlisted++
-		} else {
+		default:
 			granted++
 		}
 	}
@@ -58,5 +38,4 @@ func CountSeats(ctx context.Context, next graphql.Resolver) (any, error) {
 	telemetry.CountSeats(ctx, telemetry.SeatGranted, granted)
 	telemetry.CountSeats(ctx, telemetry.SeatWaitlisted, waitlisted)
 	telemetry.CountSeats(ctx, telemetry.SeatLimitReached, limit)
-	return res, err
 }

@@ -131,7 +131,9 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	if tp := opts.Tracing.Provider(); tp != nil {
 		h = otelhttp.NewHandler(h, "seatgraph", otelhttp.WithTracerProvider(tp),
 			otelhttp.WithPropagators(telemetry.Propagator()),
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + route(r) }),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				return telemetry.Method(r.Method) + " " + route(r)
+			}),
 			otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path == "/query" }))
 	}
 	return h
@@ -166,7 +168,6 @@ func graphQL(db *store.DB, opts Options) http.Handler {
 	srv.Use(telemetry.NewGraphQL(opts.Tracing.Provider()))
 	srv.AroundFields(graph.Authorize)
 	srv.AroundFields(graph.WriteBoundary)
-	srv.AroundFields(graph.CountSeats)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv
@@ -219,7 +220,10 @@ func authenticate(authn *auth.Authenticator, next http.Handler) http.Handler {
 		}
 		telemetry.From(r.Context()).SetCaller(p.TenantID, app, p.Subject)
 		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
-			span.SetAttributes(attribute.String("seatgraph.tenant", p.TenantID), attribute.String("seatgraph.app", app))
+			span.SetAttributes(attribute.String("seatgraph.tenant", p.TenantID))
+			if app != "" {
+				span.SetAttributes(attribute.String("seatgraph.app", app))
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
 	})

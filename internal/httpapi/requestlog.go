@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -20,7 +22,9 @@ import (
 // caller sends a sane one), a logger carrying it and a telemetry record,
 // counts it in the metrics and, once its work is over, logs it in one
 // line: operation, caller, status, duration, error codes, SQL statements
-// and time, and the problems logged on the way (folded, with counts).
+// and time, the trace id when traced, and the problems logged on the way
+// (folded, with counts). A panic below it still gets its line (status
+// 500), then goes on to net/http.
 func requestLog(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
@@ -38,52 +42,69 @@ func requestLog(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.
 		}
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
+		defer func() {
+			if v := recover(); v != nil {
+				rec.status = http.StatusInternalServerError
+				l.ErrorContext(ctx, "handler panicked", "panic", fmt.Sprint(v))
+				defer panic(v)
+			}
+			m.ObserveHTTP(route(r), r.Method, rec.status, time.Since(start))
+			req.End(func() { logRequest(ctx, base, problems, m, r, rec.status, start, req) })
+		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		m.ObserveHTTP(route(r), r.Method, rec.status, time.Since(start))
-		req.End(func() {
-			took := time.Since(start)
-			s := req.Summary()
-			if r.URL.Path == "/query" {
-				m.ObserveOperation(s, rec.status, took)
-			}
-			level := slog.LevelInfo
-			if rec.status >= 500 {
-				level = slog.LevelError
-			}
-			path := r.URL.Path
-			if len(path) > 100 {
-				path = path[:100] + "…"
-			}
-			attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", path),
-				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(took.Microseconds())/1000)}
-			if s.OperationType != "" || s.Operation != "" {
-				attrs = append(attrs, slog.String("operation", s.Operation))
-			}
-			if s.OperationType != "" {
-				attrs = append(attrs, slog.String("operation_type", s.OperationType))
-				if s.Complexity > 0 {
-					attrs = append(attrs, slog.Int("complexity", s.Complexity))
-				}
-			}
-			if s.Tenant != "" {
-				attrs = append(attrs, slog.String("tenant", s.Tenant), slog.String("subject", s.Subject))
-				if s.App != "" {
-					attrs = append(attrs, slog.String("app", s.App))
-				}
-			}
-			if s.Errors > 0 {
-				attrs = append(attrs, slog.Int("errors", s.Errors), slog.Any("error_codes", s.ErrorCodes))
-			}
-			if s.Statements > 0 {
-				attrs = append(attrs, slog.Int("sql_statements", s.Statements),
-					slog.Float64("sql_ms", float64(s.SQLTime.Microseconds())/1000))
-			}
-			if a, ok := problems.Attr(); ok {
-				attrs = append(attrs, a)
-			}
-			base.LogAttrs(context.WithoutCancel(ctx), problems.Level(level), "request", attrs...)
-		})
 	})
+}
+
+// logRequest writes the request's one line and observes its operation.
+func logRequest(ctx context.Context, base *slog.Logger, problems *logging.Problems, m *telemetry.Metrics,
+	r *http.Request, status int, start time.Time, req *telemetry.Request) {
+	took := time.Since(start)
+	s := req.Summary()
+	if r.URL.Path == "/query" {
+		m.ObserveOperation(s, status, took)
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	path := r.URL.Path
+	if len(path) > 100 {
+		path = path[:100] + "…"
+	}
+	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", path),
+		slog.Int("status", status), slog.Float64("duration_ms", float64(took.Microseconds())/1000)}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && sc.IsSampled() {
+		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+	}
+	if s.OperationType != "" || s.Operation != "" {
+		attrs = append(attrs, slog.String("operation", s.Operation))
+	}
+	if s.OperationType != "" {
+		attrs = append(attrs, slog.String("operation_type", s.OperationType))
+		if s.Complexity > 0 {
+			attrs = append(attrs, slog.Int("complexity", s.Complexity))
+		}
+	}
+	if s.Tenant != "" {
+		attrs = append(attrs, slog.String("tenant", s.Tenant), slog.String("subject", s.Subject))
+		if s.App != "" {
+			attrs = append(attrs, slog.String("app", s.App))
+		}
+	}
+	if s.TimeoutCode != "" {
+		attrs = append(attrs, slog.Bool("timed_out", true))
+	}
+	if s.Errors > 0 {
+		attrs = append(attrs, slog.Int("errors", s.Errors), slog.Any("error_codes", s.ErrorCodes))
+	}
+	if s.Statements > 0 {
+		attrs = append(attrs, slog.Int("sql_statements", s.Statements),
+			slog.Float64("sql_ms", float64(s.SQLTime.Microseconds())/1000))
+	}
+	if a, ok := problems.Attr(); ok {
+		attrs = append(attrs, a)
+	}
+	base.LogAttrs(context.WithoutCancel(ctx), problems.Level(level), "request", attrs...)
 }
 
 // printable reports whether s is plain printable ASCII, fit for a log line.
@@ -95,6 +116,10 @@ func printable(s string) bool {
 	}
 	return true
 }
+
+// handlerDone keys the flag the handler behind withTimeout's
+// http.TimeoutHandler sets when it returns.
+type handlerDone struct{}
 
 type statusRecorder struct {
 	http.ResponseWriter
@@ -115,10 +140,17 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	timed := http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer telemetry.From(r.Context()).Leave()
+		defer r.Context().Value(handlerDone{}).(*atomic.Bool).Store(true)
 		next.ServeHTTP(w, r)
 	}), d, `{"errors":[{"message":"request timed out","extensions":{"code":"`+codes.ServiceUnavailable+`"}}]}`)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		telemetry.From(r.Context()).Enter()
-		timed.ServeHTTP(w, r)
+		req := telemetry.From(r.Context())
+		req.Enter()
+		done := &atomic.Bool{}
+		timed.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), handlerDone{}, done)))
+		if !done.Load() {
+			// TimeoutHandler answered before the handler was done.
+			req.TimedOut(codes.ServiceUnavailable)
+		}
 	})
 }

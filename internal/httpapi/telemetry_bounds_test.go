@@ -169,8 +169,40 @@ func TestTimedOutRequestLogsOnce(t *testing.T) {
 		t.Errorf("request line %v: want level ERROR and status 503", line)
 	}
 	codes, _ := line["error_codes"].(map[string]any)
-	if codes["INTERNAL_SERVER_ERROR"] != float64(fields) {
-		t.Errorf("request line counts %v INTERNAL_SERVER_ERROR, want %d", codes["INTERNAL_SERVER_ERROR"], fields)
+	if codes["INTERNAL_SERVER_ERROR"] != float64(fields) || line["timed_out"] != true {
+		t.Errorf("request line counts %v INTERNAL_SERVER_ERROR, want %d, and timed_out", codes["INTERNAL_SERVER_ERROR"], fields)
+	}
+	// The fields' failures are folded into the line's problems: each
+	// distinct error once, with its text and count.
+	problems, _ := line["problems"].([]any)
+	failures := 0
+	for _, p := range problems {
+		p, _ := p.(map[string]any)
+		count, _ := p["count"].(float64)
+		if p["msg"] == "resolver failed" || p["msg"] == "other problems" {
+			failures += int(count)
+		}
+		if text, _ := p["error"].(string); p["msg"] == "resolver failed" && (text == "" || count < 1) {
+			t.Errorf("a folded failure lacks its error text or count: %v", p)
+		}
+	}
+	if failures < fields {
+		t.Errorf("the line's problems count %d failed fields, want %d: %v", failures, fields, problems)
+	}
+	// The client saw one 503 SERVICE_UNAVAILABLE, not the fields' errors
+	// the handler produced after it: the error metric counts what was
+	// answered.
+	scraped, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(scraped.Body)
+	_ = scraped.Body.Close()
+	if n := metricValue(t, string(body), `seatgraph_graphql_errors_total{code="SERVICE_UNAVAILABLE"}`); n != 1 {
+		t.Errorf("seatgraph_graphql_errors_total{code=SERVICE_UNAVAILABLE} = %v, want 1", n)
+	}
+	if n := metricValue(t, string(body), `seatgraph_graphql_errors_total{code="INTERNAL_SERVER_ERROR"}`); n > 0 {
+		t.Errorf("seatgraph_graphql_errors_total{code=INTERNAL_SERVER_ERROR} = %v after a timeout, want none", n)
 	}
 }
 

@@ -133,6 +133,14 @@ func TestOperationMetrics(t *testing.T) {
 	assign(1, false, false) // seat limit reached
 	assign(2, true, false)  // waitlisted
 	assign(3, true, true)   // a dry run: not counted
+	// In one call: person 0's live grant updated (not a new grant, not
+	// counted) and person 3 queued (waitlisted).
+	srv.MustDo(t, tok, `mutation AssignMany($items: [AssignLicenseInput!]!) {
+	  assignLicenses(input: {items: $items}) { assignments { id } userErrors { code } } }`,
+		map[string]any{"items": []map[string]any{
+			{"licenseId": gid.License.Format(one.ID), "personId": gid.Person.Format(people[0].ID)},
+			{"licenseId": gid.License.Format(one.ID), "personId": gid.Person.Format(people[3].ID), "waitlist": true},
+		}})
 
 	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
@@ -147,7 +155,7 @@ func TestOperationMetrics(t *testing.T) {
 		`seatgraph_graphql_operation_duration_seconds_count{operation="unknown",outcome="client_error",type="unknown"}`: 1,
 		`seatgraph_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"}`:                                              1,
 		`seatgraph_seat_requests_total{outcome="granted"}`:                                                              1,
-		`seatgraph_seat_requests_total{outcome="waitlisted"}`:                                                           1,
+		`seatgraph_seat_requests_total{outcome="waitlisted"}`:                                                           2,
 		`seatgraph_seat_requests_total{outcome="seat_limit_reached"}`:                                                   1,
 		`seatgraph_loader_batch_size_count{loader="Assignments"}`:                                                       2,
 		`seatgraph_loader_batch_size_sum{loader="Assignments"}`:                                                         2,

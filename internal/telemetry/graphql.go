@@ -6,9 +6,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
+	otelcodes "go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"seatgraph/internal/codes"
 	"seatgraph/internal/limits"
 )
 
@@ -50,24 +51,23 @@ func (*GraphQL) ExtensionName() string { return "Telemetry" }
 func (*GraphQL) Validate(graphql.ExecutableSchema) error { return nil }
 
 // InterceptResponse records (and traces) the operation and its errors.
+// Names are cleaned (OperationName) before they go anywhere; a requested
+// operationName that names no operation of the document is the caller's
+// text only, so it goes to the request's log line but never to a span.
 func (g *GraphQL) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	req := From(ctx)
 	var name, typ string
 	var complexity int
 	oc := graphql.GetOperationContext(ctx)
 	if oc != nil && oc.Operation != nil {
-		name, typ = oc.Operation.Name, string(oc.Operation.Operation)
+		name, typ = OperationName(oc.Operation.Name), string(oc.Operation.Operation)
 		if c, ok := oc.Stats.GetExtension(limits.StatsName).(limits.Cost); ok {
 			complexity = c.Complexity
 		}
 		req.SetOperation(name, typ, complexity)
 	} else if oc != nil && oc.OperationName != "" {
-		// Refused before an operation was chosen: keep the name asked for.
-		name = oc.OperationName
-		if len(name) > 64 {
-			name = name[:64] + "…"
-		}
-		req.SetOperation(name, "", 0)
+		// Refused before an operation was chosen: log the name asked for.
+		req.SetOperation(oc.OperationName, "", 0)
 	}
 	var span trace.Span
 	if g.tracer != nil {
@@ -82,12 +82,12 @@ func (g *GraphQL) InterceptResponse(ctx context.Context, next graphql.ResponseHa
 	for _, e := range resp.Errors {
 		code, _ := e.Extensions["code"].(string)
 		req.AddError(code)
-		serverError = serverError || code == "INTERNAL_SERVER_ERROR" || code == "SERVICE_UNAVAILABLE"
+		serverError = serverError || code == codes.Internal || code == codes.ServiceUnavailable
 	}
 	if span != nil && len(resp.Errors) > 0 {
 		span.SetAttributes(attribute.Int("graphql.errors", len(resp.Errors)))
 		if serverError {
-			span.SetStatus(codes.Error, "internal server error")
+			span.SetStatus(otelcodes.Error, "internal server error")
 		}
 	}
 	return resp

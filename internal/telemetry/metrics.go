@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"seatgraph/internal/codes"
 )
 
 // DefaultMaxOperationNames is how many distinct operation names get series
@@ -60,7 +62,9 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 	if opts.MaxOperationNames <= 0 {
 		opts.MaxOperationNames = DefaultMaxOperationNames
 	}
-	latency := prometheus.ExponentialBuckets(0.001, 2.5, 10) // 1 ms … 3.8 s
+	// 1 ms … 3.8 s, then up to the request timeout (15 s by default) and
+	// twice it: a slow request is not lost in +Inf.
+	latency := append(prometheus.ExponentialBuckets(0.001, 2.5, 10), 7.5, 15, 30)
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -92,7 +96,7 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 			Help: "Committed seat requests by outcome: granted, waitlisted, seat_limit_reached.",
 		}, []string{"outcome"}),
 		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "seatgraph_job_runs_total", Help: "Background job runs by job and outcome (ok, failed).",
+			Name: "seatgraph_job_runs_total", Help: "Background job runs by job and outcome (ok, failed, skipped: another replica was running it).",
 		}, []string{"job", "outcome"}),
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "seatgraph_job_duration_seconds", Help: "Background job run time.", Buckets: latency,
@@ -159,12 +163,19 @@ var knownMethods = map[string]bool{http.MethodGet: true, http.MethodHead: true, 
 	http.MethodPut: true, http.MethodPatch: true, http.MethodDelete: true, http.MethodConnect: true,
 	http.MethodOptions: true, http.MethodTrace: true}
 
+// Method is an HTTP method as metrics and span names carry it: one of the
+// nine standard methods, else "other".
+func Method(method string) string {
+	if !knownMethods[method] {
+		return "other"
+	}
+	return method
+}
+
 // ObserveHTTP records one answered HTTP request; route is its bounded
 // path label (a known route or "other").
 func (m *Metrics) ObserveHTTP(route, method string, status int, took time.Duration) {
-	if !knownMethods[method] {
-		method = "other"
-	}
+	method = Method(method)
 	if status < 100 || status > 599 {
 		status = 0
 	}
@@ -172,7 +183,8 @@ func (m *Metrics) ObserveHTTP(route, method string, status int, took time.Durati
 	m.httpDuration.WithLabelValues(route).Observe(took.Seconds())
 }
 
-// ObserveOperation records one finished GraphQL request.
+// ObserveOperation records one finished GraphQL request: its operation,
+// and the errors it answered by code.
 func (m *Metrics) ObserveOperation(s Summary, status int, took time.Duration) {
 	name := "unknown" // the request never reached a parsed operation
 	switch {
@@ -190,6 +202,14 @@ func (m *Metrics) ObserveOperation(s Summary, status int, took time.Duration) {
 		typ = "unknown"
 	}
 	m.operations.WithLabelValues(name, typ, Outcome(s, status)).Observe(took.Seconds())
+	// The errors the client saw: after a timeout, the timeout's one answer.
+	if s.TimeoutCode != "" {
+		m.graphqlErrors.WithLabelValues(m.codes.label(s.TimeoutCode)).Inc()
+		return
+	}
+	for code, n := range s.ErrorCodes {
+		m.graphqlErrors.WithLabelValues(m.codes.label(code)).Add(float64(n))
+	}
 }
 
 // Outcome classes a finished request: server_error when the server failed
@@ -198,7 +218,7 @@ func (m *Metrics) ObserveOperation(s Summary, status int, took time.Duration) {
 // Business problems in a mutation's userErrors are an ok outcome.
 func Outcome(s Summary, status int) string {
 	switch {
-	case status >= 500 || s.ErrorCodes["INTERNAL_SERVER_ERROR"] > 0 || s.ErrorCodes["SERVICE_UNAVAILABLE"] > 0:
+	case status >= 500 || s.ErrorCodes[codes.Internal] > 0 || s.ErrorCodes[codes.ServiceUnavailable] > 0:
 		return "server_error"
 	case status >= 400 || s.Errors > 0:
 		return "client_error"

@@ -44,3 +44,16 @@ func TestOperationNamesBounded(t *testing.T) {
 		t.Errorf("capped names: want First only, got\n%s", text)
 	}
 }
+
+// TestLatencyBuckets: latencies up to the request timeout (15 s by
+// default) and beyond land in buckets of their own, not all in +Inf.
+func TestLatencyBuckets(t *testing.T) {
+	m := telemetry.NewMetrics(telemetry.MetricsOptions{})
+	m.ObserveOperation(telemetry.Summary{Operation: "Slow", OperationType: "query", Tenant: "t"}, 200, 12*time.Second)
+	text := scrape(t, m)
+	for _, want := range []string{`le="7.5"} 0`, `le="15"} 1`, `le="30"} 1`} {
+		if !strings.Contains(text, `seatgraph_graphql_operation_duration_seconds_bucket{operation="Slow",outcome="ok",type="query",`+want) {
+			t.Errorf("/metrics lacks the bucket %s", want)
+		}
+	}
+}

@@ -7,12 +7,15 @@ package telemetry
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Request is what one HTTP request did, filled in by the layers it passes
-// through. Its methods are safe on a nil Request (work outside a request).
+// through. Every method is safe on a nil Request (work outside a
+// request): it records nothing.
 type Request struct {
 	ID      string
 	metrics *Metrics
@@ -27,6 +30,9 @@ type Request struct {
 	statements int
 	sqlTime    time.Duration
 	complexity int
+	// timeoutCode is the error code of the timeout's answer, "" when the
+	// request did not time out.
+	timeoutCode string
 
 	refs   int
 	finish func()
@@ -49,13 +55,40 @@ func From(ctx context.Context) *Request {
 
 // SetOperation names the request's GraphQL operation and its type
 // (query, mutation, subscription); an anonymous operation has name "".
+// The name comes from the caller: it is kept as valid UTF-8 and at most
+// maxName bytes (see OperationName).
 func (r *Request) SetOperation(name, typ string, complexity int) {
 	if r == nil {
 		return
 	}
+	name = OperationName(name)
 	r.mu.Lock()
 	r.operation, r.opType, r.complexity = name, typ, complexity
 	r.mu.Unlock()
+}
+
+// maxName is the most bytes of an operation name that logs and spans
+// carry.
+const maxName = 64
+
+// OperationName is a caller's operation name fit for logs and spans:
+// invalid UTF-8 replaced (the OTLP exporter drops a whole batch of spans
+// over one invalid string), and a name over maxName bytes cut on a
+// character boundary, with "…".
+func OperationName(name string) string {
+	return truncate(strings.ToValidUTF8(name, "\uFFFD"), maxName)
+}
+
+// truncate cuts s to at most n bytes on a character boundary and marks the
+// cut with "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // SetCaller records who called: tenant, app ("" for none) and subject.
@@ -68,7 +101,8 @@ func (r *Request) SetCaller(tenant, app, subject string) {
 	r.mu.Unlock()
 }
 
-// AddError counts one error of the response by its extensions.code.
+// AddError counts one error of the response by its extensions.code. The
+// error metric counts them when the request ends (ObserveOperation).
 func (r *Request) AddError(code string) {
 	if r == nil {
 		return
@@ -82,9 +116,19 @@ func (r *Request) AddError(code string) {
 	}
 	r.codes[code]++
 	r.mu.Unlock()
-	if r.metrics != nil {
-		r.metrics.graphqlErrors.WithLabelValues(r.metrics.codes.label(code)).Inc()
+}
+
+// TimedOut records that the request's answer was the timeout's, with the
+// error code its body carries. The handler goes on until it notices; the
+// errors it produces after the answer reach the request's log line but
+// not the error metric, as no client saw them.
+func (r *Request) TimedOut(code string) {
+	if r == nil {
+		return
 	}
+	r.mu.Lock()
+	r.timeoutCode = code
+	r.mu.Unlock()
 }
 
 func (r *Request) addStatement(took time.Duration) {
@@ -113,8 +157,13 @@ func (r *Request) Enter() {
 func (r *Request) Leave() { r.release() }
 
 // End runs fn once the response is written (now) and all entered work
-// has left, so that the request's log line sees everything it did.
+// has left, so that the request's log line sees everything it did. On a
+// nil Request it runs fn at once.
 func (r *Request) End(fn func()) {
+	if r == nil {
+		fn()
+		return
+	}
 	r.mu.Lock()
 	r.finish = fn
 	r.mu.Unlock()
@@ -146,14 +195,21 @@ type Summary struct {
 	Statements               int
 	SQLTime                  time.Duration
 	Complexity               int
+	// TimeoutCode is the error code of the timeout's answer when the
+	// request timed out (see TimedOut), else "".
+	TimeoutCode string
 }
 
-// Summary returns what the request recorded.
+// Summary returns what the request recorded (nothing for a nil Request).
 func (r *Request) Summary() Summary {
+	if r == nil {
+		return Summary{}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := Summary{Operation: r.operation, OperationType: r.opType, Tenant: r.tenant, App: r.app,
-		Subject: r.subject, Statements: r.statements, SQLTime: r.sqlTime, Complexity: r.complexity}
+		Subject: r.subject, Statements: r.statements, SQLTime: r.sqlTime, Complexity: r.complexity,
+		TimeoutCode: r.timeoutCode}
 	if len(r.codes) > 0 {
 		s.ErrorCodes = make(map[string]int, len(r.codes))
 		for c, n := range r.codes {

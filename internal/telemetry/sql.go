@@ -2,11 +2,15 @@ package telemetry
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/DataDog/go-sqllexer"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -89,10 +93,14 @@ func (h *QueryHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 		if rows >= 0 {
 			attrs = append(attrs, attribute.Int64("db.response.returned_rows", rows))
 		}
-		span.SetAttributes(attrs...)
 		if e.Err != nil && !ignorable(e.Err) {
-			span.SetStatus(codes.Error, e.Err.Error())
+			state, desc := sqlError(e.Err)
+			if state != "" {
+				attrs = append(attrs, attribute.String("db.response.status_code", state))
+			}
+			span.SetStatus(codes.Error, desc)
 		}
+		span.SetAttributes(attrs...)
 		span.End()
 	}
 	if debug {
@@ -101,15 +109,40 @@ func (h *QueryHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 			attrs = append(attrs, slog.Int64("rows", rows))
 		}
 		if e.Err != nil {
-			attrs = append(attrs, slog.String("error", e.Err.Error()))
+			_, desc := sqlError(e.Err)
+			attrs = append(attrs, slog.String("error", desc))
 		}
 		log.LogAttrs(ctx, slog.LevelDebug, "sql", attrs...)
 	}
 }
 
+// ignorable errors are answers, not failures: no row found, or a
+// transaction already ended.
 func ignorable(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "no rows in result set") || strings.Contains(s, "transaction has already been committed")
+	return errors.Is(err, sql.ErrNoRows) || errors.Is(err, sql.ErrTxDone)
+}
+
+// sqlError describes a failed statement without its message, which may
+// quote the values it refused (22P02 invalid input syntax for type uuid:
+// "…"): PostgreSQL's SQLSTATE, or a fixed description of an error that
+// did not come from PostgreSQL.
+func sqlError(err error) (state, desc string) {
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &pg):
+		return pg.Code, "SQLSTATE " + pg.Code
+	case errors.Is(err, context.Canceled):
+		return "", "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "", "deadline exceeded"
+	case errors.Is(err, sql.ErrNoRows):
+		return "", "no rows"
+	case errors.Is(err, sql.ErrTxDone):
+		return "", "transaction already ended"
+	case errors.Is(err, driver.ErrBadConn):
+		return "", "bad connection"
+	}
+	return "", "client error (not from PostgreSQL)"
 }
 
 // statementKind is the statement's bounded label.
@@ -130,8 +163,5 @@ func StatementText(query string) string {
 	const limit = 4000
 	s := obfuscator.Obfuscate(query, sqllexer.WithDBMS(sqllexer.DBMSPostgres))
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > limit {
-		s = s[:limit] + "…"
-	}
-	return s
+	return truncate(s, limit)
 }
