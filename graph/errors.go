@@ -62,7 +62,10 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	case badArgument(ctx, gerr):
 		gerr.Extensions = map[string]any{"code": codes.BadUserInput}
 	default:
-		logging.From(ctx).ErrorContext(ctx, "resolver failed", "error", err.Error(), "path", gerr.Path.String())
+		// The message, not err.Error(): that starts with the field's
+		// location and path, which would keep the request line from
+		// folding a failure shared by many fields into one problem.
+		logging.From(ctx).ErrorContext(ctx, "resolver failed", "error", gerr.Message, "path", gerr.Path.String())
 		gerr.Message = "internal server error"
 		gerr.Extensions = map[string]any{"code": codes.Internal}
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -117,10 +116,6 @@ func printable(s string) bool {
 	return true
 }
 
-// handlerDone keys the flag the handler behind withTimeout's
-// http.TimeoutHandler sets when it returns.
-type handlerDone struct{}
-
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -134,23 +129,51 @@ func (s *statusRecorder) WriteHeader(code int) {
 // Unwrap lets http.ResponseController reach the connection.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// timeoutBody is the answer to a request that runs past its timeout.
+const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"code":"` + codes.ServiceUnavailable + `"}}]}`
+
 // withTimeout answers 503 to a request still running after d; the request's
 // record waits for the handler, which goes on until it notices, so its log
-// line tells the whole of what it did.
+// line tells the whole of what it did. When the answer was the timeout's,
+// the record says so (the errors the handler goes on to produce reach no
+// client).
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	timed := http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer telemetry.From(r.Context()).Leave()
-		defer r.Context().Value(handlerDone{}).(*atomic.Bool).Store(true)
 		next.ServeHTTP(w, r)
-	}), d, `{"errors":[{"message":"request timed out","extensions":{"code":"`+codes.ServiceUnavailable+`"}}]}`)
+	}), d, timeoutBody)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req := telemetry.From(r.Context())
 		req.Enter()
-		done := &atomic.Bool{}
-		timed.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), handlerDone{}, done)))
-		if !done.Load() {
-			// TimeoutHandler answered before the handler was done.
+		watch := &timeoutWatch{ResponseWriter: w}
+		timed.ServeHTTP(watch, r)
+		if watch.timedOut {
 			req.TimedOut(codes.ServiceUnavailable)
 		}
 	})
 }
+
+// timeoutWatch tells whether http.TimeoutHandler wrote its timeout answer
+// (503 and timeoutBody). Whether the handler had returned says nothing:
+// when it ends just as the deadline passes, TimeoutHandler may answer
+// either way.
+type timeoutWatch struct {
+	http.ResponseWriter
+	status   int
+	timedOut bool
+}
+
+func (t *timeoutWatch) WriteHeader(code int) {
+	t.status = code
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *timeoutWatch) Write(b []byte) (int, error) {
+	if t.status == http.StatusServiceUnavailable && string(b) == timeoutBody {
+		t.timedOut = true
+	}
+	return t.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (t *timeoutWatch) Unwrap() http.ResponseWriter { return t.ResponseWriter }
