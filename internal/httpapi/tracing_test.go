@@ -213,6 +213,9 @@ func TestTracing(t *testing.T) {
 	if attr(q.root, "seatgraph.tenant").GetStringValue() != tenant || attr(q.root, "seatgraph.request_id").GetStringValue() == "" {
 		t.Errorf("the HTTP span lacks tenant or request id: %v", q.root.Attributes)
 	}
+	if a := attr(q.root, "seatgraph.app"); a != nil {
+		t.Errorf("a caller of no app got a seatgraph.app attribute %q", a.GetStringValue())
+	}
 	op := q.find(q.root, "query Licenses")
 	if op == nil || attr(op, "graphql.operation.name").GetStringValue() != "Licenses" ||
 		attr(op, "graphql.operation.type").GetStringValue() != "query" || attr(op, "graphql.operation.complexity").GetIntValue() <= 0 {
