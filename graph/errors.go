@@ -35,6 +35,10 @@ func coded(code, message string) *gqlerror.Error {
 // masked as INTERNAL_SERVER_ERROR.
 func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	// Logs carry gerr.Message (the error's text before it is masked), not
+	// err.Error(): that starts with the field's location and path, which
+	// would keep the request line from folding a failure shared by many
+	// fields into one problem.
 	var p *problem.Error
 	switch {
 	case errors.As(err, &p):
@@ -44,15 +48,15 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		// PostgreSQL refused a value the caller sent (a crafted cursor, an
 		// out-of-range number): the caller's input is wrong, but it is
 		// logged, in case the server built the value.
-		logging.From(ctx).WarnContext(ctx, "database refused a value", "error", err.Error(), "path", gerr.Path.String())
+		logging.From(ctx).WarnContext(ctx, "database refused a value", "error", gerr.Message, "path", gerr.Path.String())
 		gerr.Message = "a value in the request is malformed or out of range"
 		gerr.Extensions = map[string]any{"code": codes.BadUserInput}
 	case store.Busy(err):
-		logging.From(ctx).WarnContext(ctx, "gave up waiting for a lock", "error", err.Error(), "path", gerr.Path.String())
+		logging.From(ctx).WarnContext(ctx, "gave up waiting for a lock", "error", gerr.Message, "path", gerr.Path.String())
 		gerr.Message = "the records this operation needs are busy with other writes; try again"
 		gerr.Extensions = map[string]any{"code": codes.ServiceUnavailable}
 	case store.Unavailable(err):
-		logging.From(ctx).ErrorContext(ctx, "database unavailable", "error", err.Error(), "path", gerr.Path.String())
+		logging.From(ctx).ErrorContext(ctx, "database unavailable", "error", gerr.Message, "path", gerr.Path.String())
 		gerr.Message = "the database is unavailable; try again shortly"
 		gerr.Extensions = map[string]any{"code": codes.ServiceUnavailable}
 	case errors.Is(err, paging.ErrInvalidArgs), errors.Is(err, gid.ErrInvalid):
@@ -62,9 +66,6 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	case badArgument(ctx, gerr):
 		gerr.Extensions = map[string]any{"code": codes.BadUserInput}
 	default:
-		// The message, not err.Error(): that starts with the field's
-		// location and path, which would keep the request line from
-		// folding a failure shared by many fields into one problem.
 		logging.From(ctx).ErrorContext(ctx, "resolver failed", "error", gerr.Message, "path", gerr.Path.String())
 		gerr.Message = "internal server error"
 		gerr.Extensions = map[string]any{"code": codes.Internal}
