@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"seatgraph/internal/codes"
+	"seatgraph/internal/pgtext"
 	"seatgraph/internal/telemetry"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -228,7 +229,7 @@ func (b *body) params() (*graphql.RawParams, *requestError) {
 	// PostgreSQL text cannot hold U+0000: refuse it here, clearly, rather
 	// than fail inside a resolver (strings in the query itself are checked
 	// once it is parsed, by noNUL).
-	if hasNUL(b.Variables) {
+	if pgtext.HasNUL(b.Variables) {
 		return nil, refuse(http.StatusBadRequest, "strings must not contain the NUL character (U+0000)")
 	}
 	p := &graphql.RawParams{Query: *b.Query, Variables: b.Variables, Extensions: b.Extensions}
@@ -236,27 +237,6 @@ func (b *body) params() (*graphql.RawParams, *requestError) {
 		p.OperationName = *b.OperationName
 	}
 	return p, nil
-}
-
-// hasNUL reports whether any string in a decoded JSON value holds U+0000.
-func hasNUL(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return strings.ContainsRune(v, 0)
-	case map[string]any:
-		for k, x := range v {
-			if strings.ContainsRune(k, 0) || hasNUL(x) {
-				return true
-			}
-		}
-	case []any:
-		for _, x := range v {
-			if hasNUL(x) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // fromBody reads a POST request: a single JSON object, in UTF-8, within

@@ -101,6 +101,9 @@ func translate(err error) error {
 		return err
 	case constraint == "licenses_seats_within_total":
 		return problem.New(problem.SeatLimitReached, "", "no seat is free on the license")
+	case constraint == "people_username_key":
+		// Two writes passed directory's check at once; the index kept the rule.
+		return problem.New(problem.Conflict, "input.username", "a person with this username already exists")
 	case code == store.UniqueViolation:
 		return problem.New(problem.Conflict, "", "a live record with these values already exists")
 	case code == store.ForeignKeyViolation:

@@ -136,12 +136,18 @@ func (r reply) resources(t *testing.T) []map[string]any {
 // "seatgraph apikey create" does.
 func apiKey(t *testing.T, tenant string, scopes ...string) string {
 	t.Helper()
+	return apiKeyForApp(t, tenant, "", scopes...)
+}
+
+// apiKeyForApp mints an API key scoped to app (none when app is "").
+func apiKeyForApp(t *testing.T, tenant, app string, scopes ...string) string {
+	t.Helper()
 	db, err := store.Open(context.Background(), apitest.DB(t).OwnerURL, store.Options{MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	key, _, err := apikey.NewStore(db.Bun()).Create(context.Background(), apikey.CreateRequest{Tenant: tenant, Scopes: scopes, CreatedBy: "test"})
+	key, _, err := apikey.NewStore(db.Bun()).Create(context.Background(), apikey.CreateRequest{Tenant: tenant, App: app, Scopes: scopes, CreatedBy: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

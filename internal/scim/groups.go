@@ -160,6 +160,9 @@ func (h groups) Create(r *http.Request, attrs scim.ResourceAttributes) (scim.Res
 // license wait for a seat: the identity provider's request never fails
 // for lack of seats.
 func (h groups) change(r *http.Request, in directory.GroupChange) error {
+	if _, err := gid.Group.Parse(in.ID); err != nil {
+		return notFound(in.ID)
+	}
 	wait := true
 	in.Waitlist, in.ExpectedUpdatedAt = &wait, ifMatch(r)
 	_, err := directory.ChangeGroup(r.Context(), h.db, actor(r), in)
@@ -184,6 +187,9 @@ func (h groups) Replace(r *http.Request, id string, attrs scim.ResourceAttribute
 }
 
 func (h groups) Delete(r *http.Request, id string) error {
+	if _, err := gid.Group.Parse(id); err != nil {
+		return notFound(id)
+	}
 	_, err := directory.DeleteGroup(r.Context(), h.db, actor(r), directory.DeleteInput{ID: id, ExpectedUpdatedAt: ifMatch(r)})
 	return scimError(r, err)
 }

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -36,6 +37,7 @@ import (
 	"seatgraph/internal/auth"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/logging"
+	"seatgraph/internal/pgtext"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
 	"seatgraph/internal/telemetry"
@@ -107,6 +109,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if status, scimType, msg := checkText(body); status != 0 {
+			writeError(w, status, scimType, msg)
+			return
+		}
+	}
+	for _, vs := range r.URL.Query() {
+		for _, v := range vs {
+			if strings.ContainsRune(v, 0) {
+				writeError(w, http.StatusBadRequest, string(scimerrors.ScimTypeInvalidFilter), "parameters must not contain the NUL character (U+0000)")
+				return
+			}
+		}
 	}
 	rewriteFilter(r)
 	// The library routes paths below /v2.
@@ -121,6 +135,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	srv.ServeHTTP(w, r)
+}
+
+// checkText refuses a body that is not UTF-8 (invalidSyntax: it would
+// be stored with U+FFFD in place of the bad bytes) or that holds U+0000 in
+// any string or key (invalidValue: PostgreSQL text cannot store it). A
+// body that is not JSON is left to the library, which refuses it.
+func checkText(body []byte) (int, string, string) {
+	if !utf8.Valid(body) {
+		return http.StatusBadRequest, string(scimerrors.ScimTypeInvalidSyntax), "the body is not valid UTF-8"
+	}
+	var v any
+	if json.Unmarshal(body, &v) == nil && pgtext.HasNUL(v) {
+		return http.StatusBadRequest, string(scimerrors.ScimTypeInvalidValue), "strings must not contain the NUL character (U+0000)"
+	}
+	return 0, "", ""
 }
 
 // authenticate reads the credentials: a JWT or an API key, both sent as
@@ -151,6 +180,12 @@ func (h *Handler) authenticate(r *http.Request) (*auth.Principal, int, string) {
 	telemetry.From(r.Context()).SetCaller(p.TenantID, app, p.Subject)
 	if !p.Has(auth.ScopeSCIM) {
 		return nil, http.StatusForbidden, "the credentials lack the scim scope"
+	}
+	if p.AppID != nil {
+		// An app's reads see only its own records while usernames and
+		// emails are unique tenant-wide: an identity provider would meet
+		// conflicts with people it can never find.
+		return nil, http.StatusForbidden, "SCIM provisions the whole tenant: use credentials without an app id"
 	}
 	return p, 0, ""
 }
@@ -296,11 +331,14 @@ func scimError(r *http.Request, err error) error {
 	if errors.As(err, &se) {
 		return se
 	}
-	p, ok := problem.As(err)
-	if !ok {
+	// Input checks report every problem at once (a problem.List); SCIM's
+	// Error message has room for one: the first.
+	all, ok := problem.All(err)
+	if !ok || len(all) == 0 {
 		logging.From(r.Context()).ErrorContext(r.Context(), "scim request failed", "error", err.Error())
 		return scimerrors.ScimErrorInternal
 	}
+	p := all[0]
 	switch p.Code {
 	case problem.Conflict:
 		return scimerrors.ScimError{Status: http.StatusConflict, ScimType: scimerrors.ScimTypeUniqueness, Detail: p.Message}

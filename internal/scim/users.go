@@ -186,6 +186,9 @@ func (u users) GetAll(r *http.Request, params scim.ListRequestParams) (scim.Page
 // Replace is PUT: the body is the whole user. An absent active leaves the
 // person's state as it is (a PUT never reactivates by omission).
 func (u users) Replace(r *http.Request, id string, attrs scim.ResourceAttributes) (scim.Resource, error) {
+	if _, err := gid.Person.Parse(id); err != nil {
+		return scim.Resource{}, notFound(id)
+	}
 	f, err := fieldsOf(attrs)
 	if err != nil {
 		return scim.Resource{}, err
@@ -200,6 +203,9 @@ func (u users) Replace(r *http.Request, id string, attrs scim.ResourceAttributes
 }
 
 func (u users) Delete(r *http.Request, id string) error {
+	if _, err := gid.Person.Parse(id); err != nil {
+		return notFound(id)
+	}
 	_, err := directory.DeletePerson(r.Context(), u.db, actor(r), directory.DeleteInput{ID: id, ExpectedUpdatedAt: ifMatch(r)})
 	return scimError(r, err)
 }

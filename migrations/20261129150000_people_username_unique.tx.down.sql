@@ -1,0 +1,2 @@
+CREATE INDEX people_username_idx ON people (tenant_id, lower(username), id);
+DROP INDEX people_username_key;
