@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,11 +74,22 @@ func ChangeGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Gr
 				}
 			}
 		}
+		field := "input.add"
+		if in.Members != nil {
+			field = "input.members"
+		}
+		// The global lock order is people before licenses (deactivation
+		// and deletion lock the person, then their licenses): share-lock
+		// the newcomers now, before removeMembers locks the group's
+		// licenses.
+		if err := lockJoiners(t, add, field); err != nil {
+			return err
+		}
 		removed, err := removeMembers(t, g, remove)
 		if err != nil {
 			return err
 		}
-		added, err := addMembers(t, g, add, in.Waitlist, "input.members")
+		added, err := insertMembers(t, g, add, in.Waitlist)
 		if err != nil {
 			return err
 		}
@@ -95,18 +107,35 @@ func ChangeGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Gr
 // addMembers inserts the memberships that are new and gives the newcomers
 // their inherited seats; the caller holds the group's lock.
 func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist *bool, field string) (int, error) {
+	if err := lockJoiners(t, ids, field); err != nil {
+		return 0, err
+	}
+	return insertMembers(t, g, ids, waitlist)
+}
+
+// lockJoiners share-locks the live people in ids, in id order (a person
+// cannot be deleted or deactivated while joining), and refuses ids that
+// name no live person. Callers take it before any license lock.
+func lockJoiners(t *licensing.Tx, ids []uuid.UUID, field string) error {
 	if len(ids) == 0 {
-		return 0, nil
+		return nil
 	}
 	var found []uuid.UUID
-	// Share-locked: a person cannot be deleted while joining.
 	err := t.Scope().Select((*models.Person)(nil)).Column("p.id").Where("p.id IN (?)", bun.List(ids)).
 		Where("NOT p.is_deleted").OrderExpr("p.id").For("SHARE").Scan(t.Context(), &found)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	if want := len(uniq(ids)); len(found) != want {
-		return 0, problem.New(problem.NotFound, field, "%d of the people were not found", want-len(found))
+		return problem.New(problem.NotFound, field, "%d of the people were not found", want-len(found))
+	}
+	return nil
+}
+
+// insertMembers is addMembers once lockJoiners has locked the people.
+func insertMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist *bool) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
 	}
 	existing, err := memberIDs(t, g, ids)
 	if err != nil {
@@ -132,6 +161,13 @@ func addMembers(t *licensing.Tx, g *models.Group, ids []uuid.UUID, waitlist *boo
 	if err != nil {
 		return 0, err
 	}
+	// Newcomers take seats (or queue) in the order the caller named them;
+	// they share one added_at, so Members reads them in id order.
+	at := make(map[uuid.UUID]int, len(fresh))
+	for i, id := range fresh {
+		at[id] = i
+	}
+	slices.SortStableFunc(people, func(a, b *models.Person) int { return at[a.ID] - at[b.ID] })
 	return len(fresh), t.MembersAdded(g, people, waitlist)
 }
 

@@ -203,22 +203,17 @@ func (h groups) Patch(r *http.Request, id string, ops []scim.PatchOperation) (sc
 			return scim.Resource{}, err
 		}
 	}
-	in := directory.GroupChange{ID: id, Name: ch.name, ExternalID: ch.externalID, Members: ch.set}
-	for id := range ch.add {
-		in.Add = append(in.Add, id)
-	}
-	for id := range ch.remove {
-		in.Remove = append(in.Remove, id)
-	}
+	in := directory.GroupChange{ID: id, Name: ch.name, ExternalID: ch.externalID, Members: ch.set, Add: ch.add, Remove: ch.remove}
 	return scim.Resource{}, h.change(r, in)
 }
 
 // groupPatch is the net effect of PATCH operations on a group: in order,
-// a replaced member list (set) or members added and removed.
+// a replaced member list (set) or members added and removed (in request
+// order, so that newcomers join, and queue for seats, in that order).
 type groupPatch struct {
 	name, externalID *string
 	set              []string
-	add, remove      map[string]bool
+	add, remove      []string
 }
 
 func (c *groupPatch) apply(op scim.PatchOperation) error {
@@ -274,11 +269,9 @@ func (c *groupPatch) do(op, attr string, where filter.Expression, v any) error {
 	return nil
 }
 
-// move adds (or removes) ids, in the member list when one was set.
+// move adds (or removes) ids, in the member list when one was set; a
+// later operation on an id undoes an earlier one.
 func (c *groupPatch) move(ids []string, add bool) {
-	if c.add == nil {
-		c.add, c.remove = map[string]bool{}, map[string]bool{}
-	}
 	for _, id := range ids {
 		if c.set != nil {
 			c.set = removeString(c.set, id)
@@ -287,12 +280,11 @@ func (c *groupPatch) move(ids []string, add bool) {
 			}
 			continue
 		}
+		c.add, c.remove = removeString(c.add, id), removeString(c.remove, id)
 		if add {
-			c.add[id], c.remove[id] = true, false
-			delete(c.remove, id)
+			c.add = append(c.add, id)
 		} else {
-			c.remove[id] = true
-			delete(c.add, id)
+			c.remove = append(c.remove, id)
 		}
 	}
 }

@@ -144,3 +144,38 @@ func TestSCIMConcurrentAddsNeverOverAssign(t *testing.T) {
 		t.Fatalf("after %d concurrent adds on 3 seats: %v, want used 3, waitlisted %d", n, s, n-3)
 	}
 }
+
+// Members added in one request take seats in the order the request names
+// them (not in id order): the first named gets the last seat.
+func TestSCIMMemberAddsKeepRequestOrder(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("scim-order")
+	c := newClient(t, srv, tenant)
+	var ids []string
+	for _, n := range []string{"a", "b", "c"} {
+		ids = append(ids, str(c.do("POST", "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "`+n+`@corp.example"}`).
+			want(t, http.StatusCreated).body, "id"))
+	}
+	grp := str(c.do("POST", "/Groups", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Ops"}`).
+		want(t, http.StatusCreated).body, "id")
+	d := graphQL(t, srv, tenant, `mutation { createLicense(input: {name: "Pager", totalSeats: 1}) { license { id } } }`, nil)
+	lic := d["createLicense"].(map[string]any)["license"].(map[string]any)["id"].(string)
+	graphQL(t, srv, tenant, `mutation($l: ID!, $g: ID!) { assignLicense(input: {licenseId: $l, groupId: $g}) { userErrors { code } } }`,
+		map[string]any{"l": lic, "g": grp})
+	// c (created last), then a, then b, in two operations.
+	c.do("PATCH", "/Groups/"+grp, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+		{"op": "add", "path": "members", "value": [{"value": "`+ids[2]+`"}, {"value": "`+ids[0]+`"}]},
+		{"op": "add", "path": "members", "value": [{"value": "`+ids[1]+`"}]}]}`).want(t, http.StatusNoContent)
+	for i, want := range []string{"WAITLISTED", "WAITLISTED", "ACTIVE"} {
+		if s := statuses(t, srv, tenant, ids[i]); len(s) != 1 || s[0] != want {
+			t.Fatalf("user %d: %v, want %s (the first named takes the seat)", i, s, want)
+		}
+	}
+	// The waitlist follows the request order too: a leaves the queue's
+	// head to b only after c's seat frees.
+	c.do("PATCH", "/Groups/"+grp, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+		{"op": "remove", "path": "members[value eq \"`+ids[2]+`\"]"}]}`).want(t, http.StatusNoContent)
+	if a, b := statuses(t, srv, tenant, ids[0]), statuses(t, srv, tenant, ids[1]); a[0] != "ACTIVE" || b[0] != "WAITLISTED" {
+		t.Fatalf("after c left: a %v, b %v; want a promoted first", a, b)
+	}
+}
