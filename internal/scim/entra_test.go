@@ -113,6 +113,43 @@ func TestEntraUserSequence(t *testing.T) {
 		t.Fatalf("after the no-path add: %s", r.raw)
 	}
 
+	// With ?aadOptscim062020 Entra sends one path-less replace whose keys
+	// are attribute paths (the compliant form in Microsoft's "Known issues
+	// and resolutions with SCIM 2.0 protocol compliance"); each is
+	// applied, the enterprise extension (not kept) ignored.
+	r = c.do("PATCH", "/Users/"+id+"?aadOptscim062020", `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations": [{"op": "replace", "value": {
+			"displayName": "Pvlo Pkqf",
+			"emails[type eq \"work\"].value": "TestBcwqnm@test.microsoft.com",
+			"name.givenName": "Gtfd",
+			"name.familyName": "Pkqf",
+			"externalId": "Eqpj",
+			"urn:ietf:params:scim:schemas:core:2.0:User:userName": "compliant@testuser.com",
+			"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "Eqpj",
+			"active": false}}]}`).want(t, http.StatusOK)
+	if emails, _ := r.body["emails"].([]any); len(emails) != 1 || str(emails[0], "value") != "TestBcwqnm@test.microsoft.com" ||
+		str(r.body, "userName") != "compliant@testuser.com" || str(r.body, "externalId") != "Eqpj" ||
+		str(r.body, "name", "formatted") != "Gtfd Pkqf" || r.body["active"] != false {
+		t.Fatalf("after the compliant path-less replace: %s", r.raw)
+	}
+	// A key that is no attribute of a User is refused (the library's
+	// schema check answers invalidValue before seatgraph's invalidPath
+	// would), and changes nothing.
+	for _, key := range []string{"shoeSize", "urn:ietf:params:scim:schemas:core:2.0:User:shoeSize", "name.nickName"} {
+		r = c.do("PATCH", "/Users/"+id+"?aadOptscim062020", `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			"Operations": [{"op": "replace", "value": {"displayName": "Changed", "`+key+`": "42"}}]}`)
+		if r.status != http.StatusBadRequest || (r.body["scimType"] != "invalidPath" && r.body["scimType"] != "invalidValue") {
+			t.Fatalf("unknown path %s: %d %s", key, r.status, r.raw)
+		}
+	}
+	if r := c.do("GET", "/Users/"+id, nil).want(t, http.StatusOK); str(r.body, "displayName") != "Gtfd Pkqf" {
+		t.Fatalf("a refused PATCH changed the user: %s", r.raw)
+	}
+	// Back to the names the rest of the sequence uses.
+	c.do("PATCH", "/Users/"+id, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {
+		"userName": "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com", "emails[type eq \"work\"].value": "updatedEmail@microsoft.com",
+		"active": true}}]}`).want(t, http.StatusOK)
+
 	// Create a second user with the same userName: 409 uniqueness.
 	c.do("POST", "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
 		"userName": "5B50642D-79fc-4410-9e90-4c077cdd1a59@testuser.com", "emails": [{"value": "other@testuser.com", "type": "work"}]}`).

@@ -3,12 +3,15 @@ package scim
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/elimity-com/scim"
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/elimity-com/scim/optional"
+	"github.com/elimity-com/scim/schema"
+	filter "github.com/scim2/filter-parser/v2"
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/directory"
@@ -252,27 +255,63 @@ type userPatch struct {
 func (c *userPatch) apply(op scim.PatchOperation) error {
 	if op.Path == nil {
 		// No path: the value is an object of attributes (Okta's
-		// {"active": false}, Entra's {"displayName": …}).
+		// {"active": false}, Entra's {"displayName": …}), whose keys may
+		// be paths themselves (Entra's compliant form,
+		// "emails[type eq \"work\"].value", "name.givenName",
+		// "urn:…:core:2.0:User:userName"): each is applied as an
+		// operation with that path.
 		m, ok := op.Value.(map[string]any)
 		if !ok {
 			return badValue("an operation without path takes an object of attributes")
 		}
 		for k, v := range m {
-			attr, sub, _ := strings.Cut(strings.ToLower(k), ".")
-			if err := c.set(op.Op, attr, sub, v); err != nil {
+			path, err := filter.ParsePath([]byte(k))
+			if err != nil {
+				return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidPath,
+					Detail: fmt.Sprintf("%q is not an attribute path", k)}
+			}
+			if err := c.apply(scim.PatchOperation{Op: op.Op, Path: &path, Value: v}); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	if uri := op.Path.AttributePath.URI(); uri != "" && !strings.EqualFold(uri, "urn:ietf:params:scim:schemas:core:2.0:User") {
+	if uri := op.Path.AttributePath.URI(); uri != "" && !strings.EqualFold(uri, coreUser) {
 		return nil // an extension seatgraph does not keep
 	}
+	attr := strings.ToLower(op.Path.AttributePath.AttributeName)
 	sub := strings.ToLower(op.Path.AttributePath.SubAttributeName())
 	if op.Path.SubAttribute != nil {
 		sub = strings.ToLower(*op.Path.SubAttribute)
 	}
-	return c.set(op.Op, strings.ToLower(op.Path.AttributePath.AttributeName), sub, op.Value)
+	if !userPath(attr, sub) {
+		return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidPath,
+			Detail: fmt.Sprintf("%q is not an attribute of a User", op.Path.String())}
+	}
+	return c.set(op.Op, attr, sub, op.Value)
+}
+
+const coreUser = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+// userPath says whether attr (and sub, when not "") name an attribute of
+// the core User schema or a common attribute (id, externalId, meta,
+// schemas; RFC 7643 §3.1), kept by seatgraph or not.
+func userPath(attr, sub string) bool {
+	switch attr {
+	case "id", "externalid", "schemas":
+		return sub == ""
+	case "meta":
+		return true
+	}
+	a, ok := schema.CoreUserSchema().Attributes.ContainsAttribute(attr)
+	if !ok {
+		return false
+	}
+	if sub == "" {
+		return true
+	}
+	_, ok = a.SubAttributes().ContainsAttribute(sub)
+	return ok
 }
 
 // set records one attribute's new value. Removing what seatgraph needs
