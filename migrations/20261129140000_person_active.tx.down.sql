@@ -1,3 +1,42 @@
+-- Rolling back seat rule 9 once it has been used. Without rule 9 a
+-- deactivated grant would be read as live again and take a seat the
+-- counters never gave it (over-assigning the license), and the event-type
+-- CHECK below would fail on DEACTIVATED/REACTIVATED history rows. So,
+-- while the rule-9 trigger still runs (a deactivated grant is not live on
+-- either side of this update, so no counter moves): the deactivated live
+-- grants are revoked as of their deactivation, by the system, with a
+-- REVOKED history event; and the two event types become UPDATED (their
+-- changes keep what happened).
+--
+-- This file was edited after 20261129140000 landed on main (the same day,
+-- before any release): a down file is read from the binary that rolls
+-- back and is recorded nowhere, so fixing it changes no database that
+-- applied the up file, and every later rollback uses the fixed text.
+--
+-- Row-level security is forced on these tables and binds their owner
+-- too: it is lifted for this transaction only, to reach every tenant.
+ALTER TABLE assignments NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE assignment_events NO FORCE ROW LEVEL SECURITY;
+
+WITH revoked AS (
+    UPDATE assignments
+       SET revoked_at = deactivated_at, revoked_by = 'system',
+           revoke_reason = 'person deactivated (rule 9 rolled back)'
+     WHERE deactivated_at IS NOT NULL AND NOT is_deleted AND revoked_at IS NULL AND expired_at IS NULL
+    RETURNING tenant_id, id, deactivated_at
+)
+INSERT INTO assignment_events (tenant_id, id, assignment_id, type, actor, actor_type, occurred_at, changes)
+SELECT tenant_id, gen_random_uuid(), id, 'REVOKED', 'system', 'SYSTEM', now(),
+       jsonb_build_object('reason', 'person deactivated (rule 9 rolled back)', 'revokedAt', deactivated_at)
+  FROM revoked;
+
+UPDATE assignment_events SET type = 'UPDATED',
+       changes = changes || jsonb_build_object('rolledBackType', type)
+ WHERE type IN ('DEACTIVATED', 'REACTIVATED');
+
+ALTER TABLE assignments FORCE ROW LEVEL SECURITY;
+ALTER TABLE assignment_events FORCE ROW LEVEL SECURITY;
+
 -- Back to the seat trigger without rule 9 (as 20261129120000 left it when
 -- that migration is applied; the waitlist update with plain variables is
 -- correct on plain PostgreSQL either way).
