@@ -35,8 +35,12 @@ type column struct {
 type columns map[string]column
 
 var userColumns = columns{
-	"id":             {expr: "p.id", caseExact: true, parse: parseID(gid.Person)},
-	"username":       {expr: "coalesce(p.username, p.email)"},
+	"id": {expr: "p.id", caseExact: true, parse: parseID(gid.Person)},
+	// userName is the person's username only (lower(username) is the
+	// unique index people_username_key): a person without one (made
+	// through GraphQL) shows their email as userName but is found by
+	// emails, not userName.
+	"username":       {expr: "p.username"},
 	"externalid":     {expr: "p.external_id", caseExact: true},
 	"emails":         {expr: "p.email"},
 	"emails.value":   {expr: "p.email"},
@@ -54,7 +58,8 @@ var groupColumns = columns{
 	"members.value": {sub: memberOf, parse: parseID(gid.Person)},
 }
 
-const memberOf = "g.id IN (SELECT gm.group_id FROM group_members AS gm WHERE gm.tenant_id = g.tenant_id AND gm.person_id = ?)"
+// memberOf's placeholders are the tenant and the person.
+const memberOf = "g.id IN (SELECT gm.group_id FROM group_members AS gm WHERE gm.tenant_id = ? AND gm.person_id = ?)"
 
 func parseID(kind gid.Kind) func(string) (any, bool) {
 	return func(s string) (any, bool) {
@@ -70,7 +75,7 @@ func (cs columns) where(r *http.Request, q *bun.SelectQuery, params scim.ListReq
 	if params.FilterValidator == nil {
 		return q, nil
 	}
-	var b sqlBuilder
+	b := sqlBuilder{tenant: principal(r).TenantID}
 	if err := b.expr(cs, "", params.FilterValidator.GetFilter()); err != nil {
 		return nil, scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidFilter, Detail: err.Error()}
 	}
@@ -78,8 +83,9 @@ func (cs columns) where(r *http.Request, q *bun.SelectQuery, params scim.ListReq
 }
 
 type sqlBuilder struct {
-	sql  strings.Builder
-	args []any
+	tenant string
+	sql    strings.Builder
+	args   []any
 }
 
 func (b *sqlBuilder) expr(cs columns, prefix string, e filter.Expression) error {
@@ -159,6 +165,14 @@ func (b *sqlBuilder) compare(cs columns, prefix string, e *filter.AttributeExpre
 	switch {
 	case c.sub != "":
 		b.sql.WriteString("(" + neg + c.sub + ")")
+		b.args = append(b.args, b.tenant)
+	case neg == "" && c.caseExact:
+		// Plain comparisons (NULL reads as false in WHERE, and NOT is
+		// wrapped in coalesce above) so that indexes on the expression
+		// serve them.
+		b.sql.WriteString("(" + c.expr + " = ?)")
+	case neg == "":
+		b.sql.WriteString("(lower(" + c.expr + ") = lower(?))")
 	case c.caseExact:
 		b.sql.WriteString("(" + neg + "coalesce(" + c.expr + " = ?, false))")
 	default:

@@ -164,3 +164,31 @@ func TestSCIMRefusesAppCredentials(t *testing.T) {
 		t.Fatalf("an app's refused request wrote: %s", r.raw)
 	}
 }
+
+// userName filters read usernames only: a person made through GraphQL
+// without a username (shown with their email as userName) is not found by
+// a userName equal to their email that is another person's username;
+// emails finds them.
+func TestSCIMUserNameFilterReadsUsernames(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("scim-uname")
+	c := newClient(t, srv, tenant)
+	a := str(c.do("POST", "/Users", `{`+userSchema+`, "userName": "shared@corp.example", "emails": [{"value": "a@corp.example"}]}`).
+		want(t, http.StatusCreated).body, "id")
+	d := graphQL(t, srv, tenant, `mutation { createPerson(input: {email: "Shared@corp.example"}) { person { id } } }`, nil)
+	b := d["createPerson"].(map[string]any)["person"].(map[string]any)["id"].(string)
+	if r := c.do("GET", "/Users/"+b, nil).want(t, http.StatusOK); str(r.body, "userName") != "Shared@corp.example" {
+		t.Fatalf("a person without a username: %s", r.raw)
+	}
+	for f, want := range map[string]string{
+		`userName eq "SHARED@corp.example"`:                          a,
+		`emails.value eq "shared@corp.example"`:                      b,
+		`emails[type eq "work"].value eq "a@corp.example"`:           a,
+		`not (userName eq "shared@corp.example") and active eq true`: b,
+	} {
+		r := c.do("GET", "/Users"+q("filter", f), nil).want(t, http.StatusOK)
+		if res := r.resources(t); len(res) != 1 || res[0]["id"] != want {
+			t.Errorf("filter %s: %s, want only %s", f, r.raw, want)
+		}
+	}
+}
