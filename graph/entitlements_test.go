@@ -16,14 +16,15 @@ import (
 // seatRecount counts a license's seats from its assignments as SPEC §2
 // defines them: a person (or an invited address) holding at least one
 // PENDING, ACTIVE or SUSPENDED grant holds one seat, pending when none of
-// those grants is taken up; waitlisted counts the assignments waiting.
+// those grants is taken up; waitlisted counts the assignments waiting; a
+// DEACTIVATED grant (rule 9) neither holds a seat nor waits.
 func seatRecount(t *testing.T, db *sql.DB, tenant string, license uuid.UUID) (used, pending, waitlisted int) {
 	t.Helper()
 	err := db.QueryRow(`
 	WITH live AS (
 	  SELECT a.* FROM assignments a JOIN licenses l ON l.tenant_id = a.tenant_id AND l.id = a.license_id
 	  WHERE a.tenant_id = $1 AND a.license_id = $2 AND NOT a.is_deleted AND a.revoked_at IS NULL
-	    AND a.expired_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())
+	    AND a.expired_at IS NULL AND a.deactivated_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())
 	    AND (l.expires_at IS NULL OR l.expires_at > now())
 	), holders AS (
 	  SELECT coalesce(person_id::text, lower(email)) AS holder, bool_or(fulfilled) AS taken_up
