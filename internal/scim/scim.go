@@ -113,6 +113,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, status, scimType, msg)
 			return
 		}
+		if r.Method == http.MethodPatch && strings.HasPrefix(path, "/Users/") {
+			var se scimerrors.ScimError
+			if body, err = screenUserPatch(body); errors.As(err, &se) {
+				writeError(w, se.Status, string(se.ScimType), se.Detail)
+				return
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		}
 	}
 	for _, vs := range r.URL.Query() {
 		for _, v := range vs {
