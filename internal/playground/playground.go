@@ -17,7 +17,9 @@ import (
 	"encoding/json"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
+	"strings"
 )
 
 // AssetsPath is where the bundled assets are served.
@@ -40,14 +42,15 @@ const csp = "default-src 'self'; script-src 'self'; worker-src 'self'; connect-s
 // Page serves the playground page for the GraphQL endpoint. headers, when
 // not nil, gives the JSON object the Headers tab starts with (a development
 // token under DEV_MODE); it is called for every page load, so the token is
-// always fresh.
+// always fresh, and only for a request from this machine (Local): anyone
+// else gets the page with an empty Headers tab.
 func Page(endpoint string, headers func() (map[string]string, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cfg := struct {
 			Endpoint string `json:"endpoint"`
 			Headers  string `json:"headers,omitempty"`
 		}{Endpoint: endpoint}
-		if headers != nil {
+		if headers != nil && Local(r) {
 			h, err := headers()
 			if err != nil {
 				http.Error(w, "playground: "+err.Error(), http.StatusInternalServerError)
@@ -70,6 +73,25 @@ func Page(endpoint string, headers func() (map[string]string, error)) http.Handl
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		_, _ = w.Write(buf.Bytes())
 	})
+}
+
+// Local reports whether r comes from this machine and names it so: its
+// remote address is a loopback address and its Host is localhost,
+// 127.0.0.1 or [::1] (any port). The Host check stops DNS rebinding: a web
+// page whose name an attacker points at 127.0.0.1 sends its own name as
+// Host. A proxy on the same machine passes the first check, and the second
+// only when it forwards a loopback Host.
+func Local(r *http.Request) bool {
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if ip := net.ParseIP(addr); err != nil || ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return strings.EqualFold(host, "localhost") || host == "127.0.0.1" || host == "::1"
 }
 
 // Assets serves the bundled assets; mount it at AssetsPath.
