@@ -77,7 +77,8 @@ type Config struct {
 	MaxRepeatedFields int
 
 	// CORSAllowedOrigins are the browser origins (scheme://host[:port])
-	// allowed to call the API from another origin; none by default.
+	// allowed to call /query from another origin; none by default, and
+	// never a wildcard.
 	CORSAllowedOrigins []string
 
 	// DebugEndpoints serves development-only endpoints such as
@@ -225,8 +226,10 @@ func (e env) positive(name string, def int) int {
 	return n
 }
 
-// origins reads a comma-separated list of origins: each "*" or
-// scheme://host[:port], with no path.
+// origins reads a comma-separated list of origins, each
+// scheme://host[:port] with no path. A wildcard ("*", or a pattern such as
+// https://*.example.com) is refused: it would let pages nobody listed read
+// the answers of /query.
 func (e env) origins(name string) []string {
 	var out []string
 	for _, o := range strings.Split(e.str(name, ""), ",") {
@@ -234,9 +237,14 @@ func (e env) origins(name string) []string {
 		if o == "" {
 			continue
 		}
+		if strings.Contains(o, "*") {
+			*e.errs = append(*e.errs, fmt.Errorf("%s: %q: wildcards are not accepted (they would let web sites nobody "+
+				"listed read the API's answers); list each frontend's origin, such as https://app.example.com", name, o))
+			continue
+		}
 		u, err := url.Parse(o)
-		if o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil) {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 			*e.errs = append(*e.errs, fmt.Errorf("%s: %q is not an origin such as https://app.example.com", name, o))
 			continue
 		}

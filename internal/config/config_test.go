@@ -80,6 +80,8 @@ func TestSecurityValidation(t *testing.T) {
 		{map[string]string{"JWT_SECRET": ""}, "JWT_SECRET or JWT_JWKS_URL is required"},
 		{map[string]string{"JWT_SECRET": "short"}, "JWT_SECRET must be at least 32 bytes"},
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example, app.example"}, `CORS_ALLOWED_ORIGINS: "app.example" is not an origin`},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": "*"}, `CORS_ALLOWED_ORIGINS: "*": wildcards are not accepted`},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example, https://*.example.com"}, `CORS_ALLOWED_ORIGINS: "https://*.example.com": wildcards are not accepted`},
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example/app"}, `CORS_ALLOWED_ORIGINS: "https://a.example/app" is not an origin`},
 	} {
 		vars := map[string]string{"DATABASE_URL": "postgres://x", "JWT_SECRET": secret}

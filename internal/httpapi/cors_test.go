@@ -17,6 +17,7 @@ func TestCORS(t *testing.T) {
 	const app, evil = "https://app.example", "https://evil.example"
 	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
 		c.HTTP.CORSOrigins = []string{app, "http://localhost:5173"}
+		c.HTTP.Playground, c.HTTP.Debug = true, true
 	})
 	tok := apitest.Token(t, apitest.Tenant("cors"))
 
@@ -92,6 +93,30 @@ func TestCORS(t *testing.T) {
 		resp := send(http.MethodPost, evil, "application/json", body, auth)
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("Access-Control-Allow-Origin %q for an origin that is not allowed", got)
+		}
+	})
+
+	// Only /query is open to the allowed origins: the playground page (with
+	// its token), the metrics, the health and debug answers stay unreadable
+	// to a page on another origin.
+	t.Run("nothing but /query", func(t *testing.T) {
+		for _, path := range []string{"/", "/playground/playground.js", "/metrics", "/readyz", "/healthz", "/debug/statements"} {
+			req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Origin", app)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s: status %d", path, resp.StatusCode)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
+				t.Errorf("GET %s from %s: Access-Control-Allow-Origin %q", path, app, got)
+			}
 		}
 	})
 
