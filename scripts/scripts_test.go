@@ -68,3 +68,51 @@ func TestDBFindsPostgreSQL(t *testing.T) {
 		t.Errorf("PostgreSQL 14: ok %v, stderr:\n%s", ok, stderr)
 	}
 }
+
+// TestChromiumInstall: with no browser on PATH, chromium.sh installs
+// Debian's chromium with apt-get, waiting for another apt job's lock
+// rather than failing on it, as root or through sudo -n; without either it
+// says what to install.
+func TestChromiumInstall(t *testing.T) {
+	for _, c := range []struct {
+		who, uid, sudo string
+		want           string // the apt-get line, "" for none
+	}{
+		{"root", "0", "", "apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends chromium"},
+		{"a user who may sudo", "1000", "ok", "sudo apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends chromium"},
+		{"a user who may not sudo", "1000", "password", ""},
+	} {
+		t.Run(c.who, func(t *testing.T) {
+			bin := t.TempDir()
+			log := filepath.Join(t.TempDir(), "log")
+			programs := map[string]string{
+				"id": "echo " + c.uid,
+				// apt-get notes its arguments; install leaves a chromium on PATH.
+				"apt-get": `echo "$PREFIX""apt-get $*" >>` + log + `
+case "$*" in *install*) printf '#!/bin/sh\n' >` + bin + `/chromium; /bin/chmod +x ` + bin + `/chromium;; esac`,
+			}
+			switch c.sudo {
+			case "ok":
+				programs["sudo"] = `[ "$1" = -n ] || exit 1; shift; PREFIX="sudo " "$@"`
+			case "password":
+				programs["sudo"] = `echo "sudo: a password is required" >&2; exit 1`
+			}
+			for name, body := range programs {
+				if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, stderr, ok := run(t, []string{"PATH=" + bin, "CHROMIUM_BIN="}, "chromium.sh")
+			apt, _ := os.ReadFile(log)
+			if c.want == "" {
+				if ok || len(apt) > 0 || !strings.Contains(stderr, "sudo apt-get install chromium") {
+					t.Errorf("ok %v, apt-get ran %q; stderr:\n%s", ok, apt, stderr)
+				}
+				return
+			}
+			if !ok || out != filepath.Join(bin, "chromium") || !strings.Contains(string(apt), c.want) {
+				t.Errorf("ok %v, printed %q, apt-get ran:\n%s\nwant %q; stderr:\n%s", ok, out, apt, c.want, stderr)
+			}
+		})
+	}
+}
