@@ -76,7 +76,9 @@ func commands(stdout, stderr io.Writer) *cli.Command {
 				},
 				Action: noArgs(func(_ context.Context, cmd *cli.Command) error {
 					cfg, err := config.Load(false)
-					if err != nil {
+					if errors.Is(err, config.ErrNoKey) {
+						return errNoSecret
+					} else if err != nil {
 						return err
 					}
 					tok, err := mintToken(cfg, cmd.String("tenant"), cmd.String("sub"), cmd.String("app"),
@@ -144,6 +146,8 @@ func version() string {
 	return fmt.Sprintf("%s commit %s (%s%s; %s)", v, commit, at, modified, info.GoVersion)
 }
 
+var errNoSecret = errors.New("token: no HS256 secret to sign with: set JWT_SECRET (or DEV_MODE=true for the development secret); JWT_JWKS_URL only verifies tokens another issuer signs")
+
 // mintToken signs a development token. It needs an HS256 secret (a server
 // that only verifies tokens from a JWKS could not accept it) and refuses
 // scopes the server does not know.
@@ -158,7 +162,7 @@ func mintToken(cfg *config.Config, tenant, sub, app string, scopes []string, ttl
 		return "", fmt.Errorf("token: %w", err)
 	}
 	if cfg.JWTSecret == "" {
-		return "", errors.New("token: no HS256 secret to sign with: set JWT_SECRET (or DEV_MODE=true for the development secret); JWT_JWKS_URL only verifies tokens another issuer signs")
+		return "", errNoSecret
 	}
 	return auth.Mint(auth.JWTConfig{Secret: []byte(cfg.JWTSecret), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 		TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim},

@@ -91,6 +91,11 @@ func TestToken(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no HS256 secret") {
 		t.Errorf("token with only a JWKS URL: %v, want a refusal", err)
 	}
+	// With nothing set, the token command's own reason, not the server's.
+	_, err = run(t, nil, "token", "--tenant", "demo")
+	if err == nil || !strings.Contains(err.Error(), "no HS256 secret") || strings.Contains(err.Error(), "JWT_JWKS_URL is required") {
+		t.Errorf("token with no configuration: %v, want the token command's refusal", err)
+	}
 	_, err = run(t, map[string]string{"DEV_MODE": "true"}, "token", "--tenant", "demo", "--scopes", "licenses:read licences:write")
 	if err == nil || !strings.Contains(err.Error(), `unknown scope "licences:write"`) {
 		t.Errorf("token with an unknown scope: %v, want a refusal", err)

@@ -19,6 +19,10 @@ import (
 // unset. It is public, so a server outside development refuses it.
 const DevSecret = "seatgraph-development-secret-do-not-use-in-production"
 
+// ErrNoKey is Load's error (errors.Is) when there is nothing to check
+// tokens with, so that a command may explain it in its own terms.
+var ErrNoKey = errors.New("JWT_SECRET or JWT_JWKS_URL is required (or set DEV_MODE=true for a development secret)")
+
 // Config is every setting of the server.
 type Config struct {
 	DatabaseURL      string
@@ -151,7 +155,7 @@ func Load(needDatabase bool) (*Config, error) {
 	case c.JWTSecret == "" && c.DevMode:
 		c.JWTSecret = DevSecret
 	case c.JWTSecret == "" && c.JWKSURL == "":
-		errs = append(errs, errors.New("JWT_SECRET or JWT_JWKS_URL is required (or set DEV_MODE=true for a development secret)"))
+		errs = append(errs, ErrNoKey)
 	case c.JWTSecret == DevSecret && !c.DevMode:
 		errs = append(errs, errors.New("JWT_SECRET is the public development secret; set a real one or DEV_MODE=true"))
 	case c.JWTSecret != "" && len(c.JWTSecret) < 32 && !c.DevMode:
