@@ -40,7 +40,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := commands(os.Stdout, os.Stderr).Run(ctx, os.Args); err != nil {
+	if err := commands(os.Stdout, os.Stderr).Run(ctx, helpArgs(os.Args)); err != nil {
 		fmt.Fprintln(os.Stderr, "seatgraph:", err)
 		os.Exit(1)
 	}
