@@ -25,8 +25,7 @@ func TestPlaygroundToken(t *testing.T) {
 	// page loads / from the server seatgraph serve would build from env.
 	page := func(env map[string]string, remote, host string) string {
 		t.Helper()
-		for _, name := range []string{"DEV_MODE", "JWT_SECRET", "JWT_JWKS_URL", "PLAYGROUND", "HOST", "PLAYGROUND_TENANT",
-			"CORS_ALLOWED_ORIGINS"} {
+		for _, name := range []string{"DEV_MODE", "JWT_SECRET", "JWT_JWKS_URL", "PLAYGROUND", "HOST", "CORS_ALLOWED_ORIGINS"} {
 			t.Setenv(name, "")
 		}
 		t.Setenv("DATABASE_URL", db.AppURL)

@@ -107,6 +107,10 @@ func Load(needDatabase bool) (*Config, error) {
 		c.Host = "127.0.0.1"
 	}
 	c.PlaygroundTenant = e.str("PLAYGROUND_TENANT", "demo")
+	if v, set := os.LookupEnv("PLAYGROUND_TENANT"); set && strings.TrimSpace(v) == "" {
+		// Set but empty is a mistake (make run TENANT=), not a wish for demo.
+		errs = append(errs, errors.New("PLAYGROUND_TENANT is set but empty: name the tenant of the playground's development token, or unset it for demo"))
+	}
 	c.JWTSecret = e.str("JWT_SECRET", "")
 	c.JWKSURL = e.str("JWT_JWKS_URL", "")
 	c.JWTIssuer = e.str("JWT_ISSUER", "")

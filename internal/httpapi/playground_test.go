@@ -34,7 +34,26 @@ func TestPlaygroundServed(t *testing.T) {
 		!strings.Contains(resp.Header.Get("Content-Type"), "javascript") {
 		t.Errorf("GET /playground/playground.js: status %d, %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(js))
 	}
-	for _, p := range []string{"/playground/nothing-1.js", "/playground/nothing-2.js"} {
+	// The assets carry a validator: a browser that has them asks again and
+	// gets 304, not the megabytes.
+	resp, _ = get("/playground/playground.js")
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		t.Errorf("GET /playground/playground.js: no ETag")
+	} else {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/playground/playground.js", nil)
+		req.Header.Set("If-None-Match", etag)
+		again, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = again.Body.Close()
+		if again.StatusCode != http.StatusNotModified {
+			t.Errorf("GET /playground/playground.js with If-None-Match %s: status %d, want 304", etag, again.StatusCode)
+		}
+	}
+	// No listing of the folder.
+	for _, p := range []string{"/playground/", "/playground/nothing-1.js", "/playground/nothing-2.js"} {
 		if resp, _ := get(p); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", p, resp.StatusCode)
 		}

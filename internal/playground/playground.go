@@ -13,13 +13,17 @@ package playground
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"html/template"
 	"io/fs"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 )
 
 // AssetsPath is where the bundled assets are served.
@@ -61,8 +65,12 @@ func Page(endpoint string, headers func() (map[string]string, error)) http.Handl
 		}
 		config, _ := json.Marshal(cfg)
 		var buf bytes.Buffer
-		// html/template escapes the JSON for a script element of type
-		// application/json: the browser never runs it.
+		// template.JS puts the JSON into the script element as it is
+		// (html/template would otherwise quote it as a JavaScript string).
+		// That is safe because json.Marshal escapes <, > and & as \u003c,
+		// \u003e and \u0026, so no value can close the element or open a
+		// comment; and the element's type, application/json, is data the
+		// browser never runs.
 		if err := page.Execute(&buf, map[string]any{"Assets": AssetsPath, "Config": template.JS(config)}); err != nil {
 			http.Error(w, "playground: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -94,15 +102,50 @@ func Local(r *http.Request) bool {
 	return strings.EqualFold(host, "localhost") || host == "127.0.0.1" || host == "::1"
 }
 
-// Assets serves the bundled assets; mount it at AssetsPath.
-func Assets() http.Handler {
-	sub, err := fs.Sub(dist, "dist")
+// asset is one bundled file with its validator.
+type asset struct {
+	data []byte
+	etag string
+}
+
+// assets are the files of dist/ by name, each with an ETag from a hash of
+// its content (embedded files carry no modification time to validate on).
+var assets = sync.OnceValue(func() map[string]asset {
+	out := map[string]asset{}
+	err := fs.WalkDir(dist, "dist", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := dist.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		out[strings.TrimPrefix(path, "dist/")] = asset{data: data, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		return nil
+	})
 	if err != nil {
 		panic(err)
 	}
-	files := http.StripPrefix(AssetsPath, http.FileServerFS(sub))
+	return out
+})
+
+// Assets serves the bundled assets; mount it at AssetsPath. Only the
+// files themselves: the folder has no listing. Each answer carries its
+// ETag and Cache-Control: no-cache, so a browser asks again each time (the
+// names do not change between builds) and gets 304 when it has the file.
+func Assets() http.Handler {
+	files := assets()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, AssetsPath)
+		a, ok := files[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		files.ServeHTTP(w, r)
+		w.Header().Set("ETag", a.etag)
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.data))
 	})
 }
