@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,24 +22,14 @@ func TestCORS(t *testing.T) {
 
 	send := func(method, origin, contentType, body string, header map[string]string) *http.Response {
 		t.Helper()
-		req, err := http.NewRequest(method, srv.URL+"/query", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", origin)
+		h := map[string]string{"Origin": origin}
 		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
+			h["Content-Type"] = contentType
 		}
 		for k, v := range header {
-			req.Header.Set(k, v)
+			h[k] = v
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		return resp
+		return do(t, method, srv.URL+"/query", body, h)
 	}
 	preflight := map[string]string{"Access-Control-Request-Method": "POST",
 		"Access-Control-Request-Headers": "authorization, content-type"}
@@ -101,16 +90,7 @@ func TestCORS(t *testing.T) {
 	// to a page on another origin.
 	t.Run("nothing but /query", func(t *testing.T) {
 		for _, path := range []string{"/", "/playground/playground.js", "/metrics", "/readyz", "/healthz", "/debug/statements"} {
-			req, err := http.NewRequest(http.MethodGet, srv.URL+path, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Origin", app)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = resp.Body.Close()
+			resp := do(t, http.MethodGet, srv.URL+path, "", map[string]string{"Origin": app})
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("GET %s: status %d", path, resp.StatusCode)
 			}

@@ -41,14 +41,7 @@ func TestPlaygroundServed(t *testing.T) {
 	if etag == "" {
 		t.Errorf("GET /playground/playground.js: no ETag")
 	} else {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/playground/playground.js", nil)
-		req.Header.Set("If-None-Match", etag)
-		again, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = again.Body.Close()
-		if again.StatusCode != http.StatusNotModified {
+		if again := do(t, http.MethodGet, srv.URL+"/playground/playground.js", "", map[string]string{"If-None-Match": etag}); again.StatusCode != http.StatusNotModified {
 			t.Errorf("GET /playground/playground.js with If-None-Match %s: status %d, want 304", etag, again.StatusCode)
 		}
 	}
@@ -62,6 +55,26 @@ func TestPlaygroundServed(t *testing.T) {
 	if !strings.Contains(metrics, `path="/playground/"`) || strings.Contains(metrics, "nothing-1") {
 		t.Errorf("the playground's assets are not one metrics label:\n%s", grep(metrics, "playground"))
 	}
+}
+
+// do sends a request with the given headers; the body of the response is
+// read and closed.
+func do(t *testing.T, method, url, body string, header map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp
 }
 
 func grep(text, word string) string {
