@@ -36,10 +36,14 @@ port-free:
 	  exit 1; \
 	fi
 
-## test: private database, then every test (generated code must be current),
-## then the composition check and the gateway end-to-end tests
+## test: private database, a Chromium for the playground's browser test
+## (installed first, in the open, when missing), then every test (generated
+## code must be current), then the composition check and the gateway
+## end-to-end tests
 test: check-generated
-	@$(DB_ENV); go vet ./...; go test -count=1 -p 4 ./...
+	@$(DB_ENV); chromium="$$(scripts/chromium.sh)"; export CHROMIUM_BIN="$$chromium"; \
+	echo "make test: Chromium for the browser test: $$CHROMIUM_BIN"; \
+	go vet ./...; go test -count=1 -p 4 ./...
 	@e2e/run.sh
 
 ## test-citus: every Go test against a local Citus cluster (a coordinator and

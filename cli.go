@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"text/tabwriter"
 	"time"
 
+	"github.com/uptrace/bun/migrate"
 	"github.com/urfave/cli/v3"
 
 	"seatgraph/internal/apikey"
@@ -52,7 +54,9 @@ func commands(stdout, stderr io.Writer) *cli.Command {
 				DefaultCommand: "up",
 				Commands: []*cli.Command{
 					{Name: "up", Usage: "apply every pending migration (the default)", Action: noArgs(migrateUp)},
-					{Name: "down", Usage: "roll back the last applied group of migrations", Action: noArgs(migrateDown)},
+					{Name: "down", Usage: "roll back the last applied group of migrations (lists them; --yes to do it)",
+						Flags:  []cli.Flag{&cli.BoolFlag{Name: "yes", Usage: "roll them back (their tables, columns and data are gone)"}},
+						Action: noArgs(migrateDown)},
 					{Name: "status", Usage: "list the migrations, applied or pending", Action: noArgs(migrateStatus)},
 				},
 			},
@@ -76,7 +80,9 @@ func commands(stdout, stderr io.Writer) *cli.Command {
 				},
 				Action: noArgs(func(_ context.Context, cmd *cli.Command) error {
 					cfg, err := config.Load(false)
-					if err != nil {
+					if errors.Is(err, config.ErrNoKey) {
+						return errNoSecret
+					} else if err != nil {
 						return err
 					}
 					tok, err := mintToken(cfg, cmd.String("tenant"), cmd.String("sub"), cmd.String("app"),
@@ -99,6 +105,16 @@ func commands(stdout, stderr io.Writer) *cli.Command {
 			},
 		},
 	}
+}
+
+// helpArgs turns `help a b …` into `a b … --help`: urfave/cli's help
+// command looks one level down only, so `help apikey create` would show
+// apikey's help rather than create's.
+func helpArgs(args []string) []string {
+	if len(args) > 3 && args[1] == "help" {
+		return append(append([]string{args[0]}, args[2:]...), "--help")
+	}
+	return args
 }
 
 // noArgs refuses positional arguments before action runs: a mistyped
@@ -144,6 +160,8 @@ func version() string {
 	return fmt.Sprintf("%s commit %s (%s%s; %s)", v, commit, at, modified, info.GoVersion)
 }
 
+var errNoSecret = errors.New("token: no HS256 secret to sign with: set JWT_SECRET (or DEV_MODE=true for the development secret); JWT_JWKS_URL only verifies tokens another issuer signs")
+
 // mintToken signs a development token. It needs an HS256 secret (a server
 // that only verifies tokens from a JWKS could not accept it) and refuses
 // scopes the server does not know.
@@ -158,22 +176,28 @@ func mintToken(cfg *config.Config, tenant, sub, app string, scopes []string, ttl
 		return "", fmt.Errorf("token: %w", err)
 	}
 	if cfg.JWTSecret == "" {
-		return "", errors.New("token: no HS256 secret to sign with: set JWT_SECRET (or DEV_MODE=true for the development secret); JWT_JWKS_URL only verifies tokens another issuer signs")
+		return "", errNoSecret
 	}
 	return auth.Mint(auth.JWTConfig{Secret: []byte(cfg.JWTSecret), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 		TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim},
 		auth.TokenRequest{Tenant: tenant, Subject: sub, App: app, Scopes: scopes, TTL: ttl})
 }
 
-// withAdminDB runs f on the owner connection (DATABASE_ADMIN_URL, else
-// DATABASE_URL). Migrations need nothing else: no signing keys, and no
-// statement timeout.
-func withAdminDB(ctx context.Context, f func(*store.DB, *slog.Logger) error) error {
+// openAdmin opens the owner connection (DATABASE_ADMIN_URL, else
+// DATABASE_URL) for the commands that need nothing else: migrations (no
+// signing keys, no statement timeout) and API keys (the server's own role
+// cannot write them).
+func openAdmin(ctx context.Context) (*store.DB, error) {
 	url, err := config.AdminDatabaseURL()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	db, err := store.Open(ctx, url, store.Options{MaxConns: 2})
+	return store.Open(ctx, url, store.Options{MaxConns: 2})
+}
+
+// withAdminDB runs f on the owner connection (openAdmin).
+func withAdminDB(ctx context.Context, f func(*store.DB, *slog.Logger) error) error {
+	db, err := openAdmin(ctx)
 	if err != nil {
 		return err
 	}
@@ -185,9 +209,27 @@ func migrateUp(ctx context.Context, _ *cli.Command) error {
 	return withAdminDB(ctx, func(db *store.DB, log *slog.Logger) error { return applyMigrations(ctx, db, log) })
 }
 
-func migrateDown(ctx context.Context, _ *cli.Command) error {
+// migrateDown lists the last applied group of migrations (after make run,
+// every migration: the whole schema and its data) and rolls it back only
+// with --yes.
+func migrateDown(ctx context.Context, cmd *cli.Command) error {
+	out := cmd.Root().Writer
 	return withAdminDB(ctx, func(db *store.DB, log *slog.Logger) error {
-		group, err := migrations.Rollback(ctx, db.Bun())
+		group, err := migrations.Rollback(ctx, db.Bun(), func(last *migrate.MigrationGroup) error {
+			verb := "would roll back"
+			if cmd.Bool("yes") {
+				verb = "rolls back"
+			}
+			fmt.Fprintf(out, "migrate down %s group %d, %d migrations (newest first), with their tables, columns and data:\n",
+				verb, last.ID, len(last.Migrations))
+			for i := len(last.Migrations) - 1; i >= 0; i-- {
+				fmt.Fprintf(out, "  %s_%s\n", last.Migrations[i].Name, last.Migrations[i].Comment)
+			}
+			if !cmd.Bool("yes") {
+				return errors.New("nothing rolled back: run `seatgraph migrate down --yes` to roll back the migrations listed")
+			}
+			return nil
+		})
 		if err != nil {
 			return err
 		}
@@ -200,20 +242,23 @@ func migrateDown(ctx context.Context, _ *cli.Command) error {
 	})
 }
 
+// migrateStatus prints one line per migration: its name, then applied
+// (with its group and time) or pending, in aligned columns.
 func migrateStatus(ctx context.Context, cmd *cli.Command) error {
 	return withAdminDB(ctx, func(db *store.DB, _ *slog.Logger) error {
 		ms, err := migrations.Status(ctx, db.Bun())
 		if err != nil {
 			return err
 		}
+		w := tabwriter.NewWriter(cmd.Root().Writer, 0, 0, 2, ' ', 0)
 		for _, m := range ms {
 			state := "pending"
 			if m.IsApplied() {
 				state = fmt.Sprintf("applied (group %d, %s)", m.GroupID, m.MigratedAt.UTC().Format(time.RFC3339))
 			}
-			fmt.Fprintf(cmd.Root().Writer, "%-28s %s\n", m.Name+"_"+m.Comment, state)
+			fmt.Fprintf(w, "%s_%s\t%s\n", m.Name, m.Comment, state)
 		}
-		return nil
+		return w.Flush()
 	})
 }
 
@@ -253,14 +298,9 @@ func seedTenant(ctx context.Context, tenant string, stdout io.Writer) error {
 	return nil
 }
 
-// openKeys opens the API key store on the owner connection: the server's
-// own role cannot write keys.
+// openKeys opens the API key store on the owner connection (openAdmin).
 func openKeys(ctx context.Context) (*apikey.Store, func(), error) {
-	url, err := config.AdminDatabaseURL()
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := store.Open(ctx, url, store.Options{MaxConns: 2})
+	db, err := openAdmin(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

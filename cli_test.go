@@ -25,7 +25,7 @@ func run(t *testing.T, env map[string]string, args ...string) (string, error) {
 		t.Setenv(k, v)
 	}
 	var out bytes.Buffer
-	err := commands(&out, &out).Run(context.Background(), append([]string{"seatgraph"}, args...))
+	err := commands(&out, &out).Run(context.Background(), helpArgs(append([]string{"seatgraph"}, args...)))
 	return out.String(), err
 }
 
@@ -49,6 +49,13 @@ func TestHelp(t *testing.T) {
 		}
 		if !strings.Contains(out, "USAGE:") {
 			t.Errorf("seatgraph %s printed no usage: %q", strings.Join(args, " "), out)
+		}
+	}
+	// help names a command at any depth, as --help after it does.
+	for _, args := range [][]string{{"help", "apikey", "create"}, {"help", "migrate", "down"}, {"help", "token"}} {
+		want := "USAGE:\n   seatgraph " + strings.Join(args[1:], " ")
+		if out, err := run(t, nil, args...); err != nil || !strings.Contains(out, want) {
+			t.Errorf("seatgraph %s: %v, want %q in:\n%s", strings.Join(args, " "), err, want, out)
 		}
 	}
 	out, _ := run(t, nil, "--help")
@@ -91,6 +98,11 @@ func TestToken(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no HS256 secret") {
 		t.Errorf("token with only a JWKS URL: %v, want a refusal", err)
 	}
+	// With nothing set, the token command's own reason, not the server's.
+	_, err = run(t, nil, "token", "--tenant", "demo")
+	if err == nil || !strings.Contains(err.Error(), "no HS256 secret") || strings.Contains(err.Error(), "JWT_JWKS_URL is required") {
+		t.Errorf("token with no configuration: %v, want the token command's refusal", err)
+	}
 	_, err = run(t, map[string]string{"DEV_MODE": "true"}, "token", "--tenant", "demo", "--scopes", "licenses:read licences:write")
 	if err == nil || !strings.Contains(err.Error(), `unknown scope "licences:write"`) {
 		t.Errorf("token with an unknown scope: %v, want a refusal", err)
@@ -113,6 +125,18 @@ func TestMigrate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("migrate status: %v", err)
 		}
+		// The states start in one column.
+		column := -1
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			at := strings.Index(line, "  applied")
+			if at < 0 {
+				at = strings.Index(line, "  pending")
+			}
+			if at < 0 || (column >= 0 && at != column) {
+				t.Fatalf("migrate status is not in columns:\n%s", out)
+			}
+			column = at
+		}
 		return out
 	}
 	licenses := func() bool {
@@ -125,8 +149,16 @@ func TestMigrate(t *testing.T) {
 	if out := status(); strings.Count(out, "applied (group") < 3 || strings.Contains(out, "pending") {
 		t.Fatalf("status of a migrated database:\n%s", out)
 	}
-	if _, err := run(t, env, "migrate", "down"); err != nil {
-		t.Fatalf("migrate down: %v", err)
+	// Without --yes, down says what it would undo and undoes nothing.
+	out, err := run(t, env, "migrate", "down")
+	if err == nil || !strings.Contains(err.Error(), "--yes") || !strings.Contains(out, "20261123000001_domain") || !licenses() {
+		t.Fatalf("migrate down without --yes: %v (licenses table there: %v), printed:\n%s", err, licenses(), out)
+	}
+	if out := status(); strings.Contains(out, "pending") {
+		t.Fatalf("migrate down without --yes rolled back:\n%s", out)
+	}
+	if _, err := run(t, env, "migrate", "down", "--yes"); err != nil {
+		t.Fatalf("migrate down --yes: %v", err)
 	}
 	if out := status(); strings.Contains(out, "applied") || strings.Count(out, "pending") < 3 || licenses() {
 		t.Fatalf("after migrate down (licenses table still there: %v):\n%s", licenses(), out)

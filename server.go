@@ -40,7 +40,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := commands(os.Stdout, os.Stderr).Run(ctx, os.Args); err != nil {
+	if err := commands(os.Stdout, os.Stderr).Run(ctx, helpArgs(os.Args)); err != nil {
 		fmt.Fprintln(os.Stderr, "seatgraph:", err)
 		os.Exit(1)
 	}
@@ -112,11 +112,7 @@ func serve(ctx context.Context) error {
 	}
 	authn := &auth.Authenticator{JWT: verifier, Keys: apikey.NewStore(db.Bun())}
 	srv := &http.Server{
-		Handler: httpapi.New(db, authn, log, httpapi.Options{Playground: cfg.Playground, PlaygroundHeaders: playgroundHeaders(cfg),
-			Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints, Source: cfg.Source,
-			MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
-			Metrics: metrics, Tracing: tracing, CORSOrigins: cfg.CORSAllowedOrigins, MaxRepeatedFields: cfg.MaxRepeatedFields,
-			Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}),
+		Handler:           httpapi.New(db, authn, log, httpOptions(cfg, metrics, tracing)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// The body has half the request timeout to arrive (else 408), then
@@ -153,11 +149,24 @@ func serve(ctx context.Context) error {
 	return nil
 }
 
+// httpOptions are the HTTP settings serve gives the handler.
+func httpOptions(cfg *config.Config, metrics *telemetry.Metrics, tracing *telemetry.Tracing) httpapi.Options {
+	return httpapi.Options{Playground: cfg.Playground, PlaygroundHeaders: playgroundHeaders(cfg),
+		Introspection: cfg.Introspection, RequestTimeout: cfg.RequestTimeout, Debug: cfg.DebugEndpoints, Source: cfg.Source,
+		MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
+		Metrics: metrics, Tracing: tracing, CORSOrigins: cfg.CORSAllowedOrigins, MaxRepeatedFields: cfg.MaxRepeatedFields,
+		Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}
+}
+
 // playgroundHeaders gives the playground's Headers tab a development token
-// (tenant PLAYGROUND_TENANT, every scope, the demo admin as subject) under
-// DEV_MODE, minted afresh for each page load; nil otherwise.
+// (tenant PLAYGROUND_TENANT, every scope, the demo admin as subject),
+// minted afresh for each page load, only on a development server: DEV_MODE
+// with the public development secret, whose tokens are worth nothing
+// elsewhere. With a secret of its own (JWT_SECRET set) the page has no
+// token. The page adds it only for a request from this machine by a
+// loopback name (playground.Page).
 func playgroundHeaders(cfg *config.Config) func() (map[string]string, error) {
-	if !cfg.DevMode || cfg.JWTSecret == "" {
+	if !cfg.DevMode || cfg.JWTSecret != config.DevSecret {
 		return nil
 	}
 	return func() (map[string]string, error) {

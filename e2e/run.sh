@@ -8,7 +8,7 @@
 #  3. makes a fresh database on the private cluster (scripts/db.sh),
 #     migrates it, seeds two tenants and gives tenant A's licenses
 #     TechnologyAsset ids for the procurement subgraph to own;
-#  4. starts seatgraph on a free loopback port, with DEBUG_ENDPOINTS=true
+#  4. starts seatgraph on a free loopback port (HOST=127.0.0.1), with DEBUG_ENDPOINTS=true
 #     so the tests can read its SQL statement count;
 #  5. runs the composition check and the gateway tests (node --test);
 #  6. stops the server and drops the database, pass or fail.
@@ -87,7 +87,9 @@ SQL
 
 # 4. seatgraph on a free loopback port.
 port="$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')"
-PORT="$port" "$SEATGRAPH_BIN" serve >"$work/server.log" 2>&1 &
+# Loopback only: DEBUG_ENDPOINTS is on and DEV_MODE off, so HOST would
+# otherwise default to every interface.
+HOST=127.0.0.1 PORT="$port" "$SEATGRAPH_BIN" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 export SEATGRAPH_URL="http://127.0.0.1:$port"
 ready='fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))'

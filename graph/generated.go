@@ -3098,7 +3098,7 @@ type UserError @shareable {
 
 "A new license."
 input CreateLicenseInput {
-  "Display name (required, at most 500 characters)."
+  "Display name (required, at most 500 bytes of UTF-8)."
   name: String!
   "Who sells the product."
   vendor: String
@@ -3262,7 +3262,7 @@ input UpdateAssignmentInput {
 input RevokeAssignmentInput {
   "The grant to revoke (asg_…); an inherited grant cannot be revoked on its own (CONFLICT)."
   id: ID!
-  "Why, kept as revokeReason (at most 500 characters)."
+  "Why, kept as revokeReason (at most 500 bytes of UTF-8)."
   reason: String
   "The updatedAt you last read; a mismatch is STALE_WRITE."
   expectedUpdatedAt: DateTime
@@ -3378,7 +3378,7 @@ type PersonPayload {
 
 "A new group."
 input CreateGroupInput {
-  "The group's name (required, at most 500 characters)."
+  "The group's name (required, at most 500 bytes of UTF-8)."
   name: String!
   "What the group is for."
   description: String

@@ -1,8 +1,11 @@
 package graph
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"seatgraph/internal/problem"
 )
 
 var standardScalars = map[string]bool{"Int": true, "Float": true, "String": true, "Boolean": true, "ID": true}
@@ -41,5 +44,33 @@ func TestSchemaIsDocumented(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("%d schema elements have no description (add one in schema.graphqls, or in federationDocs for gqlgen's federation helpers):\n%s",
 			len(missing), strings.Join(missing, "\n"))
+	}
+}
+
+// TestSchemaTextLimitsInBytes: the text limit (problem.MaxTextLength)
+// counts bytes, so a description that states it says bytes: "500
+// characters" would promise a frontend room that multi-byte text lacks.
+func TestSchemaTextLimitsInBytes(t *testing.T) {
+	limit := fmt.Sprintf("at most %d ", problem.MaxTextLength)
+	var wrong []string
+	stated := 0
+	check := func(desc, what string) {
+		if i := strings.Index(desc, limit); i >= 0 {
+			stated++
+			if !strings.HasPrefix(desc[i+len(limit):], "bytes") {
+				wrong = append(wrong, what+": "+desc)
+			}
+		}
+	}
+	for name, def := range NewExecutableSchema(Config{Resolvers: &Resolver{}}).Schema().Types {
+		for _, f := range def.Fields {
+			check(f.Description, name+"."+f.Name)
+			for _, a := range f.Arguments {
+				check(a.Description, name+"."+f.Name+"("+a.Name+")")
+			}
+		}
+	}
+	if stated == 0 || len(wrong) > 0 {
+		t.Errorf("%d descriptions state the text limit; these do not say bytes:\n%s", stated, strings.Join(wrong, "\n"))
 	}
 }

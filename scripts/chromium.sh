@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Prints the path of a headless-capable Chromium for the playground's
 # browser test, installing Debian's `chromium` package with apt-get when
-# none is found and this runs as root.
+# none is found and this runs as root (or may sudo without a password).
+# `make test` runs it before `go test` and passes the path on in
+# CHROMIUM_BIN, so an installation's minutes show and do not count against
+# the Go test's timeout.
 #
 #   scripts/chromium.sh          print the browser's path (install if missing)
 #
@@ -29,12 +32,24 @@ if find_browser; then
   exit 0
 fi
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+# apt runs apt-get as root: directly, or through sudo when that needs no
+# password. Another apt job's lock (an unattended upgrade, say) is waited
+# for, up to 5 minutes, rather than failed on.
+apt() {
+  if [ "$(id -u)" = 0 ]; then
+    apt-get -o DPkg::Lock::Timeout=300 "$@"
+  else
+    sudo -n apt-get -o DPkg::Lock::Timeout=300 "$@"
+  fi
+}
+
+if command -v apt-get >/dev/null 2>&1 &&
+  { [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; }; then
   echo "chromium.sh: no Chromium found; installing Debian's chromium package (apt-get)" >&2
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -q --no-install-recommends chromium >&2; then
-    apt-get update -q >&2 || { echo "chromium.sh: apt-get update failed" >&2; exit 1; }
-    apt-get install -y -q --no-install-recommends chromium >&2 ||
+  if ! apt install -y -q --no-install-recommends chromium >&2; then
+    apt update -q >&2 || { echo "chromium.sh: apt-get update failed" >&2; exit 1; }
+    apt install -y -q --no-install-recommends chromium >&2 ||
       { echo "chromium.sh: apt-get install chromium failed" >&2; exit 1; }
   fi
   find_browser && exit 0

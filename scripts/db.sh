@@ -6,11 +6,12 @@
 #   scripts/db.sh env     start, then print the export lines for DATABASE_URL & co.
 #   scripts/db.sh bindir  print the directory of the PostgreSQL programs it uses
 #
-# PostgreSQL (15 or newer; initdb, pg_ctl, pg_isready, psql) is looked for
-# in SEATGRAPH_PG_BINDIR when set, then on PATH, in `pg_config --bindir`,
-# /usr/lib/postgresql/*/bin (Debian, Ubuntu), /usr/pgsql-*/bin (RHEL),
-# /usr/local/pgsql/bin (a source install) and the Homebrew prefixes; the
-# newest version found wins.
+# PostgreSQL (15 or newer; initdb, pg_ctl, pg_isready, psql) is taken from
+# SEATGRAPH_PG_BINDIR when set (that folder only: a choice made by hand is
+# kept, or refused with the reason). Otherwise it is looked for on PATH, in
+# `pg_config --bindir`, /usr/lib/postgresql/*/bin (Debian, Ubuntu),
+# /usr/pgsql-*/bin (RHEL), /usr/local/pgsql/bin (a source install) and the
+# Homebrew prefixes; the newest version found wins.
 #
 # It never touches a system cluster: its own data directory, socket
 # directory and port (SEATGRAPH_PG_PORT, default 55432), loopback only.
@@ -23,39 +24,46 @@ trap 'code=$?; echo "db.sh: failed (exit $code) at line $LINENO: $BASH_COMMAND" 
 
 min_major=15
 
-# pg_major prints the major version of the server programs in $1.
+# pg_major prints the major version of the server programs in $1, read
+# from "initdb (PostgreSQL) 16.4" and its variants ("… 16.4 (Homebrew)",
+# "… 15.20 (Debian 15.20-1)", "… 18beta1").
 pg_major() {
   local v
   v="$("$1/initdb" --version 2>/dev/null)" || return 1
-  v="${v##* }"
-  echo "${v%%.*}"
+  [[ $v =~ \(PostgreSQL\)\ ([0-9]+) ]] || return 1
+  echo "${BASH_REMATCH[1]}"
 }
 
 # find_bindir prints the directory holding the newest PostgreSQL server
 # programs (initdb, pg_ctl, pg_isready, psql) of a supported version.
 find_bindir() {
-  local candidates=() dir best="" best_major=0 major tool too_old=""
+  local candidates=() dir best="" best_major=0 major tool too_old="" unreadable="" missing=""
   if [ -n "${SEATGRAPH_PG_BINDIR:-}" ]; then
     candidates+=("$SEATGRAPH_PG_BINDIR")
+  else
+    if dir="$(command -v initdb 2>/dev/null)"; then candidates+=("$(dirname "$dir")"); fi
+    if command -v pg_config >/dev/null 2>&1 && dir="$(pg_config --bindir 2>/dev/null)"; then candidates+=("$dir"); fi
+    shopt -s nullglob
+    candidates+=(/usr/lib/postgresql/*/bin /usr/pgsql-*/bin /usr/local/pgsql/bin
+      /opt/homebrew/opt/postgresql@*/bin /opt/homebrew/opt/postgresql/bin /opt/homebrew/bin
+      /usr/local/opt/postgresql@*/bin /usr/local/opt/postgresql/bin /usr/local/bin
+      /home/linuxbrew/.linuxbrew/opt/postgresql@*/bin /home/linuxbrew/.linuxbrew/bin)
+    shopt -u nullglob
   fi
-  if dir="$(command -v initdb 2>/dev/null)"; then candidates+=("$(dirname "$dir")"); fi
-  if command -v pg_config >/dev/null 2>&1 && dir="$(pg_config --bindir 2>/dev/null)"; then candidates+=("$dir"); fi
-  shopt -s nullglob
-  candidates+=(/usr/lib/postgresql/*/bin /usr/pgsql-*/bin /usr/local/pgsql/bin
-    /opt/homebrew/opt/postgresql@*/bin /opt/homebrew/opt/postgresql/bin /opt/homebrew/bin
-    /usr/local/opt/postgresql@*/bin /usr/local/opt/postgresql/bin /usr/local/bin
-    /home/linuxbrew/.linuxbrew/opt/postgresql@*/bin /home/linuxbrew/.linuxbrew/bin)
-  shopt -u nullglob
   for dir in "${candidates[@]}"; do
-    for tool in initdb pg_ctl pg_isready psql; do
-      [ -x "$dir/$tool" ] || continue 2
+    [ -x "$dir/initdb" ] || { [ -z "${SEATGRAPH_PG_BINDIR:-}" ] || missing="$missing $dir (no initdb)"; continue; }
+    for tool in pg_ctl pg_isready psql; do
+      [ -x "$dir/$tool" ] || { missing="$missing $dir (no $tool)"; continue 2; }
     done
-    major="$(pg_major "$dir")" || continue
-    if [ "$major" -lt "$min_major" ] 2>/dev/null; then
+    if ! major="$(pg_major "$dir")"; then
+      unreadable="$unreadable $dir (initdb --version: $({ "$dir/initdb" --version 2>&1 || true; } | head -n 1))"
+      continue
+    fi
+    if [ "$major" -lt "$min_major" ]; then
       too_old="$too_old $dir (PostgreSQL $major)"
       continue
     fi
-    if [ "$major" -gt "$best_major" ] 2>/dev/null; then
+    if [ "$major" -gt "$best_major" ]; then
       best="$dir" best_major="$major"
     fi
   done
@@ -64,7 +72,10 @@ find_bindir() {
       echo "db.sh: no PostgreSQL $min_major or newer found (looked for initdb, pg_ctl, pg_isready and psql"
       echo "  on PATH, in pg_config --bindir, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, /usr/local/pgsql/bin"
       echo "  and the Homebrew prefixes)."
+      [ -z "${SEATGRAPH_PG_BINDIR:-}" ] || echo "  SEATGRAPH_PG_BINDIR=$SEATGRAPH_PG_BINDIR is the only folder looked in."
       [ -z "$too_old" ] || echo "  Too old:$too_old"
+      [ -z "$unreadable" ] || echo "  The version could not be read in:$unreadable"
+      [ -z "$missing" ] || echo "  Incomplete:$missing"
       echo "  Install the server programs, then run this again:"
       echo "    Debian/Ubuntu:  sudo apt-get install postgresql        (the programs land in /usr/lib/postgresql/<version>/bin)"
       echo "    Fedora/RHEL:    sudo dnf install postgresql-server"

@@ -19,6 +19,10 @@ import (
 // unset. It is public, so a server outside development refuses it.
 const DevSecret = "seatgraph-development-secret-do-not-use-in-production"
 
+// ErrNoKey is Load's error (errors.Is) when there is nothing to check
+// tokens with, so that a command may explain it in its own terms.
+var ErrNoKey = errors.New("JWT_SECRET or JWT_JWKS_URL is required (or set DEV_MODE=true for a development secret)")
+
 // Config is every setting of the server.
 type Config struct {
 	DatabaseURL      string
@@ -77,7 +81,8 @@ type Config struct {
 	MaxRepeatedFields int
 
 	// CORSAllowedOrigins are the browser origins (scheme://host[:port])
-	// allowed to call the API from another origin; none by default.
+	// allowed to call /query from another origin; none by default, and
+	// never a wildcard.
 	CORSAllowedOrigins []string
 
 	// DebugEndpoints serves development-only endpoints such as
@@ -102,6 +107,10 @@ func Load(needDatabase bool) (*Config, error) {
 		c.Host = "127.0.0.1"
 	}
 	c.PlaygroundTenant = e.str("PLAYGROUND_TENANT", "demo")
+	if v, set := os.LookupEnv("PLAYGROUND_TENANT"); set && strings.TrimSpace(v) == "" {
+		// Set but empty is a mistake (make run TENANT=), not a wish for demo.
+		errs = append(errs, errors.New("PLAYGROUND_TENANT is set but empty: name the tenant of the playground's development token, or unset it for demo"))
+	}
 	c.JWTSecret = e.str("JWT_SECRET", "")
 	c.JWKSURL = e.str("JWT_JWKS_URL", "")
 	c.JWTIssuer = e.str("JWT_ISSUER", "")
@@ -150,7 +159,7 @@ func Load(needDatabase bool) (*Config, error) {
 	case c.JWTSecret == "" && c.DevMode:
 		c.JWTSecret = DevSecret
 	case c.JWTSecret == "" && c.JWKSURL == "":
-		errs = append(errs, errors.New("JWT_SECRET or JWT_JWKS_URL is required (or set DEV_MODE=true for a development secret)"))
+		errs = append(errs, ErrNoKey)
 	case c.JWTSecret == DevSecret && !c.DevMode:
 		errs = append(errs, errors.New("JWT_SECRET is the public development secret; set a real one or DEV_MODE=true"))
 	case c.JWTSecret != "" && len(c.JWTSecret) < 32 && !c.DevMode:
@@ -225,8 +234,10 @@ func (e env) positive(name string, def int) int {
 	return n
 }
 
-// origins reads a comma-separated list of origins: each "*" or
-// scheme://host[:port], with no path.
+// origins reads a comma-separated list of origins, each
+// scheme://host[:port] with no path. A wildcard ("*", or a pattern such as
+// https://*.example.com) is refused: it would let pages nobody listed read
+// the answers of /query.
 func (e env) origins(name string) []string {
 	var out []string
 	for _, o := range strings.Split(e.str(name, ""), ",") {
@@ -234,9 +245,14 @@ func (e env) origins(name string) []string {
 		if o == "" {
 			continue
 		}
+		if strings.Contains(o, "*") {
+			*e.errs = append(*e.errs, fmt.Errorf("%s: %q: wildcards are not accepted (they would let web sites nobody "+
+				"listed read the API's answers); list each frontend's origin, such as https://app.example.com", name, o))
+			continue
+		}
 		u, err := url.Parse(o)
-		if o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil) {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 			*e.errs = append(*e.errs, fmt.Errorf("%s: %q is not an origin such as https://app.example.com", name, o))
 			continue
 		}

@@ -1,13 +1,14 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-// clean sets every variable Load reads to empty (unset, for Load), then
-// the given ones.
+// clean sets every variable Load reads to empty (unset, for Load) or
+// unsets it, then sets the given ones.
 func clean(t *testing.T, vars map[string]string) {
 	for _, name := range []string{"DATABASE_URL", "DATABASE_ADMIN_URL", "DEV_MODE", "JWT_SECRET", "JWT_JWKS_URL",
 		"JWT_ISSUER", "JWT_AUDIENCE", "JWT_LEEWAY", "JWT_JWKS_REFRESH", "JWT_JWKS_MIN_REFETCH", "PLAYGROUND",
@@ -15,6 +16,10 @@ func clean(t *testing.T, vars map[string]string) {
 		"MAX_TOKENS", "REQUEST_TIMEOUT", "STATEMENT_TIMEOUT", "PORT", "HOST", "LOG_LEVEL", "CORS_ALLOWED_ORIGINS"} {
 		t.Setenv(name, "")
 	}
+	// Set but empty is an error for PLAYGROUND_TENANT: unset it (t.Setenv
+	// restores it after the test).
+	t.Setenv("PLAYGROUND_TENANT", "")
+	_ = os.Unsetenv("PLAYGROUND_TENANT")
 	for k, v := range vars {
 		t.Setenv(k, v)
 	}
@@ -80,6 +85,10 @@ func TestSecurityValidation(t *testing.T) {
 		{map[string]string{"JWT_SECRET": ""}, "JWT_SECRET or JWT_JWKS_URL is required"},
 		{map[string]string{"JWT_SECRET": "short"}, "JWT_SECRET must be at least 32 bytes"},
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example, app.example"}, `CORS_ALLOWED_ORIGINS: "app.example" is not an origin`},
+		{map[string]string{"PLAYGROUND_TENANT": ""}, "PLAYGROUND_TENANT is set but empty"},
+		{map[string]string{"PLAYGROUND_TENANT": "  "}, "PLAYGROUND_TENANT is set but empty"},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": "*"}, `CORS_ALLOWED_ORIGINS: "*": wildcards are not accepted`},
+		{map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example, https://*.example.com"}, `CORS_ALLOWED_ORIGINS: "https://*.example.com": wildcards are not accepted`},
 		{map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example/app"}, `CORS_ALLOWED_ORIGINS: "https://a.example/app" is not an origin`},
 	} {
 		vars := map[string]string{"DATABASE_URL": "postgres://x", "JWT_SECRET": secret}

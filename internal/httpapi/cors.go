@@ -7,8 +7,10 @@ import (
 	"github.com/rs/cors"
 )
 
-// withCORS lets browser frontends served from origins call the API with
-// rs/cors: a preflight from one of them is answered with the methods and
+// withCORS lets browser frontends served from origins call the endpoint
+// it wraps, /query alone (the playground, metrics, health and debug
+// answers stay closed to other origins), with rs/cors: a preflight from
+// one of them is answered with the methods and
 // headers a GraphQL client sends (Authorization and Content-Type among
 // them), every response to it carries Access-Control-Allow-Origin, and
 // other origins get no CORS header at all, so their browsers refuse to

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,29 +16,20 @@ func TestCORS(t *testing.T) {
 	const app, evil = "https://app.example", "https://evil.example"
 	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
 		c.HTTP.CORSOrigins = []string{app, "http://localhost:5173"}
+		c.HTTP.Playground, c.HTTP.Debug = true, true
 	})
 	tok := apitest.Token(t, apitest.Tenant("cors"))
 
 	send := func(method, origin, contentType, body string, header map[string]string) *http.Response {
 		t.Helper()
-		req, err := http.NewRequest(method, srv.URL+"/query", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", origin)
+		h := map[string]string{"Origin": origin}
 		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
+			h["Content-Type"] = contentType
 		}
 		for k, v := range header {
-			req.Header.Set(k, v)
+			h[k] = v
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		return resp
+		return do(t, method, srv.URL+"/query", body, h)
 	}
 	preflight := map[string]string{"Access-Control-Request-Method": "POST",
 		"Access-Control-Request-Headers": "authorization, content-type"}
@@ -92,6 +82,21 @@ func TestCORS(t *testing.T) {
 		resp := send(http.MethodPost, evil, "application/json", body, auth)
 		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
 			t.Errorf("Access-Control-Allow-Origin %q for an origin that is not allowed", got)
+		}
+	})
+
+	// Only /query is open to the allowed origins: the playground page (with
+	// its token), the metrics, the health and debug answers stay unreadable
+	// to a page on another origin.
+	t.Run("nothing but /query", func(t *testing.T) {
+		for _, path := range []string{"/", "/playground/playground.js", "/metrics", "/readyz", "/healthz", "/debug/statements"} {
+			resp := do(t, http.MethodGet, srv.URL+path, "", map[string]string{"Origin": app})
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s: status %d", path, resp.StatusCode)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
+				t.Errorf("GET %s from %s: Access-Control-Allow-Origin %q", path, app, got)
+			}
 		}
 	})
 

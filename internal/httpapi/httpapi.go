@@ -73,8 +73,9 @@ type Options struct {
 	MaxOperationNames int
 	// Tracing, when not nil, traces requests (W3C traceparent accepted).
 	Tracing *telemetry.Tracing
-	// CORSOrigins are the browser origins allowed to call the API from
-	// another origin (cors.go); none by default.
+	// CORSOrigins are the browser origins allowed to call /query from
+	// another origin (cors.go); none by default. Nothing else is open to
+	// other origins. No wildcards (config refuses them).
 	CORSOrigins []string
 }
 
@@ -110,8 +111,8 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	opts.Metrics.WatchPool(db.SQL(), db.Statements)
 	mux := http.NewServeMux()
 	query := authenticate(authn, withSession(db, graphQL(db, opts)))
-	mux.Handle("/query", jsonByDefault(readBody(opts.MaxBodyBytes, opts.RequestTimeout/2,
-		retryAfter(withTimeout(opts.RequestTimeout, query)))))
+	mux.Handle("/query", withCORS(opts.CORSOrigins, jsonByDefault(readBody(opts.MaxBodyBytes, opts.RequestTimeout/2,
+		retryAfter(withTimeout(opts.RequestTimeout, query))))))
 	mux.Handle("/scim/v2/", scimHandler(db, authn, opts))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Page("/query", opts.PlaygroundHeaders))
@@ -127,7 +128,7 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 		})
 	}
 	mux.Handle("GET /metrics", opts.Metrics.Handler())
-	h := requestLog(log, opts.Metrics, withCORS(opts.CORSOrigins, mux))
+	h := requestLog(log, opts.Metrics, mux)
 	if tp := opts.Tracing.Provider(); tp != nil {
 		h = otelhttp.NewHandler(h, "seatgraph", otelhttp.WithTracerProvider(tp),
 			otelhttp.WithPropagators(telemetry.Propagator()),

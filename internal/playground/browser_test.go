@@ -17,8 +17,9 @@ import (
 	"seatgraph/internal/auth"
 )
 
-// chromium finds a headless Chromium with scripts/chromium.sh, which
-// installs Debian's chromium package when none is found (as root).
+// chromium finds a headless Chromium with scripts/chromium.sh: the one in
+// CHROMIUM_BIN (make test installs it, when missing, before go test
+// starts), or one on PATH, or Debian's chromium package it installs.
 func chromium(t *testing.T) string {
 	t.Helper()
 	out, err := exec.Command("../../scripts/chromium.sh").Output()

@@ -13,11 +13,17 @@ package playground
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"html/template"
 	"io/fs"
+	"net"
 	"net/http"
+	"strings"
+	"sync"
+	"time"
 )
 
 // AssetsPath is where the bundled assets are served.
@@ -40,14 +46,15 @@ const csp = "default-src 'self'; script-src 'self'; worker-src 'self'; connect-s
 // Page serves the playground page for the GraphQL endpoint. headers, when
 // not nil, gives the JSON object the Headers tab starts with (a development
 // token under DEV_MODE); it is called for every page load, so the token is
-// always fresh.
+// always fresh, and only for a request from this machine (Local): anyone
+// else gets the page with an empty Headers tab.
 func Page(endpoint string, headers func() (map[string]string, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cfg := struct {
 			Endpoint string `json:"endpoint"`
 			Headers  string `json:"headers,omitempty"`
 		}{Endpoint: endpoint}
-		if headers != nil {
+		if headers != nil && Local(r) {
 			h, err := headers()
 			if err != nil {
 				http.Error(w, "playground: "+err.Error(), http.StatusInternalServerError)
@@ -58,8 +65,12 @@ func Page(endpoint string, headers func() (map[string]string, error)) http.Handl
 		}
 		config, _ := json.Marshal(cfg)
 		var buf bytes.Buffer
-		// html/template escapes the JSON for a script element of type
-		// application/json: the browser never runs it.
+		// template.JS puts the JSON into the script element as it is
+		// (html/template would otherwise quote it as a JavaScript string).
+		// That is safe because json.Marshal escapes <, > and & as \u003c,
+		// \u003e and \u0026, so no value can close the element or open a
+		// comment; and the element's type, application/json, is data the
+		// browser never runs.
 		if err := page.Execute(&buf, map[string]any{"Assets": AssetsPath, "Config": template.JS(config)}); err != nil {
 			http.Error(w, "playground: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -72,15 +83,69 @@ func Page(endpoint string, headers func() (map[string]string, error)) http.Handl
 	})
 }
 
-// Assets serves the bundled assets; mount it at AssetsPath.
-func Assets() http.Handler {
-	sub, err := fs.Sub(dist, "dist")
+// Local reports whether r comes from this machine and names it so: its
+// remote address is a loopback address and its Host is localhost,
+// 127.0.0.1 or [::1] (any port). The Host check stops DNS rebinding: a web
+// page whose name an attacker points at 127.0.0.1 sends its own name as
+// Host. A proxy on the same machine passes the first check, and the second
+// only when it forwards a loopback Host.
+func Local(r *http.Request) bool {
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if ip := net.ParseIP(addr); err != nil || ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return strings.EqualFold(host, "localhost") || host == "127.0.0.1" || host == "::1"
+}
+
+// asset is one bundled file with its validator.
+type asset struct {
+	data []byte
+	etag string
+}
+
+// assets are the files of dist/ by name, each with an ETag from a hash of
+// its content (embedded files carry no modification time to validate on).
+var assets = sync.OnceValue(func() map[string]asset {
+	out := map[string]asset{}
+	err := fs.WalkDir(dist, "dist", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := dist.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		out[strings.TrimPrefix(path, "dist/")] = asset{data: data, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		return nil
+	})
 	if err != nil {
 		panic(err)
 	}
-	files := http.StripPrefix(AssetsPath, http.FileServerFS(sub))
+	return out
+})
+
+// Assets serves the bundled assets; mount it at AssetsPath. Only the
+// files themselves: the folder has no listing. Each answer carries its
+// ETag and Cache-Control: no-cache, so a browser asks again each time (the
+// names do not change between builds) and gets 304 when it has the file.
+func Assets() http.Handler {
+	files := assets()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, AssetsPath)
+		a, ok := files[name]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		files.ServeHTTP(w, r)
+		w.Header().Set("ETag", a.etag)
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.data))
 	})
 }
