@@ -29,6 +29,7 @@ import (
 	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/config"
+	"seatgraph/internal/economics"
 	"seatgraph/internal/httpapi"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/limits"
@@ -129,6 +130,11 @@ func serve(ctx context.Context) error {
 			err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
 		}
 		return n, err
+	})
+	// The utilisation snapshots: every replica runs the job, a job_leases
+	// lease lets one at a time work.
+	go telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, func(ctx context.Context) (int, error) {
+		return economics.TakeSnapshots(ctx, db)
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
