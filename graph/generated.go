@@ -2991,6 +2991,7 @@ on any day of the last 90 days (daily snapshots and today's counters) plus
 everyone waitlisted now: enough for the busiest recent day and the queue.
 """
 type Renewal {
+  "The license."
   license: License!
   "When it renews; null for an over-allocated license with no renewal date."
   renewsAt: DateTime
@@ -3732,7 +3733,9 @@ input CreateLicenseInput {
   sourceType: SourceType
   "What one seat costs per billingPeriod (which it then needs)."
   costPerSeat: MoneyInput
+  "How often costPerSeat is paid."
   billingPeriod: BillingPeriod
+  "When the subscription next renews."
   renewsAt: DateTime
   "Announce license.seats_low when the available seats fall to or below this many."
   lowSeatsThreshold: Int
