@@ -18,6 +18,7 @@ import (
 	"seatgraph/internal/opt"
 	"seatgraph/internal/paging"
 	"seatgraph/models"
+	"time"
 )
 
 // ID is the resolver for the id field.

@@ -7,4 +7,4 @@ ALTER TABLE licenses
     DROP COLUMN cost_currency,
     DROP COLUMN billing_period,
     DROP COLUMN renews_at;
--- low_seats_threshold and job_leases stay: other migrations may own them.
+-- low_seats_threshold stays: the events migration may own it.

@@ -52,15 +52,3 @@ ALTER TABLE license_snapshots FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON license_snapshots
     USING (tenant_id = current_setting('app.tenant_id', true))
     WITH CHECK (tenant_id = current_setting('app.tenant_id', true));
-
--- job_leases: which replica runs a job for every tenant, until when (a row
--- lease, not an advisory lock, so that it holds whichever node of a Citus
--- cluster a replica reaches). The same table as the scale-out work's
--- migration; whichever runs first creates it. Job names only, no tenant
--- data, so no row-level security (a reference table on Citus).
-CREATE TABLE IF NOT EXISTS job_leases (
-    job        text        PRIMARY KEY CHECK (job <> ''),
-    holder     text        NOT NULL,
-    taken_at   timestamptz NOT NULL,
-    expires_at timestamptz NOT NULL CHECK (expires_at > taken_at)
-);

@@ -50,10 +50,7 @@ func TestUtilization(t *testing.T) {
 	rowsOne = append(rowsOne, row{day, snap{total: 10, used: 3, active: 1}})
 	rowsTwo = append(rowsTwo, row{day, snap{total: -1, used: 1, active: 0}}) // its holder used only One
 
-	type bucket struct {
-		start                                                string
-		total, used, pending, waitlisted, active, peak, days int
-	}
+	type bucket struct{ total, used, pending, waitlisted, active, peak, days int }
 	key := func(d time.Time, interval string) string {
 		switch interval {
 		case "WEEK":

@@ -121,10 +121,6 @@ type statusRecorder struct {
 	status int
 }
 
-// Unwrap lets http.ResponseController reach the connection (the export
-// flushes and moves its write deadline).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)

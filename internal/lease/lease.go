@@ -1,5 +1,5 @@
 // Package lease lets one server replica at a time run a job for every
-// tenant: a lease is a row of job_leases (a table, not an advisory lock,
+// tenant (the expiry job, the snapshot job): a lease is a row of job_leases (a table, not an advisory lock,
 // so that it holds whichever node of a Citus cluster a replica reaches;
 // see docs/scale-out.md). A replica that dies holding a lease loses it
 // when it expires; the database's clock decides.
@@ -16,13 +16,20 @@ import (
 	"seatgraph/internal/store"
 )
 
+// ErrHeld is Run's answer when another replica holds the job's lease:
+// this run did nothing, and is no sign that the job works.
+var ErrHeld = errors.New("another replica holds the job's lease")
+
 // Run runs fn when this replica can take the lease on job for ttl, and
 // gives the lease back when fn returns; when another replica holds an
-// unexpired lease it returns (0, nil) at once without running fn.
+// unexpired lease it returns ErrHeld at once without running fn.
 func Run(ctx context.Context, db *store.DB, job string, ttl time.Duration, fn func(context.Context) (int, error)) (int, error) {
 	holder := uuid.NewString()
 	got, err := take(ctx, db, job, holder, ttl)
-	if err != nil || !got {
+	if err == nil && !got {
+		err = ErrHeld
+	}
+	if err != nil {
 		return 0, err
 	}
 	defer db.SQL().ExecContext(context.WithoutCancel(ctx), //nolint:errcheck // an unreturned lease expires
