@@ -20,7 +20,8 @@ ALTER TABLE licenses ADD COLUMN IF NOT EXISTS low_seats_threshold integer CHECK 
 -- counting a license's active, inactive and never-used holders reads a
 -- range of this index, not the license's every grant.
 CREATE INDEX assignments_holder_use_idx ON assignments (tenant_id, license_id, last_used_at)
-    WHERE NOT is_deleted AND revoked_at IS NULL AND expired_at IS NULL AND waitlisted_at IS NULL AND group_id IS NULL;
+    WHERE NOT is_deleted AND revoked_at IS NULL AND expired_at IS NULL AND waitlisted_at IS NULL AND group_id IS NULL
+      AND deactivated_at IS NULL;
 CREATE INDEX licenses_renews_idx ON licenses (tenant_id, (coalesce(renews_at, 'infinity'::timestamptz)), id);
 
 -- license_snapshots holds one row per license and UTC day: the license's

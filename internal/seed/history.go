@@ -45,6 +45,7 @@ SELECT l.tenant_id, l.id, d.day, l.total_seats,
           AND (a.waitlisted_at IS NULL OR a.waitlisted_at < d.ends)
           AND (a.revoked_at IS NULL OR a.revoked_at >= d.ends)
           AND (a.expired_at IS NULL OR a.expired_at >= d.ends)
+          AND (a.deactivated_at IS NULL OR a.deactivated_at >= d.ends)
           AND (a.expires_at IS NULL OR a.expires_at >= d.ends)
           AND (l.expires_at IS NULL OR l.expires_at >= d.ends)) AS h ON true
  WHERE l.tenant_id = ? AND NOT l.is_deleted
