@@ -1,6 +1,7 @@
 DROP TABLE license_snapshots;
 DROP INDEX licenses_renews_idx;
 DROP INDEX assignments_holder_use_idx;
+DROP INDEX assignments_license_id_idx;
 ALTER TABLE licenses
     DROP CONSTRAINT licenses_cost_terms,
     DROP COLUMN cost_per_seat,

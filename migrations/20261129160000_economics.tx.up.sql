@@ -22,6 +22,10 @@ ALTER TABLE licenses ADD COLUMN IF NOT EXISTS low_seats_threshold integer CHECK 
 CREATE INDEX assignments_holder_use_idx ON assignments (tenant_id, license_id, last_used_at)
     WHERE NOT is_deleted AND revoked_at IS NULL AND expired_at IS NULL AND waitlisted_at IS NULL AND group_id IS NULL
       AND deactivated_at IS NULL;
+-- A license's grants in id order: the CSV export's keyset when it is
+-- filtered by license (without it, a page of one license's grants reads
+-- every grant of the tenant in between).
+CREATE INDEX assignments_license_id_idx ON assignments (tenant_id, license_id, id);
 CREATE INDEX licenses_renews_idx ON licenses (tenant_id, (coalesce(renews_at, 'infinity'::timestamptz)), id);
 
 -- license_snapshots holds one row per license and UTC day: the license's

@@ -92,7 +92,6 @@ func Renewals(ctx context.Context, sess *store.Session, within string) (*Renewal
 	}
 	var rows []renewalRow
 	err = sess.Read(ctx, func(s store.Scope) error {
-		lic := licenseIDs(s, nil, false)
 		peak := s.Select((*models.LicenseSnapshot)(nil)).ColumnExpr("max(ls.seats_used)").
 			Where("ls.license_id = l.id").
 			Where("ls.day >= (now() AT TIME ZONE 'UTC')::date - ?", PeakDays)
@@ -100,17 +99,20 @@ func Renewals(ctx context.Context, sess *store.Session, within string) (*Renewal
 			inWindow = "(l.renews_at >= now() AND l.renews_at < now() + make_interval(years => ?, months => ?, weeks => ?, days => ?))"
 			over     = "(l.seats_waitlisted > 0 OR (l.total_seats > 0 AND l.seats_used * 100 >= l.total_seats * ?))"
 		)
-		current := s.Select((*models.License)(nil)).ColumnExpr("l.*").
+		// The licenses to report: renewing in the window, or over-allocated.
+		wanted := func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("NOT l.is_deleted").Where("(l.expires_at IS NULL OR l.expires_at > now())").
+				WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+					return q.Where(inWindow, y, m, w, d).WhereOr(over, OverAllocatedPercent)
+				})
+		}
+		lic := wanted(s.Select((*models.License)(nil)).Column("l.id"))
+		current := wanted(s.Select((*models.License)(nil)).ColumnExpr("l.*")).
 			Join("LEFT JOIN (?) AS act ON act.license_id = l.id", activeHolders(s, lic, since(ActiveDays))).
 			ColumnExpr("coalesce(act.n, 0) AS active").
 			ColumnExpr("greatest(l.seats_used, (?)) AS peak_used", peak).
 			ColumnExpr(inWindow+" AS in_window", y, m, w, d).
-			ColumnExpr(over+" AS over_allocated", OverAllocatedPercent).
-			Where("NOT l.is_deleted").
-			Where("(l.expires_at IS NULL OR l.expires_at > now())").
-			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where(inWindow, y, m, w, d).WhereOr(over, OverAllocatedPercent)
-			})
+			ColumnExpr(over+" AS over_allocated", OverAllocatedPercent)
 		return s.Compose().TableExpr("(?) AS l", current).ColumnExpr("l.*").
 			ColumnExpr("(coalesce(l.total_seats, l.seats_used) * l.cost_per_seat)::text AS cost_at_renewal").
 			ColumnExpr("((l.peak_used + l.seats_waitlisted) * l.cost_per_seat)::text AS suggested_cost").
