@@ -31,6 +31,7 @@ import (
 	"seatgraph/internal/config"
 	"seatgraph/internal/economics"
 	"seatgraph/internal/httpapi"
+	"seatgraph/internal/lease"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/limits"
 	"seatgraph/internal/seed"
@@ -134,7 +135,11 @@ func serve(ctx context.Context) error {
 	// The utilisation snapshots: every replica runs the job, a job_leases
 	// lease lets one at a time work.
 	go telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, func(ctx context.Context) (int, error) {
-		return economics.TakeSnapshots(ctx, db)
+		n, err := economics.TakeSnapshots(ctx, db)
+		if errors.Is(err, lease.ErrHeld) {
+			err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
+		}
+		return n, err
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

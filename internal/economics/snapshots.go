@@ -22,7 +22,7 @@ const (
 // TakeSnapshots records, in every tenant, each license's seats for today
 // (the UTC day of the database's clock) and fills the days the job missed
 // since each license's last snapshot. Only one replica runs it at a time
-// (a job_leases lease); the others return at once. Run again the same
+// (a job_leases lease); the others return lease.ErrHeld at once. Run again the same
 // day, it overwrites today's rows with the newer counters, so each day's
 // row is its last observation; running it twice in a row changes nothing.
 // It returns how many snapshot rows it wrote.

@@ -3,12 +3,14 @@ package economics_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"testing"
 	"time"
 
 	"seatgraph/internal/apitest"
 	"seatgraph/internal/economics"
 	"seatgraph/internal/gid"
+	"seatgraph/internal/lease"
 )
 
 // dbToday is the database's UTC day.
@@ -127,8 +129,8 @@ func TestSnapshotJob(t *testing.T) {
 		VALUES ('snapshots', 'another replica', now(), now() + interval '1 hour')`); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := economics.TakeSnapshots(ctx, srv.DB); err != nil || n != 0 {
-		t.Errorf("with the lease held elsewhere: wrote %d rows, %v", n, err)
+	if n, err := economics.TakeSnapshots(ctx, srv.DB); !errors.Is(err, lease.ErrHeld) || n != 0 {
+		t.Errorf("with the lease held elsewhere: wrote %d rows, %v; want 0, lease.ErrHeld", n, err)
 	}
 	if n := len(snapshots(t, super, tenant, fresh)); n != 0 {
 		t.Errorf("the job ran while another replica held the lease (%d rows)", n)
