@@ -29,7 +29,9 @@ import (
 	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/config"
+	"seatgraph/internal/economics"
 	"seatgraph/internal/httpapi"
+	"seatgraph/internal/lease"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/limits"
 	"seatgraph/internal/seed"
@@ -126,6 +128,15 @@ func serve(ctx context.Context) error {
 	go telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {
 		n, err := licensing.ExpireDue(ctx, db)
 		if errors.Is(err, licensing.ErrLeaseHeld) {
+			err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
+		}
+		return n, err
+	})
+	// The utilisation snapshots: every replica runs the job, a job_leases
+	// lease lets one at a time work.
+	go telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, func(ctx context.Context) (int, error) {
+		n, err := economics.TakeSnapshots(ctx, db)
+		if errors.Is(err, lease.ErrHeld) {
 			err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
 		}
 		return n, err

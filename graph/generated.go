@@ -10,7 +10,9 @@ import (
 	"math"
 	"seatgraph/graph/model"
 	"seatgraph/internal/directory"
+	"seatgraph/internal/economics"
 	"seatgraph/internal/licensing"
+	"seatgraph/internal/money"
 	"seatgraph/internal/paging"
 	"seatgraph/models"
 	"strconv"
@@ -204,31 +206,37 @@ type ComplexityRoot struct {
 	}
 
 	License struct {
-		AppID         func(childComplexity int) int
-		Asset         func(childComplexity int) int
-		AssetID       func(childComplexity int) int
-		Assignments   func(childComplexity int, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) int
-		CreatedAt     func(childComplexity int) int
-		CreatedBy     func(childComplexity int) int
-		DeletedAt     func(childComplexity int) int
-		DeletedBy     func(childComplexity int) int
-		Expired       func(childComplexity int) int
-		ExpiresAt     func(childComplexity int) int
-		ID            func(childComplexity int) int
-		IsDeleted     func(childComplexity int) int
-		Metadata      func(childComplexity int) int
-		Name          func(childComplexity int) int
-		ProgramKey    func(childComplexity int) int
-		SchemaVersion func(childComplexity int) int
-		Seats         func(childComplexity int) int
-		Source        func(childComplexity int) int
-		SourceType    func(childComplexity int) int
-		StartsAt      func(childComplexity int) int
-		TenantID      func(childComplexity int) int
-		TotalSeats    func(childComplexity int) int
-		UpdatedAt     func(childComplexity int) int
-		UpdatedBy     func(childComplexity int) int
-		Vendor        func(childComplexity int) int
+		AppID             func(childComplexity int) int
+		Asset             func(childComplexity int) int
+		AssetID           func(childComplexity int) int
+		Assignments       func(childComplexity int, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) int
+		BillingPeriod     func(childComplexity int) int
+		CostPerSeat       func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		CreatedBy         func(childComplexity int) int
+		DeletedAt         func(childComplexity int) int
+		DeletedBy         func(childComplexity int) int
+		Expired           func(childComplexity int) int
+		ExpiresAt         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		IsDeleted         func(childComplexity int) int
+		LowSeatsThreshold func(childComplexity int) int
+		Metadata          func(childComplexity int) int
+		Name              func(childComplexity int) int
+		ProgramKey        func(childComplexity int) int
+		RenewsAt          func(childComplexity int) int
+		SchemaVersion     func(childComplexity int) int
+		Seats             func(childComplexity int) int
+		Source            func(childComplexity int) int
+		SourceType        func(childComplexity int) int
+		StartsAt          func(childComplexity int) int
+		TenantID          func(childComplexity int) int
+		TotalSeats        func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		UpdatedBy         func(childComplexity int) int
+		Usage             func(childComplexity int, inactiveDays *int) int
+		Utilization       func(childComplexity int, from time.Time, to *time.Time, interval *string) int
+		Vendor            func(childComplexity int) int
 	}
 
 	LicenseConnection struct {
@@ -247,6 +255,21 @@ type ComplexityRoot struct {
 		License      func(childComplexity int) int
 		RevokedCount func(childComplexity int) int
 		UserErrors   func(childComplexity int) int
+	}
+
+	LicenseUsage struct {
+		Active       func(childComplexity int) int
+		Holders      func(childComplexity int) int
+		Inactive     func(childComplexity int) int
+		InactiveDays func(childComplexity int) int
+		NeverUsed    func(childComplexity int) int
+		Spend        func(childComplexity int) int
+		WastedSpend  func(childComplexity int) int
+	}
+
+	Money struct {
+		Amount   func(childComplexity int) int
+		Currency func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -330,6 +353,9 @@ type ComplexityRoot struct {
 		People             func(childComplexity int, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) int
 		Person             func(childComplexity int, id string) int
 		PersonByEmail      func(childComplexity int, email string) int
+		Renewals           func(childComplexity int, within string) int
+		SpendSummary       func(childComplexity int, inactiveDays *int) int
+		Utilization        func(childComplexity int, from time.Time, to *time.Time, interval *string) int
 		Viewer             func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
@@ -346,12 +372,39 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Renewal struct {
+		CostAtRenewal  func(childComplexity int) int
+		License        func(childComplexity int) int
+		OverAllocated  func(childComplexity int) int
+		PeakUsed       func(childComplexity int) int
+		RenewsAt       func(childComplexity int) int
+		SeatsActive    func(childComplexity int) int
+		SeatsBought    func(childComplexity int) int
+		SeatsUsed      func(childComplexity int) int
+		SuggestedCost  func(childComplexity int) int
+		SuggestedSeats func(childComplexity int) int
+		Waitlisted     func(childComplexity int) int
+	}
+
+	RenewalReport struct {
+		OverAllocated func(childComplexity int) int
+		Renewals      func(childComplexity int) int
+	}
+
 	Seats struct {
 		Available  func(childComplexity int) int
 		Pending    func(childComplexity int) int
 		Total      func(childComplexity int) int
 		Used       func(childComplexity int) int
 		Waitlisted func(childComplexity int) int
+	}
+
+	SpendSummary struct {
+		Annual       func(childComplexity int) int
+		ByVendor     func(childComplexity int) int
+		InactiveDays func(childComplexity int) int
+		OneTime      func(childComplexity int) int
+		WastedAnnual func(childComplexity int) int
 	}
 
 	TechnologyAsset struct {
@@ -362,6 +415,25 @@ type ComplexityRoot struct {
 		Code    func(childComplexity int) int
 		Field   func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	UtilizationBucket struct {
+		Active     func(childComplexity int) int
+		Days       func(childComplexity int) int
+		End        func(childComplexity int) int
+		PeakUsed   func(childComplexity int) int
+		Pending    func(childComplexity int) int
+		Start      func(childComplexity int) int
+		Total      func(childComplexity int) int
+		Used       func(childComplexity int) int
+		Waitlisted func(childComplexity int) int
+	}
+
+	VendorSpend struct {
+		Annual       func(childComplexity int) int
+		OneTime      func(childComplexity int) int
+		Vendor       func(childComplexity int) int
+		WastedAnnual func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -432,6 +504,10 @@ type LicenseResolver interface {
 
 	Seats(ctx context.Context, obj *models.License) (*model.Seats, error)
 	Assignments(ctx context.Context, obj *models.License, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error)
+	CostPerSeat(ctx context.Context, obj *models.License) (*money.Money, error)
+
+	Utilization(ctx context.Context, obj *models.License, from time.Time, to *time.Time, interval *string) ([]*economics.Bucket, error)
+	Usage(ctx context.Context, obj *models.License, inactiveDays *int) (*economics.Usage, error)
 }
 type MutationResolver interface {
 	CreateLicense(ctx context.Context, input licensing.CreateLicenseInput) (*model.LicensePayload, error)
@@ -472,6 +548,9 @@ type QueryResolver interface {
 	People(ctx context.Context, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) (*model.PersonConnection, error)
 	Group(ctx context.Context, id string) (*models.Group, error)
 	Groups(ctx context.Context, first *int, after *string, last *int, before *string, filter *directory.GroupFilter, orderBy *directory.GroupOrder) (*model.GroupConnection, error)
+	Utilization(ctx context.Context, from time.Time, to *time.Time, interval *string) ([]*economics.Bucket, error)
+	SpendSummary(ctx context.Context, inactiveDays *int) (*economics.SpendSummary, error)
+	Renewals(ctx context.Context, within string) (*economics.RenewalReport, error)
 }
 type ViewerResolver interface {
 	Person(ctx context.Context, obj *model.Viewer) (*models.Person, error)
@@ -1205,6 +1284,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.Assignments(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*licensing.AssignmentFilter), args["orderBy"].(*licensing.AssignmentOrder)), true
+	case "License.billingPeriod":
+		if e.ComplexityRoot.License.BillingPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.License.BillingPeriod(childComplexity), true
+	case "License.costPerSeat":
+		if e.ComplexityRoot.License.CostPerSeat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.License.CostPerSeat(childComplexity), true
 	case "License.createdAt":
 		if e.ComplexityRoot.License.CreatedAt == nil {
 			break
@@ -1253,6 +1344,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.IsDeleted(childComplexity), true
+	case "License.lowSeatsThreshold":
+		if e.ComplexityRoot.License.LowSeatsThreshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.License.LowSeatsThreshold(childComplexity), true
 	case "License.metadata":
 		if e.ComplexityRoot.License.Metadata == nil {
 			break
@@ -1271,6 +1368,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.ProgramKey(childComplexity), true
+	case "License.renewsAt":
+		if e.ComplexityRoot.License.RenewsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.License.RenewsAt(childComplexity), true
 	case "License.schemaVersion":
 		if e.ComplexityRoot.License.SchemaVersion == nil {
 			break
@@ -1325,6 +1428,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.UpdatedBy(childComplexity), true
+	case "License.usage":
+		if e.ComplexityRoot.License.Usage == nil {
+			break
+		}
+
+		args, err := ec.field_License_usage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.License.Usage(childComplexity, args["inactiveDays"].(*int)), true
+	case "License.utilization":
+		if e.ComplexityRoot.License.Utilization == nil {
+			break
+		}
+
+		args, err := ec.field_License_utilization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.License.Utilization(childComplexity, args["from"].(time.Time), args["to"].(*time.Time), args["interval"].(*string)), true
 	case "License.vendor":
 		if e.ComplexityRoot.License.Vendor == nil {
 			break
@@ -1388,6 +1513,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LicensePayload.UserErrors(childComplexity), true
+
+	case "LicenseUsage.active":
+		if e.ComplexityRoot.LicenseUsage.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LicenseUsage.Active(childComplexity), true
+	case "LicenseUsage.holders":
+		if e.ComplexityRoot.LicenseUsage.Holders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LicenseUsage.Holders(childComplexity), true
+	case "LicenseUsage.inactive":
+		if e.ComplexityRoot.LicenseUsage.Inactive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LicenseUsage.Inactive(childComplexity), true
+	case "LicenseUsage.inactiveDays":
+		if e.ComplexityRoot.LicenseUsage.InactiveDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LicenseUsage.InactiveDays(childComplexity), true
+	case "LicenseUsage.neverUsed":
+		if e.ComplexityRoot.LicenseUsage.NeverUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LicenseUsage.NeverUsed(childComplexity), true
+	case "LicenseUsage.spend":
+		if e.ComplexityRoot.LicenseUsage.Spend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LicenseUsage.Spend(childComplexity), true
+	case "LicenseUsage.wastedSpend":
+		if e.ComplexityRoot.LicenseUsage.WastedSpend == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LicenseUsage.WastedSpend(childComplexity), true
+
+	case "Money.amount":
+		if e.ComplexityRoot.Money.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Money.Amount(childComplexity), true
+	case "Money.currency":
+		if e.ComplexityRoot.Money.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Money.Currency(childComplexity), true
 
 	case "Mutation.addGroupMembers":
 		if e.ComplexityRoot.Mutation.AddGroupMembers == nil {
@@ -1918,6 +2099,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PersonByEmail(childComplexity, args["email"].(string)), true
+	case "Query.renewals":
+		if e.ComplexityRoot.Query.Renewals == nil {
+			break
+		}
+
+		args, err := ec.field_Query_renewals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Renewals(childComplexity, args["within"].(string)), true
+	case "Query.spendSummary":
+		if e.ComplexityRoot.Query.SpendSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_spendSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SpendSummary(childComplexity, args["inactiveDays"].(*int)), true
+	case "Query.utilization":
+		if e.ComplexityRoot.Query.Utilization == nil {
+			break
+		}
+
+		args, err := ec.field_Query_utilization_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Utilization(childComplexity, args["from"].(time.Time), args["to"].(*time.Time), args["interval"].(*string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -1974,6 +2188,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordUsagePayload.UserErrors(childComplexity), true
 
+	case "Renewal.costAtRenewal":
+		if e.ComplexityRoot.Renewal.CostAtRenewal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.CostAtRenewal(childComplexity), true
+	case "Renewal.license":
+		if e.ComplexityRoot.Renewal.License == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.License(childComplexity), true
+	case "Renewal.overAllocated":
+		if e.ComplexityRoot.Renewal.OverAllocated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.OverAllocated(childComplexity), true
+	case "Renewal.peakUsed":
+		if e.ComplexityRoot.Renewal.PeakUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.PeakUsed(childComplexity), true
+	case "Renewal.renewsAt":
+		if e.ComplexityRoot.Renewal.RenewsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.RenewsAt(childComplexity), true
+	case "Renewal.seatsActive":
+		if e.ComplexityRoot.Renewal.SeatsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.SeatsActive(childComplexity), true
+	case "Renewal.seatsBought":
+		if e.ComplexityRoot.Renewal.SeatsBought == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.SeatsBought(childComplexity), true
+	case "Renewal.seatsUsed":
+		if e.ComplexityRoot.Renewal.SeatsUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.SeatsUsed(childComplexity), true
+	case "Renewal.suggestedCost":
+		if e.ComplexityRoot.Renewal.SuggestedCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.SuggestedCost(childComplexity), true
+	case "Renewal.suggestedSeats":
+		if e.ComplexityRoot.Renewal.SuggestedSeats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.SuggestedSeats(childComplexity), true
+	case "Renewal.waitlisted":
+		if e.ComplexityRoot.Renewal.Waitlisted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renewal.Waitlisted(childComplexity), true
+
+	case "RenewalReport.overAllocated":
+		if e.ComplexityRoot.RenewalReport.OverAllocated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalReport.OverAllocated(childComplexity), true
+	case "RenewalReport.renewals":
+		if e.ComplexityRoot.RenewalReport.Renewals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenewalReport.Renewals(childComplexity), true
+
 	case "Seats.available":
 		if e.ComplexityRoot.Seats.Available == nil {
 			break
@@ -2005,6 +2299,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Seats.Waitlisted(childComplexity), true
 
+	case "SpendSummary.annual":
+		if e.ComplexityRoot.SpendSummary.Annual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendSummary.Annual(childComplexity), true
+	case "SpendSummary.byVendor":
+		if e.ComplexityRoot.SpendSummary.ByVendor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendSummary.ByVendor(childComplexity), true
+	case "SpendSummary.inactiveDays":
+		if e.ComplexityRoot.SpendSummary.InactiveDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendSummary.InactiveDays(childComplexity), true
+	case "SpendSummary.oneTime":
+		if e.ComplexityRoot.SpendSummary.OneTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendSummary.OneTime(childComplexity), true
+	case "SpendSummary.wastedAnnual":
+		if e.ComplexityRoot.SpendSummary.WastedAnnual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpendSummary.WastedAnnual(childComplexity), true
+
 	case "TechnologyAsset.id":
 		if e.ComplexityRoot.TechnologyAsset.ID == nil {
 			break
@@ -2030,6 +2355,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserError.Message(childComplexity), true
+
+	case "UtilizationBucket.active":
+		if e.ComplexityRoot.UtilizationBucket.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.Active(childComplexity), true
+	case "UtilizationBucket.days":
+		if e.ComplexityRoot.UtilizationBucket.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.Days(childComplexity), true
+	case "UtilizationBucket.end":
+		if e.ComplexityRoot.UtilizationBucket.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.End(childComplexity), true
+	case "UtilizationBucket.peakUsed":
+		if e.ComplexityRoot.UtilizationBucket.PeakUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.PeakUsed(childComplexity), true
+	case "UtilizationBucket.pending":
+		if e.ComplexityRoot.UtilizationBucket.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.Pending(childComplexity), true
+	case "UtilizationBucket.start":
+		if e.ComplexityRoot.UtilizationBucket.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.Start(childComplexity), true
+	case "UtilizationBucket.total":
+		if e.ComplexityRoot.UtilizationBucket.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.Total(childComplexity), true
+	case "UtilizationBucket.used":
+		if e.ComplexityRoot.UtilizationBucket.Used == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.Used(childComplexity), true
+	case "UtilizationBucket.waitlisted":
+		if e.ComplexityRoot.UtilizationBucket.Waitlisted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UtilizationBucket.Waitlisted(childComplexity), true
+
+	case "VendorSpend.annual":
+		if e.ComplexityRoot.VendorSpend.Annual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorSpend.Annual(childComplexity), true
+	case "VendorSpend.oneTime":
+		if e.ComplexityRoot.VendorSpend.OneTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorSpend.OneTime(childComplexity), true
+	case "VendorSpend.vendor":
+		if e.ComplexityRoot.VendorSpend.Vendor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorSpend.Vendor(childComplexity), true
+	case "VendorSpend.wastedAnnual":
+		if e.ComplexityRoot.VendorSpend.WastedAnnual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VendorSpend.WastedAnnual(childComplexity), true
 
 	case "Viewer.appId":
 		if e.ComplexityRoot.Viewer.AppID == nil {
@@ -2096,6 +2501,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LicenseByIDsInput", ec.unmarshalInputLicenseByIDsInput),
 			graphql.NewInputUnmarshaler("LicenseFilter", ec.unmarshalInputLicenseFilter),
 			graphql.NewInputUnmarshaler("LicenseOrder", ec.unmarshalInputLicenseOrder),
+			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("PersonByIDsInput", ec.unmarshalInputPersonByIDsInput),
 			graphql.NewInputUnmarshaler("PersonFilter", ec.unmarshalInputPersonFilter),
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
@@ -2358,6 +2764,33 @@ type License implements Node & Record @key(fields: "id") {
     "Sort order; a cursor only works with the order it was made under."
     orderBy: AssignmentOrder
   ): AssignmentConnection!
+  "What one seat costs per billingPeriod; null when not recorded."
+  costPerSeat: Money
+  "How often costPerSeat is paid; set whenever costPerSeat is."
+  billingPeriod: BillingPeriod
+  "When the subscription next renews."
+  renewsAt: DateTime
+  "license.seats_low is announced each time the available seats fall to or below this many."
+  lowSeatsThreshold: Int
+  """
+  The license's seats over time, one bucket per interval from the UTC day of
+  from to that of to (today when omitted, and at most today): the snapshots
+  the server keeps daily, and the live counters for today. Buckets without
+  any recorded day are left out. At most 400 buckets.
+  """
+  utilization(
+    "The first day of the series (its UTC day counts)."
+    from: DateTime!
+    "The last day of the series; today when omitted."
+    to: DateTime
+    "Bucket length: a UTC day, an ISO week (Monday to Sunday) or a calendar month."
+    interval: UtilizationInterval = DAY
+  ): [UtilizationBucket!]!
+  "How the seats are used now: active, inactive and never-used holders, and what they cost."
+  usage(
+    "Holders with usage recorded in this many days (1 to 3660) are active."
+    inactiveDays: Int = 30
+  ): LicenseUsage!
 }
 
 "Seat usage of a license. A person counts once, however many grants reach them."
@@ -2410,6 +2843,10 @@ input LicenseFilter {
   hasAvailableSeats: Boolean
   "Also return deleted licenses. Needs the admin scope (FORBIDDEN otherwise)."
   includeDeleted: Boolean
+  "Only licenses renewing before this time."
+  renewsBefore: DateTime
+  "Only licenses renewing after this time."
+  renewsAfter: DateTime
 }
 
 "What licenses can be sorted by."
@@ -2420,6 +2857,8 @@ enum LicenseOrderField {
   CREATED
   "By end date; licenses without one sort as the latest."
   EXPIRES
+  "Licenses without a renewal date sort as the latest."
+  RENEWS
 }
 
 "How to sort licenses."
@@ -2428,6 +2867,160 @@ input LicenseOrder {
   field: LicenseOrderField!
   "Ascending (the default) or descending."
   direction: SortDirection = ASC
+}
+
+# --------------------------------------------------------------- economics
+
+"An exact amount of money."
+type Money {
+  "A decimal string, such as \"12.50\" (never a float); sums and products keep every digit."
+  amount: String!
+  "ISO 4217 currency code, such as USD."
+  currency: String!
+}
+
+"An exact amount of money, as input."
+input MoneyInput {
+  "A decimal string such as \"12.50\": not negative, at most 14 digits before the point and 6 after."
+  amount: String!
+  "ISO 4217 currency code in upper case, such as USD or EUR."
+  currency: String!
+}
+
+"How often a license's cost per seat is paid."
+enum BillingPeriod {
+  "Every month."
+  MONTHLY
+  "Every year."
+  ANNUAL
+  "Once, when bought."
+  ONE_TIME
+}
+
+"The length of a utilization bucket."
+enum UtilizationInterval {
+  "A UTC day."
+  DAY
+  "An ISO week, Monday to Sunday (UTC)."
+  WEEK
+  "A calendar month (UTC)."
+  MONTH
+}
+
+"""
+Seats over one bucket of time. The figures are those of the bucket's last day
+with a value (that day's snapshot, or today's live counters); peakUsed is the
+highest seats used on any of its days.
+"""
+type UtilizationBucket {
+  "The bucket's first day, 00:00 UTC."
+  start: DateTime!
+  "The day after the bucket's last day, 00:00 UTC."
+  end: DateTime!
+  "Seats bought; null when unlimited. Tenant-wide: the limited licenses' seats."
+  total: Int
+  "Seats held (PENDING, ACTIVE and SUSPENDED holders)."
+  used: Int!
+  "Of the seats used, those held only by grants not yet taken up."
+  pending: Int!
+  "Assignments waiting for a seat."
+  waitlisted: Int!
+  "Seat holders with usage recorded in the 30 days before the day."
+  active: Int!
+  "The highest seats used on any day of the bucket."
+  peakUsed: Int!
+  "How many days of the bucket have a value."
+  days: Int!
+}
+
+"""
+How a license's seats are used now. A holder is a person (or pending
+invitation) holding a seat, counted once however many grants reach them;
+holders = active + inactive + neverUsed = seats.used.
+"""
+type LicenseUsage {
+  "The window: holders with usage recorded in this many days are active."
+  inactiveDays: Int!
+  "Seat holders."
+  holders: Int!
+  "Holders with usage recorded in the window."
+  active: Int!
+  "Holders with usage recorded before the window, but not in it."
+  inactive: Int!
+  "Holders with no usage recorded at all."
+  neverUsed: Int!
+  "costPerSeat × totalSeats (× seats used when unlimited), per billing period; null without a cost."
+  spend: Money
+  "(inactive + neverUsed) × costPerSeat, per billing period; null without a cost."
+  wastedSpend: Money
+}
+
+"""
+What the tenant's licenses cost, one amount per currency (amounts in different
+currencies are never added). Only licenses with a cost count; deleted and
+expired ones do not. Seats paid for are totalSeats (seats used when unlimited).
+"""
+type SpendSummary {
+  "The window of the wasted figures: holders without usage recorded in this many days are wasted seats."
+  inactiveDays: Int!
+  "Recurring spend per year: MONTHLY licenses × 12 plus ANNUAL ones."
+  annual: [Money!]!
+  "Of annual, what the seats of inactive and never-using holders cost per year."
+  wastedAnnual: [Money!]!
+  "What ONE_TIME licenses cost."
+  oneTime: [Money!]!
+  "The same figures per vendor, by vendor name."
+  byVendor: [VendorSpend!]!
+}
+
+"SpendSummary's figures for one vendor."
+type VendorSpend {
+  "The vendor's name, as on its licenses."
+  vendor: String!
+  "Recurring spend per year."
+  annual: [Money!]!
+  "Of annual, the spend on inactive and never-using holders."
+  wastedAnnual: [Money!]!
+  "One-time purchases."
+  oneTime: [Money!]!
+}
+
+"""
+A license ahead of its renewal. The suggested seat count is the most seats used
+on any day of the last 90 days (daily snapshots and today's counters) plus
+everyone waitlisted now: enough for the busiest recent day and the queue.
+"""
+type Renewal {
+  "The license."
+  license: License!
+  "When it renews; null for an over-allocated license with no renewal date."
+  renewsAt: DateTime
+  "Seats bought (totalSeats); null when unlimited."
+  seatsBought: Int
+  "Seats held now."
+  seatsUsed: Int!
+  "Seat holders with usage recorded in the last 30 days."
+  seatsActive: Int!
+  "Assignments waiting for a seat now."
+  waitlisted: Int!
+  "The most seats used on any day of the last 90 days."
+  peakUsed: Int!
+  "costPerSeat × seats bought (× seats used when unlimited) for one billing period; null without a cost."
+  costAtRenewal: Money
+  "peakUsed + waitlisted."
+  suggestedSeats: Int!
+  "costPerSeat × suggestedSeats for one billing period; null without a cost."
+  suggestedCost: Money
+  "Someone waits for a seat, or seats used are at least 90% of seats bought."
+  overAllocated: Boolean!
+}
+
+"The licenses to act on before they renew."
+type RenewalReport {
+  "Licenses renewing in the window (from now), soonest first; deleted and expired ones are left out."
+  renewals: [Renewal!]!
+  "Every license over-allocated now (waitlist > 0, or used ≥ 90% of total), renewing soon or not, by name."
+  overAllocated: [Renewal!]!
 }
 
 # ------------------------------------------------------------- assignments
@@ -3062,6 +3655,26 @@ type Query {
     "Sort order; a cursor only works with the order it was made under."
     orderBy: GroupOrder
   ): GroupConnection!
+
+  "Seats over time summed over every license (see License.utilization)."
+  utilization(
+    "The first day of the series (its UTC day counts)."
+    from: DateTime!
+    "The last day of the series; today when omitted."
+    to: DateTime
+    "Bucket length."
+    interval: UtilizationInterval = DAY
+  ): [UtilizationBucket!]!
+  "What the licenses cost, and what of it pays for unused seats."
+  spendSummary(
+    "Holders without usage recorded in this many days (1 to 3660) count as wasted seats."
+    inactiveDays: Int = 30
+  ): SpendSummary!
+  "Licenses renewing soon, with a suggested seat count, and the over-allocated ones."
+  renewals(
+    "An ISO 8601 duration of years, months, weeks and days (P90D, P3M, P1Y), at most about five years."
+    within: String! = "P90D"
+  ): RenewalReport!
 }
 
 # --------------------------------------------------------------- mutations
@@ -3118,6 +3731,14 @@ input CreateLicenseInput {
   source: String
   "What kind of client this is; API when omitted. SYSTEM is refused."
   sourceType: SourceType
+  "What one seat costs per billingPeriod (which it then needs)."
+  costPerSeat: MoneyInput
+  "How often costPerSeat is paid."
+  billingPeriod: BillingPeriod
+  "When the subscription next renews."
+  renewsAt: DateTime
+  "Announce license.seats_low when the available seats fall to or below this many."
+  lowSeatsThreshold: Int
 }
 
 "Changes to a license; omitted fields stay as they are."
@@ -3146,6 +3767,14 @@ input UpdateLicenseInput {
   metadata: JSON
   "True: run the whole change, answer what it would do, and write nothing."
   dryRun: Boolean
+  "What one seat costs per billingPeriod (which the license then needs)."
+  costPerSeat: MoneyInput
+  "How often costPerSeat is paid."
+  billingPeriod: BillingPeriod
+  "When the subscription next renews."
+  renewsAt: DateTime
+  "Announce license.seats_low when the available seats fall to or below this many."
+  lowSeatsThreshold: Int
 }
 
 "A license to delete (a soft delete: it stays readable with includeDeleted)."
@@ -3976,6 +4605,18 @@ func (ec *executionContext) childFields_License(ctx context.Context, field graph
 		return ec.fieldContext_License_seats(ctx, field)
 	case "assignments":
 		return ec.fieldContext_License_assignments(ctx, field)
+	case "costPerSeat":
+		return ec.fieldContext_License_costPerSeat(ctx, field)
+	case "billingPeriod":
+		return ec.fieldContext_License_billingPeriod(ctx, field)
+	case "renewsAt":
+		return ec.fieldContext_License_renewsAt(ctx, field)
+	case "lowSeatsThreshold":
+		return ec.fieldContext_License_lowSeatsThreshold(ctx, field)
+	case "utilization":
+		return ec.fieldContext_License_utilization(ctx, field)
+	case "usage":
+		return ec.fieldContext_License_usage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type License", field.Name)
 }
@@ -4014,6 +4655,36 @@ func (ec *executionContext) childFields_LicensePayload(ctx context.Context, fiel
 		return ec.fieldContext_LicensePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LicensePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_LicenseUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inactiveDays":
+		return ec.fieldContext_LicenseUsage_inactiveDays(ctx, field)
+	case "holders":
+		return ec.fieldContext_LicenseUsage_holders(ctx, field)
+	case "active":
+		return ec.fieldContext_LicenseUsage_active(ctx, field)
+	case "inactive":
+		return ec.fieldContext_LicenseUsage_inactive(ctx, field)
+	case "neverUsed":
+		return ec.fieldContext_LicenseUsage_neverUsed(ctx, field)
+	case "spend":
+		return ec.fieldContext_LicenseUsage_spend(ctx, field)
+	case "wastedSpend":
+		return ec.fieldContext_LicenseUsage_wastedSpend(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LicenseUsage", field.Name)
+}
+
+func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "amount":
+		return ec.fieldContext_Money_amount(ctx, field)
+	case "currency":
+		return ec.fieldContext_Money_currency(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Money", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4136,6 +4807,44 @@ func (ec *executionContext) childFields_RecordUsagePayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type RecordUsagePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Renewal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "license":
+		return ec.fieldContext_Renewal_license(ctx, field)
+	case "renewsAt":
+		return ec.fieldContext_Renewal_renewsAt(ctx, field)
+	case "seatsBought":
+		return ec.fieldContext_Renewal_seatsBought(ctx, field)
+	case "seatsUsed":
+		return ec.fieldContext_Renewal_seatsUsed(ctx, field)
+	case "seatsActive":
+		return ec.fieldContext_Renewal_seatsActive(ctx, field)
+	case "waitlisted":
+		return ec.fieldContext_Renewal_waitlisted(ctx, field)
+	case "peakUsed":
+		return ec.fieldContext_Renewal_peakUsed(ctx, field)
+	case "costAtRenewal":
+		return ec.fieldContext_Renewal_costAtRenewal(ctx, field)
+	case "suggestedSeats":
+		return ec.fieldContext_Renewal_suggestedSeats(ctx, field)
+	case "suggestedCost":
+		return ec.fieldContext_Renewal_suggestedCost(ctx, field)
+	case "overAllocated":
+		return ec.fieldContext_Renewal_overAllocated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Renewal", field.Name)
+}
+
+func (ec *executionContext) childFields_RenewalReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "renewals":
+		return ec.fieldContext_RenewalReport_renewals(ctx, field)
+	case "overAllocated":
+		return ec.fieldContext_RenewalReport_overAllocated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenewalReport", field.Name)
+}
+
 func (ec *executionContext) childFields_Seats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "total":
@@ -4150,6 +4859,22 @@ func (ec *executionContext) childFields_Seats(ctx context.Context, field graphql
 		return ec.fieldContext_Seats_available(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Seats", field.Name)
+}
+
+func (ec *executionContext) childFields_SpendSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inactiveDays":
+		return ec.fieldContext_SpendSummary_inactiveDays(ctx, field)
+	case "annual":
+		return ec.fieldContext_SpendSummary_annual(ctx, field)
+	case "wastedAnnual":
+		return ec.fieldContext_SpendSummary_wastedAnnual(ctx, field)
+	case "oneTime":
+		return ec.fieldContext_SpendSummary_oneTime(ctx, field)
+	case "byVendor":
+		return ec.fieldContext_SpendSummary_byVendor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SpendSummary", field.Name)
 }
 
 func (ec *executionContext) childFields_TechnologyAsset(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4170,6 +4895,44 @@ func (ec *executionContext) childFields_UserError(ctx context.Context, field gra
 		return ec.fieldContext_UserError_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserError", field.Name)
+}
+
+func (ec *executionContext) childFields_UtilizationBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_UtilizationBucket_start(ctx, field)
+	case "end":
+		return ec.fieldContext_UtilizationBucket_end(ctx, field)
+	case "total":
+		return ec.fieldContext_UtilizationBucket_total(ctx, field)
+	case "used":
+		return ec.fieldContext_UtilizationBucket_used(ctx, field)
+	case "pending":
+		return ec.fieldContext_UtilizationBucket_pending(ctx, field)
+	case "waitlisted":
+		return ec.fieldContext_UtilizationBucket_waitlisted(ctx, field)
+	case "active":
+		return ec.fieldContext_UtilizationBucket_active(ctx, field)
+	case "peakUsed":
+		return ec.fieldContext_UtilizationBucket_peakUsed(ctx, field)
+	case "days":
+		return ec.fieldContext_UtilizationBucket_days(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UtilizationBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_VendorSpend(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "vendor":
+		return ec.fieldContext_VendorSpend_vendor(ctx, field)
+	case "annual":
+		return ec.fieldContext_VendorSpend_annual(ctx, field)
+	case "wastedAnnual":
+		return ec.fieldContext_VendorSpend_wastedAnnual(ctx, field)
+	case "oneTime":
+		return ec.fieldContext_VendorSpend_oneTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VendorSpend", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4565,6 +5328,50 @@ func (ec *executionContext) field_License_assignments_args(ctx context.Context, 
 		return nil, err
 	}
 	args["orderBy"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_License_usage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "inactiveDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["inactiveDays"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_License_utilization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOUtilizationInterval2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg2
 	return args, nil
 }
 
@@ -5253,6 +6060,64 @@ func (ec *executionContext) field_Query_person_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_renewals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "within",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["within"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_spendSummary_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "inactiveDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["inactiveDays"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_utilization_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "interval",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOUtilizationInterval2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["interval"] = arg2
 	return args, nil
 }
 
@@ -8785,6 +9650,195 @@ func (ec *executionContext) fieldContext_License_assignments(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _License_costPerSeat(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_License_costPerSeat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.License().CostPerSeat(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_License_costPerSeat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "License",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _License_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_License_billingPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillingPeriod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.BillingPeriod) graphql.Marshaler {
+			return ec.marshalOBillingPeriod2ᚖseatgraphᚋmodelsᚐBillingPeriod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_License_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("License", field, false, false, "BillingPeriod")
+}
+
+func (ec *executionContext) _License_renewsAt(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_License_renewsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RenewsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_License_renewsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("License", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _License_lowSeatsThreshold(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_License_lowSeatsThreshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LowSeatsThreshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_License_lowSeatsThreshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("License", field, false, false, "Int")
+}
+
+func (ec *executionContext) _License_utilization(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_License_utilization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.License().Utilization(ctx, obj, fc.Args["from"].(time.Time), fc.Args["to"].(*time.Time), fc.Args["interval"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*economics.Bucket) graphql.Marshaler {
+			return ec.marshalNUtilizationBucket2ᚕᚖseatgraphᚋinternalᚋeconomicsᚐBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_License_utilization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "License",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UtilizationBucket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_License_utilization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _License_usage(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_License_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.License().Usage(ctx, obj, fc.Args["inactiveDays"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *economics.Usage) graphql.Marshaler {
+			return ec.marshalNLicenseUsage2ᚖseatgraphᚋinternalᚋeconomicsᚐUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_License_usage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "License",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LicenseUsage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_License_usage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LicenseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LicenseConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9044,6 +10098,231 @@ func (ec *executionContext) fieldContext_LicensePayload_userErrors(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _LicenseUsage_inactiveDays(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LicenseUsage_inactiveDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InactiveDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LicenseUsage_inactiveDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LicenseUsage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LicenseUsage_holders(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LicenseUsage_holders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Holders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LicenseUsage_holders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LicenseUsage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LicenseUsage_active(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LicenseUsage_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LicenseUsage_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LicenseUsage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LicenseUsage_inactive(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LicenseUsage_inactive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inactive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LicenseUsage_inactive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LicenseUsage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LicenseUsage_neverUsed(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LicenseUsage_neverUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NeverUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LicenseUsage_neverUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LicenseUsage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LicenseUsage_spend(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LicenseUsage_spend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spend, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LicenseUsage_spend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LicenseUsage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LicenseUsage_wastedSpend(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LicenseUsage_wastedSpend(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WastedSpend, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LicenseUsage_wastedSpend(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LicenseUsage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Money_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Money", field, false, false, "String")
+}
+
+func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Money_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Money", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_createLicense(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -11197,6 +12476,138 @@ func (ec *executionContext) fieldContext_Query_groups(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_utilization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_utilization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Utilization(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(*time.Time), fc.Args["interval"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*economics.Bucket) graphql.Marshaler {
+			return ec.marshalNUtilizationBucket2ᚕᚖseatgraphᚋinternalᚋeconomicsᚐBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_utilization(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UtilizationBucket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_utilization_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_spendSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_spendSummary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SpendSummary(ctx, fc.Args["inactiveDays"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *economics.SpendSummary) graphql.Marshaler {
+			return ec.marshalNSpendSummary2ᚖseatgraphᚋinternalᚋeconomicsᚐSpendSummary(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_spendSummary(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SpendSummary(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_spendSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renewals(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renewals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Renewals(ctx, fc.Args["within"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *economics.RenewalReport) graphql.Marshaler {
+			return ec.marshalNRenewalReport2ᚖseatgraphᚋinternalᚋeconomicsᚐRenewalReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renewals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenewalReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renewals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query__entities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11491,6 +12902,350 @@ func (ec *executionContext) fieldContext_RecordUsagePayload_userErrors(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _Renewal_license(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_license(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.License, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.License) graphql.Marshaler {
+			return ec.marshalNLicense2ᚖseatgraphᚋmodelsᚐLicense(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_license(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renewal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_License(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renewal_renewsAt(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_renewsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RenewsAt(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_renewsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, true, false, "DateTime")
+}
+
+func (ec *executionContext) _Renewal_seatsBought(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_seatsBought(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeatsBought(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_seatsBought(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Renewal_seatsUsed(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_seatsUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeatsUsed(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_seatsUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Renewal_seatsActive(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_seatsActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SeatsActive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_seatsActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Renewal_waitlisted(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_waitlisted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Waitlisted(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_waitlisted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Renewal_peakUsed(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_peakUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeakUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_peakUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Renewal_costAtRenewal(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_costAtRenewal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CostAtRenewal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_costAtRenewal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renewal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renewal_suggestedSeats(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_suggestedSeats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuggestedSeats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_suggestedSeats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Renewal_suggestedCost(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_suggestedCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SuggestedCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *money.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_suggestedCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renewal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renewal_overAllocated(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renewal_overAllocated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverAllocated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renewal_overAllocated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renewal", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RenewalReport_renewals(ctx context.Context, field graphql.CollectedField, obj *economics.RenewalReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalReport_renewals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Renewals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []economics.Renewal) graphql.Marshaler {
+			return ec.marshalNRenewal2ᚕseatgraphᚋinternalᚋeconomicsᚐRenewalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalReport_renewals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renewal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenewalReport_overAllocated(ctx context.Context, field graphql.CollectedField, obj *economics.RenewalReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenewalReport_overAllocated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverAllocated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []economics.Renewal) graphql.Marshaler {
+			return ec.marshalNRenewal2ᚕseatgraphᚋinternalᚋeconomicsᚐRenewalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenewalReport_overAllocated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenewalReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renewal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Seats_total(ctx context.Context, field graphql.CollectedField, obj *model.Seats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11606,6 +13361,157 @@ func (ec *executionContext) fieldContext_Seats_available(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Seats", field, false, false, "Int")
 }
 
+func (ec *executionContext) _SpendSummary_inactiveDays(ctx context.Context, field graphql.CollectedField, obj *economics.SpendSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendSummary_inactiveDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InactiveDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendSummary_inactiveDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpendSummary", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SpendSummary_annual(ctx context.Context, field graphql.CollectedField, obj *economics.SpendSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendSummary_annual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendSummary_annual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpendSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpendSummary_wastedAnnual(ctx context.Context, field graphql.CollectedField, obj *economics.SpendSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendSummary_wastedAnnual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WastedAnnual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendSummary_wastedAnnual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpendSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpendSummary_oneTime(ctx context.Context, field graphql.CollectedField, obj *economics.SpendSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendSummary_oneTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OneTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendSummary_oneTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpendSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SpendSummary_byVendor(ctx context.Context, field graphql.CollectedField, obj *economics.SpendSummary) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpendSummary_byVendor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByVendor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []economics.VendorSpend) graphql.Marshaler {
+			return ec.marshalNVendorSpend2ᚕseatgraphᚋinternalᚋeconomicsᚐVendorSpendᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpendSummary_byVendor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SpendSummary",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VendorSpend(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TechnologyAsset_id(ctx context.Context, field graphql.CollectedField, obj *model.TechnologyAsset) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11696,6 +13602,332 @@ func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_UserError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserError", field, false, false, "UserErrorCode")
+}
+
+func (ec *executionContext) _UtilizationBucket_start(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _UtilizationBucket_end(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _UtilizationBucket_total(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UtilizationBucket_used(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_used(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Used, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_used(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UtilizationBucket_pending(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UtilizationBucket_waitlisted(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_waitlisted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Waitlisted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_waitlisted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UtilizationBucket_active(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UtilizationBucket_peakUsed(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_peakUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeakUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_peakUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UtilizationBucket_days(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UtilizationBucket_days(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UtilizationBucket_days(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UtilizationBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VendorSpend_vendor(ctx context.Context, field graphql.CollectedField, obj *economics.VendorSpend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorSpend_vendor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vendor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorSpend_vendor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VendorSpend", field, false, false, "String")
+}
+
+func (ec *executionContext) _VendorSpend_annual(ctx context.Context, field graphql.CollectedField, obj *economics.VendorSpend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorSpend_annual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Annual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorSpend_annual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VendorSpend",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VendorSpend_wastedAnnual(ctx context.Context, field graphql.CollectedField, obj *economics.VendorSpend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorSpend_wastedAnnual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WastedAnnual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorSpend_wastedAnnual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VendorSpend",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VendorSpend_oneTime(ctx context.Context, field graphql.CollectedField, obj *economics.VendorSpend) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VendorSpend_oneTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OneTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []money.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMoneyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VendorSpend_oneTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VendorSpend",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Viewer_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
@@ -13444,7 +15676,7 @@ func (ec *executionContext) unmarshalInputCreateLicenseInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "vendor", "programKey", "totalSeats", "startsAt", "expiresAt", "assetId", "metadata", "source", "sourceType"}
+	fieldsInOrder := [...]string{"name", "vendor", "programKey", "totalSeats", "startsAt", "expiresAt", "assetId", "metadata", "source", "sourceType", "costPerSeat", "billingPeriod", "renewsAt", "lowSeatsThreshold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -13521,6 +15753,34 @@ func (ec *executionContext) unmarshalInputCreateLicenseInput(ctx context.Context
 				return it, err
 			}
 			it.SourceType = data
+		case "costPerSeat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("costPerSeat"))
+			data, err := ec.unmarshalOMoneyInput2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CostPerSeat = data
+		case "billingPeriod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingPeriod"))
+			data, err := ec.unmarshalOBillingPeriod2ᚖseatgraphᚋmodelsᚐBillingPeriod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingPeriod = data
+		case "renewsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renewsAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenewsAt = data
+		case "lowSeatsThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lowSeatsThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LowSeatsThreshold = data
 		}
 	}
 	return it, nil
@@ -14050,7 +16310,7 @@ func (ec *executionContext) unmarshalInputLicenseFilter(ctx context.Context, obj
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"search", "vendor", "programKey", "expiresBefore", "expiresAfter", "hasAvailableSeats", "includeDeleted"}
+	fieldsInOrder := [...]string{"search", "vendor", "programKey", "expiresBefore", "expiresAfter", "hasAvailableSeats", "includeDeleted", "renewsBefore", "renewsAfter"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14106,6 +16366,20 @@ func (ec *executionContext) unmarshalInputLicenseFilter(ctx context.Context, obj
 				return it, err
 			}
 			it.IncludeDeleted = data
+		case "renewsBefore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renewsBefore"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenewsBefore = data
+		case "renewsAfter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renewsAfter"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenewsAfter = data
 		}
 	}
 	return it, nil
@@ -14173,6 +16447,55 @@ func (ec *executionContext) unmarshalInputLicenseOrder(ctx context.Context, obj 
 func UnmarshalLicenseOrder(ctx context.Context, raw any) (licensing.LicenseOrder, error) {
 	var out licensing.LicenseOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LicenseOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMoneyInput(ctx context.Context, obj any) (money.Money, error) {
+	var it money.Money
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"amount", "currency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMoneyInput unmarshals raw into the MoneyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMoneyInput(ctx context.Context, raw any) (money.Money, error) {
+	var out money.Money
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MoneyInput", raw, &out)
 	return out, err
 }
 
@@ -14709,7 +17032,7 @@ func (ec *executionContext) unmarshalInputUpdateLicenseInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "expectedUpdatedAt", "name", "vendor", "programKey", "totalSeats", "unlimited", "startsAt", "expiresAt", "assetId", "metadata", "dryRun"}
+	fieldsInOrder := [...]string{"id", "expectedUpdatedAt", "name", "vendor", "programKey", "totalSeats", "unlimited", "startsAt", "expiresAt", "assetId", "metadata", "dryRun", "costPerSeat", "billingPeriod", "renewsAt", "lowSeatsThreshold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -14800,6 +17123,34 @@ func (ec *executionContext) unmarshalInputUpdateLicenseInput(ctx context.Context
 				return it, err
 			}
 			it.DryRun = data
+		case "costPerSeat":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("costPerSeat"))
+			data, err := ec.unmarshalOMoneyInput2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CostPerSeat = data
+		case "billingPeriod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingPeriod"))
+			data, err := ec.unmarshalOBillingPeriod2ᚖseatgraphᚋmodelsᚐBillingPeriod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingPeriod = data
+		case "renewsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("renewsAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RenewsAt = data
+		case "lowSeatsThreshold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lowSeatsThreshold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LowSeatsThreshold = data
 		}
 	}
 	return it, nil
@@ -16222,6 +18573,39 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_assignments(ctx, field, obj)
 				})
+		case "costPerSeat":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._License_costPerSeat(ctx, field, obj)
+				})
+		case "billingPeriod":
+			out.Values[i] = ec._License_billingPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "renewsAt":
+			out.Values[i] = ec._License_renewsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lowSeatsThreshold":
+			out.Values[i] = ec._License_lowSeatsThreshold(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "utilization":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._License_utilization(ctx, field, obj)
+				})
+		case "usage":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._License_usage(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -16349,6 +18733,107 @@ func (ec *executionContext) _LicensePayload(ctx context.Context, sel ast.Selecti
 			}
 		case "userErrors":
 			out.Values[i] = ec._LicensePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var licenseUsageImplementors = []string{"LicenseUsage"}
+
+func (ec *executionContext) _LicenseUsage(ctx context.Context, sel ast.SelectionSet, obj *economics.Usage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, licenseUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LicenseUsage")
+		case "inactiveDays":
+			out.Values[i] = ec._LicenseUsage_inactiveDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "holders":
+			out.Values[i] = ec._LicenseUsage_holders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._LicenseUsage_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inactive":
+			out.Values[i] = ec._LicenseUsage_inactive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "neverUsed":
+			out.Values[i] = ec._LicenseUsage_neverUsed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spend":
+			out.Values[i] = ec._LicenseUsage_spend(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "wastedSpend":
+			out.Values[i] = ec._LicenseUsage_wastedSpend(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var moneyImplementors = []string{"Money"}
+
+func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *money.Money) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Money")
+		case "amount":
+			out.Values[i] = ec._Money_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currency":
+			out.Values[i] = ec._Money_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -16930,6 +19415,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_groups(ctx, field)
 				})
+		case "utilization":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_utilization(ctx, field)
+				})
+		case "spendSummary":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_spendSummary(ctx, field)
+				})
+		case "renewals":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_renewals(ctx, field)
+				})
 		case "_entities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -17054,6 +19557,127 @@ func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var renewalImplementors = []string{"Renewal"}
+
+func (ec *executionContext) _Renewal(ctx context.Context, sel ast.SelectionSet, obj *economics.Renewal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renewalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Renewal")
+		case "license":
+			out.Values[i] = ec._Renewal_license(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewsAt":
+			out.Values[i] = ec._Renewal_renewsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "seatsBought":
+			out.Values[i] = ec._Renewal_seatsBought(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "seatsUsed":
+			out.Values[i] = ec._Renewal_seatsUsed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "seatsActive":
+			out.Values[i] = ec._Renewal_seatsActive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitlisted":
+			out.Values[i] = ec._Renewal_waitlisted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "peakUsed":
+			out.Values[i] = ec._Renewal_peakUsed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "costAtRenewal":
+			out.Values[i] = ec._Renewal_costAtRenewal(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "suggestedSeats":
+			out.Values[i] = ec._Renewal_suggestedSeats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suggestedCost":
+			out.Values[i] = ec._Renewal_suggestedCost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "overAllocated":
+			out.Values[i] = ec._Renewal_overAllocated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var renewalReportImplementors = []string{"RenewalReport"}
+
+func (ec *executionContext) _RenewalReport(ctx context.Context, sel ast.SelectionSet, obj *economics.RenewalReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renewalReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenewalReport")
+		case "renewals":
+			out.Values[i] = ec._RenewalReport_renewals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overAllocated":
+			out.Values[i] = ec._RenewalReport_overAllocated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var seatsImplementors = []string{"Seats"}
 
 func (ec *executionContext) _Seats(ctx context.Context, sel ast.SelectionSet, obj *model.Seats) graphql.Marshaler {
@@ -17088,6 +19712,59 @@ func (ec *executionContext) _Seats(ctx context.Context, sel ast.SelectionSet, ob
 		case "available":
 			out.Values[i] = ec._Seats_available(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spendSummaryImplementors = []string{"SpendSummary"}
+
+func (ec *executionContext) _SpendSummary(ctx context.Context, sel ast.SelectionSet, obj *economics.SpendSummary) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spendSummaryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SpendSummary")
+		case "inactiveDays":
+			out.Values[i] = ec._SpendSummary_inactiveDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "annual":
+			out.Values[i] = ec._SpendSummary_annual(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wastedAnnual":
+			out.Values[i] = ec._SpendSummary_wastedAnnual(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "oneTime":
+			out.Values[i] = ec._SpendSummary_oneTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byVendor":
+			out.Values[i] = ec._SpendSummary_byVendor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -17163,6 +19840,127 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			}
 		case "code":
 			out.Values[i] = ec._UserError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var utilizationBucketImplementors = []string{"UtilizationBucket"}
+
+func (ec *executionContext) _UtilizationBucket(ctx context.Context, sel ast.SelectionSet, obj *economics.Bucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, utilizationBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UtilizationBucket")
+		case "start":
+			out.Values[i] = ec._UtilizationBucket_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._UtilizationBucket_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._UtilizationBucket_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "used":
+			out.Values[i] = ec._UtilizationBucket_used(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._UtilizationBucket_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitlisted":
+			out.Values[i] = ec._UtilizationBucket_waitlisted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._UtilizationBucket_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "peakUsed":
+			out.Values[i] = ec._UtilizationBucket_peakUsed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days":
+			out.Values[i] = ec._UtilizationBucket_days(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var vendorSpendImplementors = []string{"VendorSpend"}
+
+func (ec *executionContext) _VendorSpend(ctx context.Context, sel ast.SelectionSet, obj *economics.VendorSpend) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, vendorSpendImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VendorSpend")
+		case "vendor":
+			out.Values[i] = ec._VendorSpend_vendor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "annual":
+			out.Values[i] = ec._VendorSpend_annual(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wastedAnnual":
+			out.Values[i] = ec._VendorSpend_wastedAnnual(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "oneTime":
+			out.Values[i] = ec._VendorSpend_oneTime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18223,6 +21021,34 @@ func (ec *executionContext) marshalNLicensePayload2ᚖseatgraphᚋgraphᚋmodel�
 	return ec._LicensePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLicenseUsage2ᚖseatgraphᚋinternalᚋeconomicsᚐUsage(ctx context.Context, sel ast.SelectionSet, v *economics.Usage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LicenseUsage!")
+		return graphql.Null
+	}
+	return ec._LicenseUsage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMoney2seatgraphᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v money.Money) graphql.Marshaler {
+	return ec._Money(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []money.Money) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMoney2seatgraphᚋinternalᚋmoneyᚐMoney(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNNode2ᚕseatgraphᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -18359,6 +21185,34 @@ func (ec *executionContext) marshalNRecordUsagePayload2ᚖseatgraphᚋgraphᚋmo
 	return ec._RecordUsagePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRenewal2seatgraphᚋinternalᚋeconomicsᚐRenewal(ctx context.Context, sel ast.SelectionSet, v economics.Renewal) graphql.Marshaler {
+	return ec._Renewal(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRenewal2ᚕseatgraphᚋinternalᚋeconomicsᚐRenewalᚄ(ctx context.Context, sel ast.SelectionSet, v []economics.Renewal) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenewal2seatgraphᚋinternalᚋeconomicsᚐRenewal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRenewalReport2ᚖseatgraphᚋinternalᚋeconomicsᚐRenewalReport(ctx context.Context, sel ast.SelectionSet, v *economics.RenewalReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RenewalReport!")
+		return graphql.Null
+	}
+	return ec._RenewalReport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRevokeAssignmentInput2seatgraphᚋinternalᚋlicensingᚐRevokeInput(ctx context.Context, v any) (licensing.RevokeInput, error) {
 	res, err := ec.unmarshalInputRevokeAssignmentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18380,6 +21234,14 @@ func (ec *executionContext) unmarshalNSourceType2seatgraphᚋmodelsᚐSourceType
 
 func (ec *executionContext) marshalNSourceType2seatgraphᚋmodelsᚐSourceType(ctx context.Context, sel ast.SelectionSet, v models.SourceType) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSpendSummary2ᚖseatgraphᚋinternalᚋeconomicsᚐSpendSummary(ctx context.Context, sel ast.SelectionSet, v *economics.SpendSummary) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SpendSummary!")
+		return graphql.Null
+	}
+	return ec._SpendSummary(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -18481,6 +21343,50 @@ func (ec *executionContext) marshalNUserErrorCode2string(ctx context.Context, se
 		graphql.AddInvalidNullFromMarshaler(ctx, "UserErrorCode!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNUtilizationBucket2ᚕᚖseatgraphᚋinternalᚋeconomicsᚐBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*economics.Bucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUtilizationBucket2ᚖseatgraphᚋinternalᚋeconomicsᚐBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUtilizationBucket2ᚖseatgraphᚋinternalᚋeconomicsᚐBucket(ctx context.Context, sel ast.SelectionSet, v *economics.Bucket) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UtilizationBucket!")
+		return graphql.Null
+	}
+	return ec._UtilizationBucket(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVendorSpend2seatgraphᚋinternalᚋeconomicsᚐVendorSpend(ctx context.Context, sel ast.SelectionSet, v economics.VendorSpend) graphql.Marshaler {
+	return ec._VendorSpend(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNVendorSpend2ᚕseatgraphᚋinternalᚋeconomicsᚐVendorSpendᚄ(ctx context.Context, sel ast.SelectionSet, v []economics.VendorSpend) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVendorSpend2seatgraphᚋinternalᚋeconomicsᚐVendorSpend(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNViewer2ᚖseatgraphᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {
@@ -18941,6 +21847,22 @@ func (ec *executionContext) marshalOAssignmentStatus2ᚕseatgraphᚋmodelsᚐSta
 	return ret
 }
 
+func (ec *executionContext) unmarshalOBillingPeriod2ᚖseatgraphᚋmodelsᚐBillingPeriod(ctx context.Context, v any) (*models.BillingPeriod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(models.BillingPeriod)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOBillingPeriod2ᚖseatgraphᚋmodelsᚐBillingPeriod(ctx context.Context, sel ast.SelectionSet, v *models.BillingPeriod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19166,6 +22088,21 @@ func (ec *executionContext) unmarshalOLicenseOrder2ᚖseatgraphᚋinternalᚋlic
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOMoney2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx context.Context, sel ast.SelectionSet, v *money.Money) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Money(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMoneyInput2ᚖseatgraphᚋinternalᚋmoneyᚐMoney(ctx context.Context, v any) (*money.Money, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMoneyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalONode2seatgraphᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -19328,6 +22265,24 @@ func (ec *executionContext) marshalOTechnologyAsset2ᚖseatgraphᚋgraphᚋmodel
 		return graphql.Null
 	}
 	return ec._TechnologyAsset(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOUtilizationInterval2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUtilizationInterval2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(*v)
+	return res
 }
 
 func (ec *executionContext) marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v fedruntime.Entity) graphql.Marshaler {

@@ -40,6 +40,11 @@ var fieldScopes = map[string]string{
 	"Assignment.license":       auth.ScopeLicensesRead,
 	"Assignment.history":       auth.ScopeLicensesRead,
 	"Assignment.viaAssignment": auth.ScopeLicensesRead,
+	"License.utilization":      auth.ScopeLicensesRead,
+	"License.usage":            auth.ScopeLicensesRead,
+	"Query.utilization":        auth.ScopeLicensesRead,
+	"Query.spendSummary":       auth.ScopeLicensesRead,
+	"Query.renewals":           auth.ScopeLicensesRead,
 
 	"Mutation.createLicense":      auth.ScopeLicensesWrite,
 	"Mutation.updateLicense":      auth.ScopeLicensesWrite,

@@ -10,11 +10,15 @@ import (
 	"seatgraph/graph/model"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/directory"
+	"seatgraph/internal/economics"
 	"seatgraph/internal/gid"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/loaders"
+	"seatgraph/internal/money"
+	"seatgraph/internal/opt"
 	"seatgraph/internal/paging"
 	"seatgraph/models"
+	"time"
 )
 
 // ID is the resolver for the id field.
@@ -160,6 +164,21 @@ func (r *licenseResolver) Seats(ctx context.Context, obj *models.License) (*mode
 // Assignments is the resolver for the assignments field.
 func (r *licenseResolver) Assignments(ctx context.Context, obj *models.License, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error) {
 	return assignmentsOf(ctx, licensing.ByLicense, obj.ID, paging.Args{First: first, After: after, Last: last, Before: before}, filter, orderBy)
+}
+
+// CostPerSeat is the resolver for the costPerSeat field.
+func (r *licenseResolver) CostPerSeat(ctx context.Context, obj *models.License) (*money.Money, error) {
+	return money.Of(obj.CostPerSeat, obj.CostCurrency), nil
+}
+
+// Utilization is the resolver for the utilization field.
+func (r *licenseResolver) Utilization(ctx context.Context, obj *models.License, from time.Time, to *time.Time, interval *string) ([]*economics.Bucket, error) {
+	return loaders.For(ctx).Utilization.Load(ctx, obj.ID, economics.UtilizationArgs{From: from, To: to, Interval: interval})
+}
+
+// Usage is the resolver for the usage field.
+func (r *licenseResolver) Usage(ctx context.Context, obj *models.License, inactiveDays *int) (*economics.Usage, error) {
+	return loaders.For(ctx).Usage.Load(ctx, obj.ID, opt.Or(inactiveDays, 30))
 }
 
 // CreateLicense is the resolver for the createLicense field.
@@ -382,6 +401,21 @@ func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, l
 	list, sess := directory.GroupList(filter, orderBy), loaders.For(ctx).Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
 	return groupConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
+}
+
+// Utilization is the resolver for the utilization field.
+func (r *queryResolver) Utilization(ctx context.Context, from time.Time, to *time.Time, interval *string) ([]*economics.Bucket, error) {
+	return economics.TenantUtilization(ctx, loaders.For(ctx).Session, economics.UtilizationArgs{From: from, To: to, Interval: interval})
+}
+
+// SpendSummary is the resolver for the spendSummary field.
+func (r *queryResolver) SpendSummary(ctx context.Context, inactiveDays *int) (*economics.SpendSummary, error) {
+	return economics.Spend(ctx, loaders.For(ctx).Session, opt.Or(inactiveDays, 30))
+}
+
+// Renewals is the resolver for the renewals field.
+func (r *queryResolver) Renewals(ctx context.Context, within string) (*economics.RenewalReport, error) {
+	return economics.Renewals(ctx, loaders.For(ctx).Session, within)
 }
 
 // Person is the resolver for the person field.

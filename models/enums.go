@@ -56,9 +56,20 @@ const (
 	StatusActive      Status = "ACTIVE"
 )
 
+// BillingPeriod is how often a license's cost per seat is paid.
+type BillingPeriod string
+
+// The billing periods of SPEC §9.
+const (
+	BillingMonthly BillingPeriod = "MONTHLY"
+	BillingAnnual  BillingPeriod = "ANNUAL"
+	BillingOneTime BillingPeriod = "ONE_TIME"
+)
+
 var (
-	sourceTypes = []SourceType{SourceFrontend, SourceBackend, SourceServer, SourceSystem, SourceAPI}
-	eventTypes  = []EventType{EventAssigned, EventUpdated, EventSuspended, EventResumed, EventFulfilled,
+	billingPeriods = []BillingPeriod{BillingMonthly, BillingAnnual, BillingOneTime}
+	sourceTypes    = []SourceType{SourceFrontend, SourceBackend, SourceServer, SourceSystem, SourceAPI}
+	eventTypes     = []EventType{EventAssigned, EventUpdated, EventSuspended, EventResumed, EventFulfilled,
 		EventWaitlisted, EventPromoted, EventExpired, EventRevoked, EventDeleted,
 		EventDeactivated, EventReactivated}
 	statuses = []Status{StatusRevoked, StatusExpired, StatusDeactivated, StatusWaitlisted, StatusSuspended, StatusPending, StatusActive}
@@ -81,6 +92,12 @@ func (s Status) MarshalGQL(w io.Writer) { marshalEnum(w, string(s)) }
 
 // UnmarshalGQL reads and checks an enum value.
 func (s *Status) UnmarshalGQL(v any) error { return unmarshalEnum(v, s, statuses) }
+
+// MarshalGQL writes the enum value.
+func (b BillingPeriod) MarshalGQL(w io.Writer) { marshalEnum(w, string(b)) }
+
+// UnmarshalGQL reads and checks an enum value.
+func (b *BillingPeriod) UnmarshalGQL(v any) error { return unmarshalEnum(v, b, billingPeriods) }
 
 func marshalEnum(w io.Writer, s string) { _, _ = io.WriteString(w, strconv.Quote(s)) }
 

@@ -35,17 +35,26 @@ type License struct {
 	bun.BaseModel `bun:"table:licenses,alias:l"`
 	Record
 
-	Name            string         `bun:"name,notnull"`
-	Vendor          string         `bun:"vendor,notnull"`
-	ProgramKey      *string        `bun:"program_key"`
-	TotalSeats      *int           `bun:"total_seats"`
-	StartsAt        *time.Time     `bun:"starts_at"`
-	ExpiresAt       *time.Time     `bun:"expires_at"`
-	AssetID         *string        `bun:"asset_id"`
-	Metadata        map[string]any `bun:"metadata,type:jsonb,notnull"`
-	SeatsUsed       int            `bun:"seats_used,notnull,scanonly"`
-	SeatsPending    int            `bun:"seats_pending,notnull,scanonly"`
-	SeatsWaitlisted int            `bun:"seats_waitlisted,notnull,scanonly"`
+	Name       string         `bun:"name,notnull"`
+	Vendor     string         `bun:"vendor,notnull"`
+	ProgramKey *string        `bun:"program_key"`
+	TotalSeats *int           `bun:"total_seats"`
+	StartsAt   *time.Time     `bun:"starts_at"`
+	ExpiresAt  *time.Time     `bun:"expires_at"`
+	AssetID    *string        `bun:"asset_id"`
+	Metadata   map[string]any `bun:"metadata,type:jsonb,notnull"`
+	// Terms (SPEC §9): the cost per seat is an exact decimal string with
+	// its ISO 4217 currency, paid per BillingPeriod.
+	CostPerSeat   *string        `bun:"cost_per_seat"`
+	CostCurrency  *string        `bun:"cost_currency"`
+	BillingPeriod *BillingPeriod `bun:"billing_period"`
+	RenewsAt      *time.Time     `bun:"renews_at"`
+	// LowSeatsThreshold: license.seats_low is sent once each time the
+	// available seats fall to or below it.
+	LowSeatsThreshold *int `bun:"low_seats_threshold"`
+	SeatsUsed         int  `bun:"seats_used,notnull,scanonly"`
+	SeatsPending      int  `bun:"seats_pending,notnull,scanonly"`
+	SeatsWaitlisted   int  `bun:"seats_waitlisted,notnull,scanonly"`
 }
 
 // Person is someone who can hold a seat.
@@ -168,4 +177,20 @@ func (a *Assignment) Holder() string {
 		return "email:" + strings.ToLower(*a.Email)
 	}
 	return ""
+}
+
+// LicenseSnapshot is one license's seats on one UTC day, written by the
+// snapshot job (internal/economics), never on the request path.
+type LicenseSnapshot struct {
+	bun.BaseModel `bun:"table:license_snapshots,alias:ls"`
+
+	TenantID        string    `bun:"tenant_id,pk"`
+	LicenseID       uuid.UUID `bun:"license_id,pk,type:uuid"`
+	Day             time.Time `bun:"day,pk,type:date"`
+	SeatsTotal      *int      `bun:"seats_total"`
+	SeatsUsed       int       `bun:"seats_used,notnull"`
+	SeatsPending    int       `bun:"seats_pending,notnull"`
+	SeatsWaitlisted int       `bun:"seats_waitlisted,notnull"`
+	HoldersActive   int       `bun:"holders_active,notnull"`
+	TakenAt         time.Time `bun:"taken_at,notnull"`
 }

@@ -82,7 +82,7 @@ type Options struct {
 // routes are the paths metrics and spans are labelled with; any other is
 // "other", so a caller cannot grow the series without bound.
 var routes = map[string]bool{"/query": true, "/": true, "/healthz": true, "/readyz": true, "/metrics": true,
-	"/debug/statements": true}
+	"/debug/statements": true, "/export/assignments.csv": true}
 
 func route(r *http.Request) string {
 	switch {
@@ -122,6 +122,7 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", ready(db))
+	mux.Handle("GET /export/assignments.csv", authenticate(authn, exportAssignments(db, opts.RequestTimeout)))
 	if opts.Debug {
 		mux.HandleFunc("GET /debug/statements", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]int64{"statements": db.Statements()})

@@ -2,14 +2,13 @@ package licensing
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"seatgraph/internal/lease"
 	"seatgraph/internal/store"
 )
 
@@ -25,7 +24,7 @@ const (
 
 // ErrLeaseHeld is ExpireDue's answer when another replica holds the
 // job's lease: this run did nothing, and is no sign that the job works.
-var ErrLeaseHeld = errors.New("another replica holds the expiry job's lease")
+var ErrLeaseHeld = lease.ErrHeld
 
 // ExpireDue ends, in every tenant, the live grants whose end (or whose
 // license's end) has passed: it records EXPIRED events and gives the
@@ -33,49 +32,23 @@ var ErrLeaseHeld = errors.New("another replica holds the expiry job's lease")
 // others return ErrLeaseHeld at once. It returns how many assignments
 // expired.
 func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
-	holder := uuid.NewString()
-	if got, err := takeLease(ctx, db, expiryLease, holder); err != nil || !got {
-		if err == nil {
-			err = ErrLeaseHeld
+	return lease.Run(ctx, db, expiryLease, leaseTTL, func(ctx context.Context) (int, error) {
+		var tenants []string
+		if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
+			return 0, err
 		}
-		return 0, err
-	}
-	defer db.SQL().ExecContext(context.WithoutCancel(ctx), //nolint:errcheck // an unreturned lease expires
-		"DELETE FROM job_leases WHERE job = $1 AND holder = $2", expiryLease, holder)
-
-	var tenants []string
-	if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
-		return 0, err
-	}
-	total := 0
-	var errs []error
-	for _, tenant := range tenants {
-		// One tenant failing must not stop the others' seats from expiring.
-		n, err := ExpireTenant(ctx, db, tenant)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
+		total := 0
+		var errs []error
+		for _, tenant := range tenants {
+			// One tenant failing must not stop the others' seats from expiring.
+			n, err := ExpireTenant(ctx, db, tenant)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
+			}
+			total += n
 		}
-		total += n
-	}
-	return total, errors.Join(errs...)
-}
-
-// takeLease takes the lease on job for holder, unless another holder's
-// has not expired yet; the database's clock decides. (The condition
-// compares with the new row's taken_at rather than now(): Citus wants no
-// function but IMMUTABLE ones in an ON CONFLICT's WHERE.)
-func takeLease(ctx context.Context, db *store.DB, job, holder string) (bool, error) {
-	var got string
-	err := db.SQL().QueryRowContext(ctx, `INSERT INTO job_leases AS l (job, holder, taken_at, expires_at)
-		VALUES ($1, $2, now(), now() + make_interval(secs => $3))
-		ON CONFLICT (job) DO UPDATE
-		SET holder = excluded.holder, taken_at = excluded.taken_at, expires_at = excluded.expires_at
-		WHERE l.expires_at <= excluded.taken_at
-		RETURNING l.holder`, job, holder, leaseTTL.Seconds()).Scan(&got)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
+		return total, errors.Join(errs...)
+	})
 }
 
 // ExpireTenant is ExpireDue for one tenant, without the lease.

@@ -22,6 +22,8 @@ type LicenseFilter struct {
 	ExpiresAfter      *time.Time
 	HasAvailableSeats *bool
 	IncludeDeleted    *bool
+	RenewsBefore      *time.Time
+	RenewsAfter       *time.Time
 }
 
 // AssignmentFilter narrows a list of assignments.
@@ -73,6 +75,12 @@ func (f *LicenseFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	}
 	if f.ExpiresAfter != nil {
 		q = q.Where("l.expires_at > ?", *f.ExpiresAfter)
+	}
+	if f.RenewsBefore != nil {
+		q = q.Where("l.renews_at < ?", *f.RenewsBefore)
+	}
+	if f.RenewsAfter != nil {
+		q = q.Where("l.renews_at > ?", *f.RenewsAfter)
 	}
 	if f.HasAvailableSeats != nil {
 		if *f.HasAvailableSeats {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/money"
 	"seatgraph/internal/opt"
 	"seatgraph/internal/problem"
 	"seatgraph/internal/store"
@@ -24,8 +25,15 @@ type CreateLicenseInput struct {
 	ExpiresAt  *time.Time
 	AssetID    *string
 	Metadata   map[string]any
-	Source     *string
-	SourceType *models.SourceType
+	// LowSeatsThreshold: license.seats_low is sent when the available
+	// seats fall to or below it (once per crossing).
+	LowSeatsThreshold *int
+	Source            *string
+	SourceType        *models.SourceType
+	// Terms (SPEC §9), checked by checkTerms.
+	CostPerSeat   *money.Money
+	BillingPeriod *models.BillingPeriod
+	RenewsAt      *time.Time
 }
 
 // UpdateLicenseInput is the input of updateLicense.
@@ -41,7 +49,11 @@ type UpdateLicenseInput struct {
 	ExpiresAt         *time.Time
 	AssetID           *string
 	Metadata          map[string]any
+	LowSeatsThreshold *int
 	DryRun            *bool
+	CostPerSeat       *money.Money
+	BillingPeriod     *models.BillingPeriod
+	RenewsAt          *time.Time
 }
 
 // DeleteLicenseInput is the input of deleteLicense.
@@ -70,10 +82,37 @@ func checkLicense(c *problem.Check, name, vendor, key, asset *string, seats *int
 	}
 }
 
+// checkTerms checks a license's terms: an exact amount in an ISO 4217
+// currency, and a threshold within the seat range.
+func checkTerms(c *problem.Check, cost *money.Money, lowSeats *int) {
+	c.Range("lowSeatsThreshold", lowSeats, 0, maxSeats)
+	if cost != nil {
+		if part, err := cost.Check(); err != nil {
+			c.Add(problem.Invalid, "costPerSeat."+part, "%s", err.Error())
+		}
+	}
+}
+
+// costNeedsPeriod is the problem of a cost with no billing period.
+func costNeedsPeriod(l *models.License) error {
+	if l.CostPerSeat != nil && l.BillingPeriod == nil {
+		return problem.New(problem.Invalid, "input.billingPeriod", "a license with a costPerSeat needs a billingPeriod")
+	}
+	return nil
+}
+
+// setCost copies a cost into the license's columns.
+func setCost(l *models.License, m *money.Money) {
+	if m != nil {
+		l.CostPerSeat, l.CostCurrency = &m.Amount, &m.Currency
+	}
+}
+
 // CreateLicense records a purchased license.
 func CreateLicense(ctx context.Context, db *store.DB, actor Actor, in CreateLicenseInput) (*LicenseResult, error) {
 	c := problem.Check{Prefix: "input."}
 	checkLicense(&c, &in.Name, in.Vendor, in.ProgramKey, in.AssetID, in.TotalSeats, in.StartsAt, in.ExpiresAt, in.Metadata)
+	checkTerms(&c, in.CostPerSeat, in.LowSeatsThreshold)
 	CheckProvenance(&c, in.Source, in.SourceType)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -82,7 +121,12 @@ func CreateLicense(ctx context.Context, db *store.DB, actor Actor, in CreateLice
 	err := Write(ctx, db, actor, nil, func(t *Tx) error {
 		l := &models.License{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Vendor: opt.Or(in.Vendor, ""),
 			ProgramKey: in.ProgramKey, TotalSeats: in.TotalSeats, StartsAt: in.StartsAt, ExpiresAt: in.ExpiresAt,
-			AssetID: in.AssetID, Metadata: metadata(in.Metadata)}
+			AssetID: in.AssetID, Metadata: metadata(in.Metadata), LowSeatsThreshold: in.LowSeatsThreshold,
+			BillingPeriod: in.BillingPeriod, RenewsAt: in.RenewsAt}
+		setCost(l, in.CostPerSeat)
+		if err := costNeedsPeriod(l); err != nil {
+			return err
+		}
 		if _, err := t.s.Insert(l).Exec(t.ctx); err != nil {
 			return err
 		}
@@ -103,6 +147,7 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.License, "id", in.ID)
 	checkLicense(&c, in.Name, in.Vendor, in.ProgramKey, in.AssetID, in.TotalSeats, in.StartsAt, in.ExpiresAt, in.Metadata)
+	checkTerms(&c, in.CostPerSeat, in.LowSeatsThreshold)
 	if in.TotalSeats != nil && opt.True(in.Unlimited) {
 		c.Add(problem.Invalid, "unlimited", "give totalSeats or unlimited, not both")
 	}
@@ -132,6 +177,13 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 		set("expires_at", in.ExpiresAt != nil, func() { l.ExpiresAt = in.ExpiresAt })
 		set("asset_id", in.AssetID != nil, func() { l.AssetID = in.AssetID })
 		set("metadata", in.Metadata != nil, func() { l.Metadata = in.Metadata })
+		set("low_seats_threshold", in.LowSeatsThreshold != nil, func() { l.LowSeatsThreshold = in.LowSeatsThreshold })
+		set("cost_per_seat", in.CostPerSeat != nil, func() { setCost(l, in.CostPerSeat); cols = append(cols, "cost_currency") })
+		set("billing_period", in.BillingPeriod != nil, func() { l.BillingPeriod = in.BillingPeriod })
+		set("renews_at", in.RenewsAt != nil, func() { l.RenewsAt = in.RenewsAt })
+		if err := costNeedsPeriod(l); err != nil {
+			return err
+		}
 		if opt.True(in.Unlimited) || in.TotalSeats != nil {
 			if in.TotalSeats != nil && *in.TotalSeats < l.SeatsUsed {
 				return problem.New(problem.Conflict, "input.totalSeats",

@@ -24,6 +24,8 @@ var licenseOrders = paging.Orders[*models.License]{List: "licenses", Default: pa
 			Value: func(l *models.License) string { return paging.TimeKey(&l.CreatedAt, "") }},
 		paging.SortExpires: {Expr: "coalesce(l.expires_at, 'infinity'::timestamptz)",
 			Value: func(l *models.License) string { return paging.TimeKey(l.ExpiresAt, "infinity") }},
+		paging.SortRenews: {Expr: "coalesce(l.renews_at, 'infinity'::timestamptz)",
+			Value: func(l *models.License) string { return paging.TimeKey(l.RenewsAt, "infinity") }},
 	}}
 
 func (o *LicenseOrder) order() paging.Order[*models.License] {

@@ -91,6 +91,11 @@ func holdsSeat(a *models.Assignment) bool {
 	return live(a) && a.WaitlistedAt == nil && a.GroupID == nil && a.DeactivatedAt == nil
 }
 
+// HoldsSeatSQL is holdsSeat over assignments a, for the reports that
+// count seat holders (internal/economics); TestHoldsSeatAgreesWithTrigger
+// proves it agrees with holdsSeat and the trigger.
+const HoldsSeatSQL = liveSQL + " AND a.waitlisted_at IS NULL AND a.group_id IS NULL AND a.deactivated_at IS NULL"
+
 // Free is how many seats of l are free; nil when l is unlimited. Its SQL
 // twin, for the hasAvailableSeats filter, is hasFreeSQL.
 func Free(l *models.License) *int {

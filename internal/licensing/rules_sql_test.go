@@ -184,6 +184,14 @@ func TestHoldsSeatAgreesWithTrigger(t *testing.T) {
 												t.Fatal(err)
 											}
 											holds := licensing.HoldsSeat(a)
+											var holdsSQL bool
+											if err := tx.QueryRow(`SELECT `+licensing.HoldsSeatSQL+` FROM assignments a
+										WHERE a.tenant_id = $1 AND a.id = $2`, tenant, a.ID).Scan(&holdsSQL); err != nil {
+												t.Fatal(err)
+											}
+											if holdsSQL != holds {
+												t.Errorf("%s %s: HoldsSeatSQL = %v, HoldsSeat = %v", kind, describe(a, now), holdsSQL, holds)
+											}
 											waits := licensing.Live(a) && a.WaitlistedAt != nil && a.DeactivatedAt == nil
 											if (used == 1) != holds || (pending == 1) != (holds && !fulfilled) || (waitlisted == 1) != waits {
 												t.Errorf("%s %s: trigger counts used %d, pending %d, waitlisted %d; HoldsSeat = %v, waitlisted = %v",

@@ -14,6 +14,7 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"seatgraph/internal/directory"
+	"seatgraph/internal/economics"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/paging"
 	"seatgraph/internal/store"
@@ -79,6 +80,8 @@ type Loaders struct {
 	Events           *List[paging.Args, paging.Page[*models.AssignmentEvent]]
 	EventCounts      *List[paging.Args, int]
 	Entitlements     *dataloadgen.Loader[uuid.UUID, []licensing.Entitlement]
+	Utilization      *List[economics.UtilizationArgs, []*economics.Bucket]
+	Usage            *List[int, *economics.Usage]
 }
 
 // New makes the loaders of one request, reading through sess.
@@ -111,6 +114,12 @@ func New(sess *store.Session) *Loaders {
 		}),
 		EventCounts: newList("EventCounts", func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
 			return licensing.EventList().CountEach(ctx, sess, parents, licensing.EventParent)
+		}),
+		Utilization: newList("Utilization", func(ctx context.Context, ids []uuid.UUID, a economics.UtilizationArgs) (map[uuid.UUID][]*economics.Bucket, error) {
+			return economics.Utilization(ctx, sess, ids, a)
+		}),
+		Usage: newList("Usage", func(ctx context.Context, ids []uuid.UUID, inactiveDays int) (map[uuid.UUID]*economics.Usage, error) {
+			return economics.LicenseUsage(ctx, sess, ids, inactiveDays)
 		}),
 		Entitlements: dataloadgen.NewMappedLoader(telemetry.Batched("Entitlements", func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
 			return licensing.Entitlements(ctx, sess, people)
@@ -145,7 +154,7 @@ func (l *Loaders) forget() {
 	l.Event.ClearAll()
 	l.Entitlements.ClearAll()
 	for _, c := range []interface{ clear() }{l.Assignments, l.AssignmentCounts, l.Members, l.MemberCounts,
-		l.Groups, l.GroupCounts, l.Events, l.EventCounts} {
+		l.Groups, l.GroupCounts, l.Events, l.EventCounts, l.Utilization, l.Usage} {
 		c.clear()
 	}
 }

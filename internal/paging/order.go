@@ -10,6 +10,7 @@ const (
 	SortAssigned = "ASSIGNED"
 	SortExpires  = "EXPIRES"
 	SortLastUsed = "LAST_USED"
+	SortRenews   = "RENEWS"
 	Desc         = "DESC"
 )
 

@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"seatgraph/internal/directory"
+	"seatgraph/internal/economics"
 	"seatgraph/internal/gid"
 	"seatgraph/internal/licensing"
+	"seatgraph/internal/money"
 	"seatgraph/internal/store"
 	"seatgraph/models"
 )
@@ -54,6 +56,12 @@ func Run(ctx context.Context, db *store.DB, tenant string) (Result, error) {
 		return Result{}, err
 	}
 	if _, err := licensing.ExpireTenant(ctx, db, tenant); err != nil {
+		return Result{}, err
+	}
+	if err := backfill(ctx, db, tenant, historyDays); err != nil {
+		return Result{}, err
+	}
+	if _, err := economics.SnapshotTenant(ctx, db, tenant); err != nil {
 		return Result{}, err
 	}
 	return Result{Created: true, Licenses: len(b.licenses), People: len(b.people), Groups: len(b.groups), Assignments: b.assignments}, nil
@@ -103,6 +111,28 @@ var licenseSpecs = []licenseSpec{
 	{"sketch", "Sketch", "Sketch B.V.", "SKETCH", 12, -30 * day},
 	{"1password", "1Password Business", "1Password", "1P-BIZ", 0, 400 * day},
 	{"postman", "Postman Enterprise", "Postman", "PM-ENT", 20, 240 * day},
+}
+
+// terms are the licenses' prices and renewals: per seat, per period,
+// renewing renewsIn from now (0: no renewal date).
+var terms = map[string]struct {
+	cost, currency string
+	period         models.BillingPeriod
+	renewsIn       time.Duration
+}{
+	"intellij":  {"599.00", "USD", models.BillingAnnual, 200 * day},
+	"figma":     {"45.00", "USD", models.BillingMonthly, 25 * day},
+	"jira":      {"8.60", "USD", models.BillingMonthly, 365 * day},
+	"slack":     {"15.00", "USD", models.BillingMonthly, 0},
+	"adobe":     {"89.99", "EUR", models.BillingMonthly, 40 * day},
+	"vs":        {"250.00", "USD", models.BillingMonthly, 75 * day},
+	"copilot":   {"19.00", "USD", models.BillingMonthly, 14 * day},
+	"zoom":      {"21.99", "USD", models.BillingMonthly, 0},
+	"autocad":   {"2030.00", "USD", models.BillingAnnual, 30 * day},
+	"tableau":   {"900.00", "USD", models.BillingAnnual, 60 * day},
+	"sketch":    {"120.00", "EUR", models.BillingAnnual, 0},
+	"1password": {"7.99", "USD", models.BillingMonthly, 120 * day},
+	"postman":   {"49.00", "USD", models.BillingMonthly, 150 * day},
 }
 
 // at is the seed's actor, writing at a moment of the past.
@@ -190,6 +220,12 @@ func (b *builder) buildLicenses() error {
 		}
 		if spec.expiresIn != 0 {
 			in.ExpiresAt = ptr(b.now.Add(spec.expiresIn).Truncate(time.Hour))
+		}
+		if tm, ok := terms[spec.key]; ok {
+			in.CostPerSeat, in.BillingPeriod = &money.Money{Amount: tm.cost, Currency: tm.currency}, ptr(tm.period)
+			if tm.renewsIn != 0 {
+				in.RenewsAt = ptr(b.now.Add(tm.renewsIn).Truncate(day))
+			}
 		}
 		res, err := licensing.CreateLicense(b.ctx, b.db, b.at(created), in)
 		if err != nil {

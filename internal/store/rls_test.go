@@ -42,6 +42,10 @@ func TestRowLevelSecurity(t *testing.T) {
 	}
 	mustExec(t, super, `INSERT INTO assignment_events (tenant_id, id, assignment_id, type, actor)
 		SELECT tenant_id, gen_random_uuid(), id, 'ASSIGNED', 'test' FROM assignments WHERE tenant_id IN ($1, $2)`, a, b)
+	mustExec(t, super, `INSERT INTO license_snapshots (tenant_id, license_id, day, seats_total, seats_used, seats_pending,
+		seats_waitlisted, holders_active, taken_at)
+		SELECT tenant_id, id, current_date, total_seats, seats_used, seats_pending, seats_waitlisted, 0, now()
+		FROM licenses WHERE tenant_id IN ($1, $2)`, a, b)
 	mustExec(t, super, `INSERT INTO email_locks (tenant_id, email)
 		SELECT tenant_id, lower(email) FROM people WHERE tenant_id IN ($1, $2)`, a, b)
 

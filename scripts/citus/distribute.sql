@@ -50,5 +50,5 @@ SELECT create_distributed_table('licenses', 'tenant_id')
  WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'licenses'::regclass);
 SELECT create_distributed_table(t, 'tenant_id', colocate_with => 'licenses')
   FROM (VALUES ('people'), ('groups'), ('group_members'), ('assignments'), ('assignment_events'),
-               ('seat_holders'), ('email_locks')) AS v(t)
+               ('seat_holders'), ('email_locks'), ('license_snapshots')) AS v(t)
  WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = t::regclass);
