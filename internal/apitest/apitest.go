@@ -413,11 +413,13 @@ func Tenant(prefix string) string {
 }
 
 // SetTenant sets, for the rest of tx, the tenant row-level security sees,
-// the way the store does: SET LOCAL, which Citus passes on to its workers
-// (set_config would set it on the coordinator only).
+// with the store's own statement (store.SetTenantSQL).
 func SetTenant(t testing.TB, tx *sql.Tx, tenant string) {
 	t.Helper()
-	if _, err := tx.Exec("SET LOCAL app.tenant_id = '" + strings.ReplaceAll(tenant, "'", "''") + "'"); err != nil {
+	if err := store.CheckTenantID(tenant); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(store.SetTenantSQL(tenant)); err != nil {
 		t.Fatal(err)
 	}
 }

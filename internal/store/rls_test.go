@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -233,35 +234,43 @@ func TestStatementTimeout(t *testing.T) {
 	}
 }
 
-// TestTenantQuoted proves that the tenant setting is sent quoted: a tenant
-// whose name holds quotes and semicolons sees its own rows, and only them.
-func TestTenantQuoted(t *testing.T) {
+// TestTenantSettingSafe proves the tenant setting cannot be broken out
+// of: the store's connections keep standard_conforming_strings on even
+// where the database turns it off (so a backslash never escapes bun's
+// quoting), and a tenant outside store.CheckTenantID's form is refused
+// before any statement is sent.
+func TestTenantSettingSafe(t *testing.T) {
 	ctx := context.Background()
 	d := apitest.DB(t)
-	db := d.Open(t)
-	tenant := apitest.Tenant("o'brien'; RESET app.tenant_id; --")
-	other := apitest.Tenant("plain")
-	apitest.NewFixture(t, db, tenant).License("Quoted", 3)
-	apitest.NewFixture(t, db, other).License("Plain", 3)
-
-	sess := db.Session(ctx, store.Tenant{ID: tenant})
-	var names []string
-	err := sess.Read(ctx, func(s store.Scope) error {
-		// No tenant filter of its own: row-level security alone decides.
-		return s.Compose().TableExpr("licenses").Column("name").Scan(ctx, &names)
+	super := d.SQL(t)
+	if _, err := super.Exec(fmt.Sprintf("ALTER DATABASE %s SET standard_conforming_strings = off", d.Name)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = super.Exec(fmt.Sprintf("ALTER DATABASE %s RESET standard_conforming_strings", d.Name))
 	})
-	if err != nil {
-		t.Fatal(err)
+	var plain string
+	if err := d.SQL(t).QueryRow("SHOW standard_conforming_strings").Scan(&plain); err != nil || plain != "off" {
+		t.Fatalf("a new session without the store's option has standard_conforming_strings %q (%v), want off", plain, err)
 	}
-	if err := sess.Close(); err != nil {
-		t.Fatal(err)
+
+	db := d.Open(t)
+	var setting string
+	err := db.Write(ctx, store.Tenant{ID: apitest.Tenant("scs")}, func(s store.Scope) error {
+		return s.Compose().ColumnExpr("current_setting('standard_conforming_strings')").Scan(ctx, &setting)
+	})
+	if err != nil || setting != "on" {
+		t.Errorf("standard_conforming_strings in a store transaction = %q (%v), want on", setting, err)
 	}
-	if !slices.Equal(names, []string{"Quoted"}) {
-		t.Errorf("licenses seen by tenant %q: %v, want [Quoted]", tenant, names)
+
+	tenant := `o'brien\'; RESET app.tenant_id; --`
+	before := db.Statements()
+	err = db.Write(ctx, store.Tenant{ID: tenant}, func(store.Scope) error { return nil })
+	if !errors.Is(err, store.ErrBadTenant) {
+		t.Errorf("Write for tenant %q: %v, want store.ErrBadTenant", tenant, err)
 	}
-	var stored string
-	if err := d.SQL(t).QueryRow("SELECT tenant_id FROM licenses WHERE tenant_id = $1", tenant).Scan(&stored); err != nil {
-		t.Errorf("the license is not stored under tenant %q: %v", tenant, err)
+	if n := db.Statements() - before; n != 0 {
+		t.Errorf("Write for tenant %q sent %d statements, want none", tenant, n)
 	}
 }
 
