@@ -96,7 +96,10 @@ func repoRoot() string {
 // superuserURL starts the private cluster when needed and returns its
 // superuser URL.
 func superuserURL() (string, error) {
-	if c := citusFromEnv(); c != nil {
+	if c, err := citusFromEnv(); c != nil || err != nil {
+		if err != nil {
+			return "", err
+		}
 		return c.coordinator, nil
 	}
 	if u := os.Getenv("SEATGRAPH_TEST_SUPERUSER_URL"); u != "" {
@@ -170,7 +173,7 @@ func createDatabase() (*Database, error) {
 		SuperURL: withDatabase(super, "", "", name),
 		super:    super,
 	}
-	if db.citus = citusFromEnv(); db.citus != nil {
+	if db.citus, err = citusFromEnv(); db.citus != nil {
 		if err := db.citus.createDatabase(ctx, name); err != nil {
 			_ = db.drop()
 			return nil, fmt.Errorf("make the database on the Citus cluster: %w", err)
