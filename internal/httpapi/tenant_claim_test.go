@@ -1,13 +1,17 @@
 package httpapi_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"seatgraph/internal/apikey"
 	"seatgraph/internal/apitest"
 	"seatgraph/internal/auth"
+	"seatgraph/internal/store"
 )
 
 // nonStandardStrings turns standard_conforming_strings off for the package
@@ -72,4 +76,35 @@ func TestMalformedTenantClaimRefused(t *testing.T) {
 	}
 	ok := apitest.TokenFor(t, auth.TokenRequest{Tenant: "Acme.EU:prod@2026_x-1", Subject: "someone"})
 	srv.MustDo(t, ok, `{ licenses { nodes { name } } }`, nil)
+}
+
+// API keys hold the same form of tenant: Create refuses another, and a
+// key whose row was given one by hand is refused with 401.
+func TestAPIKeyTenantChecked(t *testing.T) {
+	ctx := context.Background()
+	srv := apitest.NewServer(t)
+	owner, err := store.Open(ctx, apitest.DB(t).OwnerURL, store.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = owner.Close() })
+	keys := apikey.NewStore(owner.Bun())
+	if _, _, err := keys.Create(ctx, apikey.CreateRequest{Tenant: "acme corp", Scopes: []string{auth.ScopeAdmin},
+		CreatedBy: "test"}); !errors.Is(err, store.ErrBadTenant) {
+		t.Errorf("Create for tenant %q: %v, want store.ErrBadTenant", "acme corp", err)
+	}
+
+	tenant := apitest.Tenant("key-tenant")
+	key, k, err := keys.Create(ctx, apikey.CreateRequest{Tenant: tenant, Scopes: []string{auth.ScopeAdmin}, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apitest.DB(t).SQL(t).Exec("UPDATE api_keys SET tenant_id = $1 WHERE tenant_id = $2 AND id = $3",
+		"acme\ncorp", tenant, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := call(t, srv, "ApiKey "+key)
+	if r.Status != http.StatusUnauthorized || len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "tenant") {
+		t.Errorf("API key with tenant %q answered %d %s, want 401 naming the tenant", "acme\ncorp", r.Status, r.Raw)
+	}
 }
