@@ -173,7 +173,8 @@ func createDatabase() (*Database, error) {
 		SuperURL: withDatabase(super, "", "", name),
 		super:    super,
 	}
-	if db.citus, err = citusFromEnv(); db.citus != nil {
+	db.citus, _ = citusFromEnv() // its error was reported by superuserURL
+	if db.citus != nil {
 		if err := db.citus.createDatabase(ctx, name); err != nil {
 			_ = db.drop()
 			return nil, fmt.Errorf("make the database on the Citus cluster: %w", err)
