@@ -45,13 +45,11 @@ func TestShutdownGivesLeaseBack(t *testing.T) {
 	// Wait (bounded) until the run holds the lease and waits for the lock.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var leases, waiting int
-		err := super.QueryRow(`SELECT (SELECT count(*) FROM job_leases WHERE job = 'expiry'),
-			(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = 'seatgraph_app'
-			    AND wait_event_type = 'Lock')`).Scan(&leases, &waiting)
-		if err != nil {
+		var leases int
+		if err := super.QueryRow(`SELECT count(*) FROM job_leases WHERE job = 'expiry'`).Scan(&leases); err != nil {
 			t.Fatal(err)
 		}
+		waiting := d.LockWaiters(t, super)
 		if leases == 1 && waiting == 1 {
 			break
 		}

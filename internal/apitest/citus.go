@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	"seatgraph/internal/store"
 	"seatgraph/migrations"
@@ -203,4 +204,23 @@ func psqlPath() string {
 		return m[len(m)-1]
 	}
 	return "psql"
+}
+
+// LockWaiters counts the sessions of the server's role (seatgraph_app) in
+// the package database that wait for a lock, asking super (a superuser
+// connection to it); in the Citus mode on every node, since a statement
+// waits on the worker that holds its shard.
+func (d *Database) LockWaiters(t testing.TB, super *sql.DB) int {
+	t.Helper()
+	view := "pg_stat_activity"
+	if d.Citus() {
+		view = "citus_stat_activity"
+	}
+	var n int
+	err := super.QueryRow(`SELECT count(*) FROM ` + view + ` WHERE datname = current_database()
+		AND usename = 'seatgraph_app' AND wait_event_type = 'Lock'`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

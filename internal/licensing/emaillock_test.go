@@ -49,12 +49,7 @@ func actor(tenant string) licensing.Actor {
 func waitForLockWait(t *testing.T, super *sql.DB) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		var n int
-		if err := super.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-			AND usename = 'seatgraph_app' AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
+		if apitest.DB(t).LockWaiters(t, super) > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
