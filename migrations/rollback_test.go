@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/uptrace/bun/migrate"
+
 	"seatgraph/internal/apitest"
 	"seatgraph/internal/store"
 	"seatgraph/migrations"
@@ -122,7 +124,7 @@ func TestRule9RollsBackAfterUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer owner.Close()
-	group, err := migrations.Rollback(ctx, owner.Bun())
+	group, err := migrations.Rollback(ctx, owner.Bun(), func(*migrate.MigrationGroup) error { return nil })
 	if err != nil {
 		t.Fatalf("rolling back rule 9 after use: %v", err)
 	}
