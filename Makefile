@@ -41,7 +41,8 @@ port-free:
 ## code must be current), then the composition check and the gateway
 ## end-to-end tests
 test: check-generated
-	@$(DB_ENV); chromium="$$(scripts/chromium.sh)"; export CHROMIUM_BIN="$$chromium"; \
+	@unset SEATGRAPH_TEST_CITUS SEATGRAPH_CITUS_COORDINATOR_URL SEATGRAPH_CITUS_WORKER_URLS; \
+	$(DB_ENV); chromium="$$(scripts/chromium.sh)"; export CHROMIUM_BIN="$$chromium"; \
 	echo "make test: Chromium for the browser test: $$CHROMIUM_BIN"; \
 	go vet ./...; go test -count=1 -p 4 ./...
 	@e2e/run.sh

@@ -169,6 +169,9 @@ func mintToken(cfg *config.Config, tenant, sub, app string, scopes []string, ttl
 	if strings.TrimSpace(tenant) == "" {
 		return "", errors.New("token: --tenant must not be empty")
 	}
+	if err := store.CheckTenantID(tenant); err != nil {
+		return "", fmt.Errorf("token: --tenant: %w", err)
+	}
 	if ttl <= 0 {
 		return "", errors.New("token: --ttl must be positive")
 	}
@@ -276,6 +279,9 @@ func applyMigrations(ctx context.Context, db *store.DB, log *slog.Logger) error 
 }
 
 func seedTenant(ctx context.Context, tenant string, stdout io.Writer) error {
+	if err := store.CheckTenantID(tenant); err != nil {
+		return fmt.Errorf("seed: --tenant: %w", err)
+	}
 	cfg, err := config.Load(true)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -123,24 +124,36 @@ func serve(ctx context.Context) error {
 		IdleTimeout:  2 * time.Minute,
 	}
 	// The expiry job runs in every replica; a lease (a job_leases row) lets one at a time work.
+	// On the way out the job is stopped and awaited (deferred after db.Close, so it runs
+	// first): a run gives its lease back before the pool closes.
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopJobs()
-	go telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {
-		n, err := licensing.ExpireDue(ctx, db)
-		if errors.Is(err, licensing.ErrLeaseHeld) {
-			err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
-		}
-		return n, err
+	jobsDone := make(chan struct{})
+	defer awaitJobs(stopJobs, jobsDone, log)
+	var running sync.WaitGroup
+	running.Go(func() {
+		telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {
+			n, err := licensing.ExpireDue(ctx, db)
+			if errors.Is(err, licensing.ErrLeaseHeld) {
+				err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
+			}
+			return n, err
+		})
 	})
 	// The utilisation snapshots: every replica runs the job, a job_leases
 	// lease lets one at a time work.
-	go telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, func(ctx context.Context) (int, error) {
-		n, err := economics.TakeSnapshots(ctx, db)
-		if errors.Is(err, lease.ErrHeld) {
-			err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
-		}
-		return n, err
+	running.Go(func() {
+		telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, func(ctx context.Context) (int, error) {
+			n, err := economics.TakeSnapshots(ctx, db)
+			if errors.Is(err, lease.ErrHeld) {
+				err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
+			}
+			return n, err
+		})
 	})
+	go func() {
+		running.Wait()
+		close(jobsDone)
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("seatgraph serving", "address", ln.Addr().String(), "playground", cfg.Playground, "dev_mode", cfg.DevMode,
@@ -186,6 +199,22 @@ func playgroundHeaders(cfg *config.Config) func() (map[string]string, error) {
 			return nil, err
 		}
 		return map[string]string{"Authorization": "Bearer " + tok}, nil
+	}
+}
+
+// jobsGrace bounds how long shutdown waits for the background jobs to
+// notice they were stopped (a run stops at its next statement, then gives
+// its lease back).
+const jobsGrace = 10 * time.Second
+
+// awaitJobs stops the background jobs and waits, at most jobsGrace, until
+// they have returned.
+func awaitJobs(stop context.CancelFunc, done <-chan struct{}, log *slog.Logger) {
+	stop()
+	select {
+	case <-done:
+	case <-time.After(jobsGrace):
+		log.Warn("background jobs did not stop in time; closing the pool anyway", "grace", jobsGrace.String())
 	}
 }
 

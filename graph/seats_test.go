@@ -259,18 +259,23 @@ func TestExpiryJobLease(t *testing.T) {
 	db := apitest.DB(t).SQL(t)
 	a := newAPI(t, srv, apitest.Tenant("expiry-lease"))
 	lic := a.license("Lease", 1)
-	soon := time.Now().Add(500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
-	grant := a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": a.person("a@example.com"), "expiresAt": soon})
+	person := a.person("a@example.com")
+	// The grant must still be ahead when assigned (a loaded machine can take
+	// a while per request), and behind when the job runs.
+	soon := time.Now().Add(2 * time.Second)
+	grant := a.ok("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": person,
+		"expiresAt": soon.UTC().Format(time.RFC3339Nano)})
 	id := grant["assignment"].(map[string]any)["id"]
 	status := func() string {
 		d := a.query(`query($id: ID!) { assignment(id: $id) { status history { nodes { type } } } }`, map[string]any{"id": id})
 		nodes := d["assignment"].(map[string]any)["history"].(map[string]any)["nodes"].([]any)
 		return nodes[len(nodes)-1].(map[string]any)["type"].(string)
 	}
-	time.Sleep(600 * time.Millisecond)
+	time.Sleep(time.Until(soon) + 100*time.Millisecond)
 
 	sqlExec(t, db, `INSERT INTO job_leases (job, holder, taken_at, expires_at)
 		VALUES ('expiry', 'other-replica', now(), now() + interval '1 minute')`)
+	t.Cleanup(func() { _, _ = db.Exec("DELETE FROM job_leases WHERE job = 'expiry' AND holder = 'other-replica'") })
 	// The run says it was skipped, so that it is not counted as a success.
 	if n, err := licensing.ExpireDue(context.Background(), srv.DB); !errors.Is(err, licensing.ErrLeaseHeld) || n != 0 {
 		t.Fatalf("ExpireDue while another replica holds the lease = %d, %v; want 0, ErrLeaseHeld", n, err)

@@ -22,6 +22,7 @@ import (
 	"seatgraph/internal/auth"
 	"seatgraph/internal/clock"
 	"seatgraph/internal/gid"
+	"seatgraph/internal/store"
 )
 
 // A key reads "sgk_<id>_<secret>": the key's id as the 26-character
@@ -133,6 +134,14 @@ func (s *Store) Create(ctx context.Context, r CreateRequest) (string, *Key, erro
 	if strings.TrimSpace(r.Tenant) == "" {
 		return "", nil, errors.New("a tenant is required")
 	}
+	if err := store.CheckTenantID(r.Tenant); err != nil {
+		return "", nil, err
+	}
+	if r.App != "" {
+		if err := store.CheckAppID(r.App); err != nil {
+			return "", nil, err
+		}
+	}
 	if err := auth.CheckScopes(r.Scopes); err != nil {
 		return "", nil, err
 	}
@@ -231,6 +240,15 @@ func (s *Store) CheckKey(ctx context.Context, key string) (*auth.Principal, erro
 		return nil, auth.Refused("API key has been revoked", fmt.Errorf("key %s revoked", FormatID(id)))
 	case row.ExpiresAt != nil && !row.ExpiresAt.After(clock.Now()):
 		return nil, auth.Refused("API key has expired", fmt.Errorf("key %s expired", FormatID(id)))
+	}
+	// Keys are minted through Create, but the table may have been written by hand.
+	if err := store.CheckTenantID(row.TenantID); err != nil {
+		return nil, auth.Refused("API key's tenant is invalid: "+err.Error(), err)
+	}
+	if row.AppID != nil {
+		if err := store.CheckAppID(*row.AppID); err != nil {
+			return nil, auth.Refused("API key's app is invalid: "+err.Error(), err)
+		}
 	}
 	return &auth.Principal{TenantID: row.TenantID, AppID: row.AppID, Subject: FormatID(id), Scopes: row.Scopes}, nil
 }

@@ -96,7 +96,10 @@ func repoRoot() string {
 // superuserURL starts the private cluster when needed and returns its
 // superuser URL.
 func superuserURL() (string, error) {
-	if c := citusFromEnv(); c != nil {
+	if c, err := citusFromEnv(); c != nil || err != nil {
+		if err != nil {
+			return "", err
+		}
 		return c.coordinator, nil
 	}
 	if u := os.Getenv("SEATGRAPH_TEST_SUPERUSER_URL"); u != "" {
@@ -170,7 +173,8 @@ func createDatabase() (*Database, error) {
 		SuperURL: withDatabase(super, "", "", name),
 		super:    super,
 	}
-	if db.citus = citusFromEnv(); db.citus != nil {
+	db.citus, _ = citusFromEnv() // its error was reported by superuserURL
+	if db.citus != nil {
 		if err := db.citus.createDatabase(ctx, name); err != nil {
 			_ = db.drop()
 			return nil, fmt.Errorf("make the database on the Citus cluster: %w", err)
@@ -413,11 +417,13 @@ func Tenant(prefix string) string {
 }
 
 // SetTenant sets, for the rest of tx, the tenant row-level security sees,
-// the way the store does: SET LOCAL, which Citus passes on to its workers
-// (set_config would set it on the coordinator only).
+// with the store's own statement (store.SetTenantSQL).
 func SetTenant(t testing.TB, tx *sql.Tx, tenant string) {
 	t.Helper()
-	if _, err := tx.Exec("SET LOCAL app.tenant_id = '" + strings.ReplaceAll(tenant, "'", "''") + "'"); err != nil {
+	if err := store.CheckTenantID(tenant); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(store.SetTenantSQL(tenant)); err != nil {
 		t.Fatal(err)
 	}
 }

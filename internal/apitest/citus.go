@@ -9,12 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	"seatgraph/internal/store"
 	"seatgraph/migrations"
 )
 
 // The suite's Citus mode (make test-citus, docs/scale-out.md): when
+// SEATGRAPH_TEST_CITUS=1 (which only scripts/citus/test.sh sets, so URLs
+// left in a shell never switch the mode on by accident),
 // SEATGRAPH_CITUS_COORDINATOR_URL names a Citus coordinator (a superuser
 // URL) and SEATGRAPH_CITUS_WORKER_URLS its workers (comma-separated), each
 // test package's database is made on every node, the workers are
@@ -34,11 +37,15 @@ type citusCluster struct {
 	workers     []string // superuser URLs of the workers
 }
 
-// citusFromEnv returns the cluster named by the environment, or nil.
-func citusFromEnv() *citusCluster {
+// citusFromEnv returns the cluster named by the environment, or nil
+// outside the Citus mode.
+func citusFromEnv() (*citusCluster, error) {
+	if os.Getenv("SEATGRAPH_TEST_CITUS") != "1" {
+		return nil, nil
+	}
 	c := os.Getenv("SEATGRAPH_CITUS_COORDINATOR_URL")
 	if c == "" {
-		return nil
+		return nil, fmt.Errorf("SEATGRAPH_TEST_CITUS=1 but SEATGRAPH_CITUS_COORDINATOR_URL is not set (make test-citus sets both)")
 	}
 	out := &citusCluster{coordinator: c}
 	for _, w := range strings.Split(os.Getenv("SEATGRAPH_CITUS_WORKER_URLS"), ",") {
@@ -46,7 +53,7 @@ func citusFromEnv() *citusCluster {
 			out.workers = append(out.workers, w)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // nodes is every node's superuser URL, the coordinator first.
@@ -197,4 +204,23 @@ func psqlPath() string {
 		return m[len(m)-1]
 	}
 	return "psql"
+}
+
+// LockWaiters counts the sessions of the server's role (seatgraph_app) in
+// the package database that wait for a lock, asking super (a superuser
+// connection to it); in the Citus mode on every node, since a statement
+// waits on the worker that holds its shard.
+func (d *Database) LockWaiters(t testing.TB, super *sql.DB) int {
+	t.Helper()
+	view := "pg_stat_activity"
+	if d.Citus() {
+		view = "citus_stat_activity"
+	}
+	var n int
+	err := super.QueryRow(`SELECT count(*) FROM ` + view + ` WHERE datname = current_database()
+		AND usename = 'seatgraph_app' AND wait_event_type = 'Lock'`).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
+
+	"seatgraph/internal/store"
 )
 
 // JWTConfig says how bearer tokens are verified. At least one of Secret
@@ -144,7 +146,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		return nil, refused("token needs the sub and "+v.cfg.TenantClaim+" claims",
 			errors.New("claims missing"))
 	}
+	if err := store.CheckTenantID(p.TenantID); err != nil {
+		return nil, refused("token's "+v.cfg.TenantClaim+" claim is invalid: "+err.Error(), err)
+	}
 	if app, _ := claims[v.cfg.AppClaim].(string); app != "" {
+		if err := store.CheckAppID(app); err != nil {
+			return nil, refused("token's "+v.cfg.AppClaim+" claim is invalid: "+err.Error(), err)
+		}
 		p.AppID = &app
 	}
 	p.Scopes = scopes(claims)

@@ -14,7 +14,7 @@ import (
 // The snapshot job's lease, and how far back it fills days it missed.
 const (
 	snapshotLease = "snapshots"
-	leaseTTL      = 5 * time.Minute
+	leaseTTL      = 60 * time.Second
 	// MaxCatchUpDays bounds the days one run fills after an outage.
 	MaxCatchUpDays = 400
 )
@@ -27,7 +27,7 @@ const (
 // row is its last observation; running it twice in a row changes nothing.
 // It returns how many snapshot rows it wrote.
 func TakeSnapshots(ctx context.Context, db *store.DB) (int, error) {
-	return lease.Run(ctx, db, snapshotLease, leaseTTL, func(ctx context.Context) (int, error) {
+	return lease.Run(ctx, db, snapshotLease, leaseTTL, func(ctx context.Context, l *lease.Lease) (int, error) {
 		var tenants []string
 		if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
 			return 0, err
@@ -35,6 +35,9 @@ func TakeSnapshots(ctx context.Context, db *store.DB) (int, error) {
 		total := 0
 		var errs []error
 		for _, tenant := range tenants {
+			if err := l.Keep(ctx); err != nil {
+				return total, errors.Join(append(errs, err)...)
+			}
 			// One tenant failing must not stop the others' snapshots.
 			n, err := SnapshotTenant(ctx, db, tenant)
 			if err != nil {

@@ -35,10 +35,13 @@ import (
 // inviting an address and creating (or renaming) a person to it serialise
 // on it, so an invitation is always bound to its person. The lock is the
 // address's row in email_locks (a row lock holds on whichever node a
-// replica reaches, an advisory lock would not on Citus).
+// replica reaches, an advisory lock would not on Citus). An existing row
+// is locked by ON CONFLICT DO UPDATE even though its WHERE false updates
+// nothing, so locking writes no new row version; the expiry job prunes
+// rows no transaction holds (pruneEmailLocks).
 func (t *Tx) LockEmail(email string) error {
 	_, err := t.s.Exec(t.ctx, `INSERT INTO email_locks (tenant_id, email) VALUES (?, ?)
-		ON CONFLICT (tenant_id, email) DO UPDATE SET email = excluded.email`,
+		ON CONFLICT (tenant_id, email) DO UPDATE SET email = excluded.email WHERE false`,
 		t.actor.Tenant.ID, strings.ToLower(email))
 	return err
 }

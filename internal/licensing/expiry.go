@@ -14,41 +14,67 @@ import (
 
 // expiryLease is the job_leases row that lets one server replica at a
 // time run the expiry job. A lease is a row rather than an advisory lock so
-// that it holds whichever node of a Citus cluster each replica reaches;
-// leaseTTL bounds how long a replica that died mid-run holds up the others
-// (a second runner would be harmless, only wasted work).
+// that it holds whichever node of a Citus cluster each replica reaches.
+// leaseTTL bounds how long a replica that died mid-run holds up the
+// others; a run longer than that keeps its lease by renewing it (see
+// lease.Keep), so two replicas never run the job at once.
 const (
 	expiryLease = "expiry"
-	leaseTTL    = 5 * time.Minute
+	leaseTTL    = 60 * time.Second
 )
 
 // ErrLeaseHeld is ExpireDue's answer when another replica holds the
 // job's lease: this run did nothing, and is no sign that the job works.
 var ErrLeaseHeld = lease.ErrHeld
 
+// ErrLeaseLost is returned by a run that found its lease taken over by
+// another replica (it outlived the lease without renewing it in time, for
+// example while the database was unreachable) and stopped.
+var ErrLeaseLost = lease.ErrLost
+
 // ExpireDue ends, in every tenant, the live grants whose end (or whose
 // license's end) has passed: it records EXPIRED events and gives the
-// freed seats to the waitlists. Only one replica runs it at a time; the
-// others return ErrLeaseHeld at once. It returns how many assignments
-// expired.
+// freed seats to the waitlists; it also prunes the tenant's unused email
+// locks. Only one replica runs it at a time; the others return
+// ErrLeaseHeld at once. It returns how many assignments expired.
 func ExpireDue(ctx context.Context, db *store.DB) (int, error) {
-	return lease.Run(ctx, db, expiryLease, leaseTTL, func(ctx context.Context) (int, error) {
-		var tenants []string
-		if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
-			return 0, err
+	return expireDue(ctx, db, leaseTTL/2, nil)
+}
+
+// expireDue is ExpireDue renewing the lease before a tenant once renewAfter
+// has passed since it was taken or last renewed; before, when set, is
+// called before each tenant (tests use it to act in the middle of a run).
+func expireDue(ctx context.Context, db *store.DB, renewAfter time.Duration, before func(tenant string)) (int, error) {
+	l, err := lease.Take(ctx, db, expiryLease, lease.Holder(), leaseTTL, renewAfter)
+	if err != nil {
+		return 0, err
+	}
+	defer l.Release(ctx)
+
+	var tenants []string
+	if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
+		return 0, err
+	}
+	total := 0
+	var errs []error
+	for _, tenant := range tenants {
+		if before != nil {
+			before(tenant)
 		}
-		total := 0
-		var errs []error
-		for _, tenant := range tenants {
-			// One tenant failing must not stop the others' seats from expiring.
-			n, err := ExpireTenant(ctx, db, tenant)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
-			}
-			total += n
+		if err := l.Keep(ctx); err != nil {
+			return total, errors.Join(append(errs, err)...)
 		}
-		return total, errors.Join(errs...)
-	})
+		// One tenant failing must not stop the others' seats from expiring.
+		n, err := ExpireTenant(ctx, db, tenant)
+		if err == nil {
+			err = pruneEmailLocks(ctx, db, tenant)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
+		}
+		total += n
+	}
+	return total, errors.Join(errs...)
 }
 
 // ExpireTenant is ExpireDue for one tenant, without the lease.
@@ -67,4 +93,22 @@ func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error)
 		return t.expire(due)
 	})
 	return n, err
+}
+
+// pruneEmailLocks deletes, a batch at a time, the tenant's email_locks
+// rows that no transaction holds. A row there is only a lock while a
+// transaction holds it (LockEmail); between transactions it means
+// nothing, and LockEmail inserts it again when the address is next
+// locked. SKIP LOCKED leaves the held rows alone, and a LockEmail that
+// meets a row this deletes waits for the delete, then inserts its own row
+// (PostgreSQL retries an ON CONFLICT whose conflicting row went away), so
+// pruning never lets two transactions hold one address.
+func pruneEmailLocks(ctx context.Context, db *store.DB, tenant string) error {
+	return db.Write(ctx, store.Tenant{ID: tenant}, func(s store.Scope) error {
+		_, err := s.Exec(ctx, `WITH unused AS (
+			SELECT tenant_id, email FROM email_locks WHERE tenant_id = ? ORDER BY email LIMIT 1000 FOR UPDATE SKIP LOCKED)
+			DELETE FROM email_locks e USING unused
+			WHERE e.tenant_id = ? AND e.tenant_id = unused.tenant_id AND e.email = unused.email`, tenant, tenant)
+		return err
+	})
 }

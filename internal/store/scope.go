@@ -204,19 +204,16 @@ func (db *DB) WriteRetrying(ctx context.Context, t Tenant, fn func(Scope) error)
 // a lock by the lock timeout (so waiting for another writer is told apart
 // from a slow statement).
 func (db *DB) begin(ctx context.Context, t Tenant, opts *sql.TxOptions) (bun.Tx, error) {
-	if t.ID == "" {
-		return bun.Tx{}, errors.New("store: no tenant")
+	if err := CheckTenantID(t.ID); err != nil {
+		return bun.Tx{}, fmt.Errorf("store: %w", err)
 	}
 	tx, err := db.bun.BeginTx(ctx, opts)
 	if err != nil {
 		return tx, err
 	}
-	// SET LOCAL, not set_config: Citus passes SET LOCAL on to the workers
-	// (with citus.propagate_set_commands = 'local', see docs/scale-out.md),
-	// so row-level security on a shard sees the tenant too. bun quotes the
-	// values; with no arguments left, the commands go as one statement.
-	_, err = tx.ExecContext(ctx, "SET LOCAL app.tenant_id = ?; SET LOCAL statement_timeout = ?; SET LOCAL lock_timeout = ?",
-		t.ID, db.statementTimeout.Milliseconds(), db.lockTimeout.Milliseconds())
+	// The commands go as one statement (no arguments left for bun to bind).
+	_, err = tx.ExecContext(ctx, fmt.Sprintf("%s; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d",
+		SetTenantSQL(t.ID), db.statementTimeout.Milliseconds(), db.lockTimeout.Milliseconds()))
 	if err != nil {
 		_ = tx.Rollback()
 		return tx, fmt.Errorf("store: set tenant: %w", err)

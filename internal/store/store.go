@@ -44,6 +44,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	// bun quotes values into the SQL text by doubling quotes, which is
+	// safe only while backslashes are ordinary characters. A startup option
+	// outranks a database or role setting, so an ALTER DATABASE … SET
+	// standard_conforming_strings = off cannot turn that off.
+	cfg.RuntimeParams["standard_conforming_strings"] = "on"
 	sqldb := stdlib.OpenDB(*cfg)
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 20

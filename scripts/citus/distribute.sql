@@ -6,7 +6,8 @@
 -- be registered (citus_add_node). It is safe to run again: it distributes
 -- only the tables not distributed yet, so run it after every later
 -- `seatgraph migrate` too, and add every new table to it in the migration's
--- commit (TestEveryTableDistributed checks, in the suite's Citus mode).
+-- commit (TestDistributeListsEveryTable checks on plain PostgreSQL,
+-- TestEveryTableDistributed in the suite's Citus mode).
 --
 --   seatgraph migrate
 --   psql "$DATABASE_ADMIN_URL" -v ON_ERROR_STOP=1 -f scripts/citus/distribute.sql
@@ -40,15 +41,41 @@ END $$;
 SELECT create_distributed_function('seat_adjust(text, uuid, text, integer, integer)');
 SELECT create_distributed_function('assignments_seats()');
 
--- Reference tables: one copy on every node.
-SELECT create_reference_table(t) FROM (VALUES ('tenants'), ('api_keys'), ('job_leases')) AS v(t)
- WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = t::regclass);
+-- The two lists below (reference, distributed) are the one place that says
+-- how each table is placed: TestDistributeListsEveryTable (internal/store)
+-- parses them and compares them with the migrated schema, on plain
+-- PostgreSQL too. They are arrays because a loop over an array visits it
+-- in order: tenant tables are distributed parents first (licenses, the
+-- co-location anchor, first), before the tables whose foreign keys point
+-- at them.
 
--- Tenant tables: distributed by tenant_id, all in one co-location group,
--- parents before the tables whose foreign keys point at them.
-SELECT create_distributed_table('licenses', 'tenant_id')
- WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'licenses'::regclass);
-SELECT create_distributed_table(t, 'tenant_id', colocate_with => 'licenses')
-  FROM (VALUES ('people'), ('groups'), ('group_members'), ('assignments'), ('assignment_events'),
-               ('seat_holders'), ('email_locks'), ('license_snapshots')) AS v(t)
- WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = t::regclass);
+-- Reference tables: one copy on every node.
+DO $$
+DECLARE
+    reference text[] := ARRAY['tenants', 'api_keys', 'job_leases'];
+    t text;
+BEGIN
+    FOREACH t IN ARRAY reference LOOP
+        IF NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = t::regclass) THEN
+            PERFORM create_reference_table(t);
+        END IF;
+    END LOOP;
+END $$;
+
+-- Tenant tables: distributed by tenant_id, all in the co-location group of licenses.
+DO $$
+DECLARE
+    distributed text[] := ARRAY['licenses', 'people', 'groups', 'group_members', 'assignments',
+                                'assignment_events', 'seat_holders', 'email_locks', 'license_snapshots'];
+    t text;
+BEGIN
+    FOREACH t IN ARRAY distributed LOOP
+        IF NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = t::regclass) THEN
+            IF t = distributed[1] THEN
+                PERFORM create_distributed_table(t, 'tenant_id');
+            ELSE
+                PERFORM create_distributed_table(t, 'tenant_id', colocate_with => distributed[1]);
+            END IF;
+        END IF;
+    END LOOP;
+END $$;

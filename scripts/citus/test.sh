@@ -4,7 +4,9 @@
 # statements Citus ran on more than one shard during the run, from the
 # nodes' logs (citus.multi_task_query_log_level = log), by role:
 #   seatgraph_app    the server's role: the tests of the tenant walls send
-#                    tenant-less statements on purpose; anything else is a bug
+#                    tenant-less statements on purpose, each marked with a
+#                    leading /* cross-tenant */ comment; any other is a bug,
+#                    and the run fails (exit status 1) on it
 #   postgres         the tests' own cross-tenant assertions and set-up
 #   seatgraph_owner  migrations and distribute.sql
 # Extra arguments go to `go test` (for example -run TestX ./graph).
@@ -13,6 +15,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 eval "$(scripts/citus/cluster.sh env)"
+# The suite's Citus mode is on only with this (internal/apitest/citus.go).
+export SEATGRAPH_TEST_CITUS=1
 read -r -a logs <<<"$SEATGRAPH_CITUS_LOGS"
 declare -A offset
 for f in "${logs[@]}"; do offset[$f]=$(stat -c %s "$f" 2>/dev/null || echo 0); done
@@ -56,6 +60,15 @@ if [ "$total" -gt 0 ]; then
   cut -f1,2 "$found" | sort | uniq -c | sort -rn | sed 's/^/  /'
   echo "statements (count, node, role, first 200 characters):"
   sort "$found" | uniq -c | sort -rn | awk -F'\t' '{ print "  " $0 }'
+fi
+# The server's role may run on several shards only what a test marked.
+unexpected="$(awk -F'\t' '$2 == "seatgraph_app" && index($3, "/* cross-tenant */") == 0' "$found")"
+marked="$(awk -F'\t' '$2 == "seatgraph_app" && index($3, "/* cross-tenant */") > 0' "$found" | wc -l)"
+echo "of the server's role: $marked marked /* cross-tenant */, $(printf '%s' "$unexpected" | grep -c . || true) unmarked"
+if [ -n "$unexpected" ]; then
+  echo "FAIL: multi-shard statements of the server's role (seatgraph_app) not marked /* cross-tenant */:"
+  printf '%s\n' "$unexpected" | sort | uniq -c | sort -rn | sed 's/^/  /'
+  status=1
 fi
 rm -f "$found"
 exit "$status"
