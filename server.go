@@ -29,12 +29,14 @@ import (
 	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/config"
+	"seatgraph/internal/events"
 	"seatgraph/internal/httpapi"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/limits"
 	"seatgraph/internal/seed"
 	"seatgraph/internal/store"
 	"seatgraph/internal/telemetry"
+	"seatgraph/internal/webhooks"
 )
 
 func main() {
@@ -111,8 +113,9 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	authn := &auth.Authenticator{JWT: verifier, Keys: apikey.NewStore(db.Bun())}
+	hub := events.NewHub(db, log, events.Limits{})
 	srv := &http.Server{
-		Handler:           httpapi.New(db, authn, log, httpOptions(cfg, metrics, tracing)),
+		Handler:           httpapi.New(db, authn, log, withEvents(httpOptions(cfg, metrics, tracing), cfg, hub)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// The body has half the request timeout to arrive (else 408), then
@@ -130,6 +133,12 @@ func serve(ctx context.Context) error {
 		}
 		return n, err
 	})
+	go telemetry.RunJob(jobs, metrics, "events", cfg.Events.JobInterval, log, func(ctx context.Context) (int, error) {
+		return licensing.EventJobs(ctx, db, cfg.Events.ExpiryNotice, cfg.Events.Retention)
+	})
+	go webhooks.NewWorker(db, hub, log, webhooks.Options{Schedule: cfg.Events.WebhookSchedule,
+		DisableAfter: cfg.Events.WebhookDisableAfter, Guard: webhooks.Guard{AllowPrivate: cfg.Events.WebhookAllowPrivate}}).Run(jobs)
+	srv.RegisterOnShutdown(hub.Close) // subscriptions end, so Shutdown need not wait for them
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("seatgraph serving", "address", ln.Addr().String(), "playground", cfg.Playground, "dev_mode", cfg.DevMode,
@@ -156,6 +165,13 @@ func httpOptions(cfg *config.Config, metrics *telemetry.Metrics, tracing *teleme
 		MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
 		Metrics: metrics, Tracing: tracing, CORSOrigins: cfg.CORSAllowedOrigins, MaxRepeatedFields: cfg.MaxRepeatedFields,
 		Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}
+}
+
+// withEvents adds the event hub (subscriptions) and the webhook settings
+// to the HTTP options.
+func withEvents(o httpapi.Options, cfg *config.Config, hub *events.Hub) httpapi.Options {
+	o.Events, o.WebhookAllowPrivate = hub, cfg.Events.WebhookAllowPrivate
+	return o
 }
 
 // playgroundHeaders gives the playground's Headers tab a development token

@@ -41,6 +41,17 @@ var fieldScopes = map[string]string{
 	"Assignment.history":       auth.ScopeLicensesRead,
 	"Assignment.viaAssignment": auth.ScopeLicensesRead,
 
+	"Subscription.assignmentEvents": auth.ScopeLicensesRead,
+	"Subscription.licenseSeats":     auth.ScopeLicensesRead,
+
+	"Query.webhookEndpoints":         auth.ScopeAdmin,
+	"WebhookEndpoint.deliveries":     auth.ScopeAdmin,
+	"Mutation.createWebhookEndpoint": auth.ScopeAdmin,
+	"Mutation.updateWebhookEndpoint": auth.ScopeAdmin,
+	"Mutation.deleteWebhookEndpoint": auth.ScopeAdmin,
+	"Mutation.rotateWebhookSecret":   auth.ScopeAdmin,
+	"Mutation.redeliverWebhook":      auth.ScopeAdmin,
+
 	"Mutation.createLicense":      auth.ScopeLicensesWrite,
 	"Mutation.updateLicense":      auth.ScopeLicensesWrite,
 	"Mutation.deleteLicense":      auth.ScopeLicensesWrite,
@@ -65,6 +76,8 @@ var fieldScopes = map[string]string{
 var readScope = map[gid.Kind]string{
 	gid.License: auth.ScopeLicensesRead, gid.Assignment: auth.ScopeLicensesRead, gid.Event: auth.ScopeLicensesRead,
 	gid.Person: auth.ScopeDirectoryRead, gid.Group: auth.ScopeDirectoryRead,
+	// Webhook ids are no Nodes (node answers null for them), but admin's.
+	gid.WebhookEndpoint: auth.ScopeAdmin, gid.WebhookDelivery: auth.ScopeAdmin,
 }
 
 // public are the root fields answered without credentials: the subgraph

@@ -24,8 +24,11 @@ type CreateLicenseInput struct {
 	ExpiresAt  *time.Time
 	AssetID    *string
 	Metadata   map[string]any
-	Source     *string
-	SourceType *models.SourceType
+	// LowSeatsThreshold: license.seats_low is sent when the available
+	// seats fall to or below it (once per crossing).
+	LowSeatsThreshold *int
+	Source            *string
+	SourceType        *models.SourceType
 }
 
 // UpdateLicenseInput is the input of updateLicense.
@@ -41,6 +44,7 @@ type UpdateLicenseInput struct {
 	ExpiresAt         *time.Time
 	AssetID           *string
 	Metadata          map[string]any
+	LowSeatsThreshold *int
 	DryRun            *bool
 }
 
@@ -74,6 +78,7 @@ func checkLicense(c *problem.Check, name, vendor, key, asset *string, seats *int
 func CreateLicense(ctx context.Context, db *store.DB, actor Actor, in CreateLicenseInput) (*LicenseResult, error) {
 	c := problem.Check{Prefix: "input."}
 	checkLicense(&c, &in.Name, in.Vendor, in.ProgramKey, in.AssetID, in.TotalSeats, in.StartsAt, in.ExpiresAt, in.Metadata)
+	c.Range("lowSeatsThreshold", in.LowSeatsThreshold, 0, maxSeats)
 	CheckProvenance(&c, in.Source, in.SourceType)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -82,7 +87,7 @@ func CreateLicense(ctx context.Context, db *store.DB, actor Actor, in CreateLice
 	err := Write(ctx, db, actor, nil, func(t *Tx) error {
 		l := &models.License{Record: t.NewRecord(in.Source, in.SourceType), Name: in.Name, Vendor: opt.Or(in.Vendor, ""),
 			ProgramKey: in.ProgramKey, TotalSeats: in.TotalSeats, StartsAt: in.StartsAt, ExpiresAt: in.ExpiresAt,
-			AssetID: in.AssetID, Metadata: metadata(in.Metadata)}
+			AssetID: in.AssetID, Metadata: metadata(in.Metadata), LowSeatsThreshold: in.LowSeatsThreshold}
 		if _, err := t.s.Insert(l).Exec(t.ctx); err != nil {
 			return err
 		}
@@ -103,6 +108,7 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 	c := problem.Check{Prefix: "input."}
 	id := c.ID(gid.License, "id", in.ID)
 	checkLicense(&c, in.Name, in.Vendor, in.ProgramKey, in.AssetID, in.TotalSeats, in.StartsAt, in.ExpiresAt, in.Metadata)
+	c.Range("lowSeatsThreshold", in.LowSeatsThreshold, 0, maxSeats)
 	if in.TotalSeats != nil && opt.True(in.Unlimited) {
 		c.Add(problem.Invalid, "unlimited", "give totalSeats or unlimited, not both")
 	}
@@ -132,6 +138,7 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 		set("expires_at", in.ExpiresAt != nil, func() { l.ExpiresAt = in.ExpiresAt })
 		set("asset_id", in.AssetID != nil, func() { l.AssetID = in.AssetID })
 		set("metadata", in.Metadata != nil, func() { l.Metadata = in.Metadata })
+		set("low_seats_threshold", in.LowSeatsThreshold != nil, func() { l.LowSeatsThreshold = in.LowSeatsThreshold })
 		if opt.True(in.Unlimited) || in.TotalSeats != nil {
 			if in.TotalSeats != nil && *in.TotalSeats < l.SeatsUsed {
 				return problem.New(problem.Conflict, "input.totalSeats",
@@ -145,7 +152,7 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 			return problem.New(problem.Invalid, "input.expiresAt", "must not be before startsAt")
 		}
 		if len(cols) > 0 {
-			t.Touch(&l.Record)
+			t.Touch(l)
 			if _, err := t.s.Update(l).Column(append(cols, "updated_at", "updated_by")...).WherePK().Exec(t.ctx); err != nil {
 				return err
 			}
@@ -191,7 +198,7 @@ func DeleteLicense(ctx context.Context, db *store.DB, actor Actor, in DeleteLice
 			return err
 		}
 		delete(t.touched, l.ID)
-		if _, err := t.s.Update(l).Column(t.SoftDelete(&l.Record)...).WherePK().Exec(t.ctx); err != nil {
+		if _, err := t.s.Update(l).Column(t.SoftDelete(l)...).WherePK().Exec(t.ctx); err != nil {
 			return err
 		}
 		l, err = t.reload(l.ID)

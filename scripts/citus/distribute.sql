@@ -41,7 +41,7 @@ SELECT create_distributed_function('seat_adjust(text, uuid, text, integer, integ
 SELECT create_distributed_function('assignments_seats()');
 
 -- Reference tables: one copy on every node.
-SELECT create_reference_table(t) FROM (VALUES ('tenants'), ('api_keys'), ('job_leases')) AS v(t)
+SELECT create_reference_table(t) FROM (VALUES ('tenants'), ('api_keys'), ('job_leases'), ('webhook_tenants')) AS v(t)
  WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = t::regclass);
 
 -- Tenant tables: distributed by tenant_id, all in one co-location group,
@@ -50,5 +50,8 @@ SELECT create_distributed_table('licenses', 'tenant_id')
  WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = 'licenses'::regclass);
 SELECT create_distributed_table(t, 'tenant_id', colocate_with => 'licenses')
   FROM (VALUES ('people'), ('groups'), ('group_members'), ('assignments'), ('assignment_events'),
-               ('seat_holders'), ('email_locks')) AS v(t)
+               ('seat_holders'), ('email_locks'),
+               -- The event outbox and webhooks (docs/events.md); events before the
+               -- deliveries whose foreign key points at them.
+               ('event_streams'), ('events'), ('webhook_endpoints'), ('webhook_deliveries')) AS v(t)
  WHERE NOT EXISTS (SELECT FROM pg_dist_partition WHERE logicalrelid = t::regclass);
