@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"context"
 	"database/sql"
+	"github.com/uptrace/bun/migrate"
 	"os"
 	"testing"
 
@@ -122,7 +123,7 @@ func TestRule9RollsBackAfterUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer owner.Close()
-	group, err := migrations.Rollback(ctx, owner.Bun())
+	group, err := migrations.Rollback(ctx, owner.Bun(), func(*migrate.MigrationGroup) error { return nil })
 	if err != nil {
 		t.Fatalf("rolling back rule 9 after use: %v", err)
 	}
