@@ -31,6 +31,7 @@ import (
 	"seatgraph/internal/auth"
 	"seatgraph/internal/config"
 	"seatgraph/internal/economics"
+	"seatgraph/internal/events"
 	"seatgraph/internal/httpapi"
 	"seatgraph/internal/lease"
 	"seatgraph/internal/licensing"
@@ -38,6 +39,7 @@ import (
 	"seatgraph/internal/seed"
 	"seatgraph/internal/store"
 	"seatgraph/internal/telemetry"
+	"seatgraph/internal/webhooks"
 )
 
 func main() {
@@ -114,8 +116,9 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	authn := &auth.Authenticator{JWT: verifier, Keys: apikey.NewStore(db.Bun())}
+	hub := events.NewHub(db, log, events.Limits{})
 	srv := &http.Server{
-		Handler:           httpapi.New(db, authn, log, httpOptions(cfg, metrics, tracing)),
+		Handler:           httpapi.New(db, authn, log, withEvents(httpOptions(cfg, metrics, tracing), cfg, hub)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		// The body has half the request timeout to arrive (else 408), then
@@ -150,6 +153,16 @@ func serve(ctx context.Context) error {
 			return n, err
 		})
 	})
+	running.Go(func() {
+		telemetry.RunJob(jobs, metrics, "events", cfg.Events.JobInterval, log, func(ctx context.Context) (int, error) {
+			return licensing.EventJobs(ctx, db, cfg.Events.ExpiryNotice, cfg.Events.Retention)
+		})
+	})
+	running.Go(func() {
+		webhooks.NewWorker(db, hub, log, webhooks.Options{Schedule: cfg.Events.WebhookSchedule,
+			DisableAfter: cfg.Events.WebhookDisableAfter, Guard: webhooks.Guard{AllowPrivate: cfg.Events.WebhookAllowPrivate}}).Run(jobs)
+	})
+	srv.RegisterOnShutdown(hub.Close) // subscriptions end, so Shutdown need not wait for them
 	go func() {
 		running.Wait()
 		close(jobsDone)
@@ -180,6 +193,13 @@ func httpOptions(cfg *config.Config, metrics *telemetry.Metrics, tracing *teleme
 		MaxBodyBytes: cfg.MaxBodyBytes, FieldSuggestions: cfg.FieldSuggestions, MaxTokens: cfg.MaxTokens,
 		Metrics: metrics, Tracing: tracing, CORSOrigins: cfg.CORSAllowedOrigins, MaxRepeatedFields: cfg.MaxRepeatedFields,
 		Limits: limits.Limits{MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases, MaxComplexity: cfg.MaxComplexity}}
+}
+
+// withEvents adds the event hub (subscriptions) and the webhook settings
+// to the HTTP options.
+func withEvents(o httpapi.Options, cfg *config.Config, hub *events.Hub) httpapi.Options {
+	o.Events, o.WebhookAllowPrivate = hub, cfg.Events.WebhookAllowPrivate
+	return o
 }
 
 // playgroundHeaders gives the playground's Headers tab a development token

@@ -70,6 +70,8 @@ export E2E_TENANT_A=e2e-acme E2E_TENANT_B=e2e-globex
 # The production switches: introspection off (the gateway composes from
 # _service, which answers without it), no playground.
 export DEV_MODE=false MIGRATE_ON_START=false PLAYGROUND=false INTROSPECTION=false DEBUG_ENDPOINTS=true
+# The webhook test's receiver listens on loopback.
+export WEBHOOK_ALLOW_PRIVATE=true
 JWT_SECRET="e2e-$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
 export JWT_SECRET
 "$SEATGRAPH_BIN" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 1; }
@@ -101,4 +103,4 @@ for i in $(seq 1 100); do
 done
 
 # 5. The tests, one file at a time: the statement count is the server's.
-node --test --test-concurrency=1 --test-reporter=spec composition.test.mjs gateway.test.mjs
+node --test --test-concurrency=1 --test-reporter=spec composition.test.mjs gateway.test.mjs webhooks.test.mjs

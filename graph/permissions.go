@@ -46,6 +46,17 @@ var fieldScopes = map[string]string{
 	"Query.spendSummary":       auth.ScopeLicensesRead,
 	"Query.renewals":           auth.ScopeLicensesRead,
 
+	"Subscription.assignmentEvents": auth.ScopeLicensesRead,
+	"Subscription.licenseSeats":     auth.ScopeLicensesRead,
+
+	"Query.webhookEndpoints":         auth.ScopeAdmin,
+	"WebhookEndpoint.deliveries":     auth.ScopeAdmin,
+	"Mutation.createWebhookEndpoint": auth.ScopeAdmin,
+	"Mutation.updateWebhookEndpoint": auth.ScopeAdmin,
+	"Mutation.deleteWebhookEndpoint": auth.ScopeAdmin,
+	"Mutation.rotateWebhookSecret":   auth.ScopeAdmin,
+	"Mutation.redeliverWebhook":      auth.ScopeAdmin,
+
 	"Mutation.createLicense":      auth.ScopeLicensesWrite,
 	"Mutation.updateLicense":      auth.ScopeLicensesWrite,
 	"Mutation.deleteLicense":      auth.ScopeLicensesWrite,
@@ -70,6 +81,8 @@ var fieldScopes = map[string]string{
 var readScope = map[gid.Kind]string{
 	gid.License: auth.ScopeLicensesRead, gid.Assignment: auth.ScopeLicensesRead, gid.Event: auth.ScopeLicensesRead,
 	gid.Person: auth.ScopeDirectoryRead, gid.Group: auth.ScopeDirectoryRead,
+	// Webhook ids are no Nodes (node answers null for them), but admin's.
+	gid.WebhookEndpoint: auth.ScopeAdmin, gid.WebhookDelivery: auth.ScopeAdmin,
 }
 
 // public are the root fields answered without credentials: the subgraph

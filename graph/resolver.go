@@ -8,8 +8,10 @@ import (
 	"context"
 	"time"
 
+	"seatgraph/internal/events"
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/store"
+	"seatgraph/internal/webhooks"
 )
 
 // Resolver holds the dependencies every resolver shares.
@@ -17,6 +19,10 @@ type Resolver struct {
 	DB *store.DB
 	// Source is the provenance tag stamped on records whose input names none.
 	Source string
+	// Events feeds the subscriptions.
+	Events *events.Hub
+	// Webhooks checks endpoint URLs.
+	Webhooks webhooks.Guard
 }
 
 // now is the database's clock for this request's reads (see

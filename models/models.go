@@ -30,6 +30,13 @@ type Record struct {
 	SchemaVersion int        `bun:"schema_version,notnull"`
 }
 
+// Stamped is a record (a License, Person, Group or Assignment, or a bare
+// Record): the unit of work stamps it, and tells changes apart by its type.
+type Stamped interface{ Stamps() *Record }
+
+// Stamps is the record's stamp fields.
+func (r *Record) Stamps() *Record { return r }
+
 // License is a purchased product whose seats are handed out.
 type License struct {
 	bun.BaseModel `bun:"table:licenses,alias:l"`
@@ -52,9 +59,13 @@ type License struct {
 	// LowSeatsThreshold: license.seats_low is sent once each time the
 	// available seats fall to or below it.
 	LowSeatsThreshold *int `bun:"low_seats_threshold"`
-	SeatsUsed         int  `bun:"seats_used,notnull,scanonly"`
-	SeatsPending      int  `bun:"seats_pending,notnull,scanonly"`
-	SeatsWaitlisted   int  `bun:"seats_waitlisted,notnull,scanonly"`
+	// The event outbox's once-only notice marks (licensing/outbox.go and
+	// notices.go); never written from a License value.
+	SeatsLowNoticed  bool       `bun:"seats_low_noticed,scanonly"`
+	ExpiryNoticedFor *time.Time `bun:"expiry_noticed_for,scanonly"`
+	SeatsUsed        int        `bun:"seats_used,notnull,scanonly"`
+	SeatsPending     int        `bun:"seats_pending,notnull,scanonly"`
+	SeatsWaitlisted  int        `bun:"seats_waitlisted,notnull,scanonly"`
 }
 
 // Person is someone who can hold a seat.
@@ -125,6 +136,8 @@ type Assignment struct {
 	RevokedAt     *time.Time `bun:"revoked_at"`
 	RevokedBy     *string    `bun:"revoked_by"`
 	RevokeReason  *string    `bun:"revoke_reason"`
+	// The expiresAt an assignment.expiring_soon was sent for (notices.go).
+	ExpiryNoticedFor *time.Time `bun:"expiry_noticed_for,scanonly"`
 
 	// Read with the assignment (joined), for the list views and status.
 	LicenseName      string     `bun:"license_name,scanonly"`
@@ -144,6 +157,11 @@ type AssignmentEvent struct {
 	ActorType    SourceType     `bun:"actor_type,notnull"`
 	OccurredAt   time.Time      `bun:"occurred_at,notnull"`
 	Changes      map[string]any `bun:"changes,type:jsonb,notnull"`
+
+	// Set on events read from the outbox (the assignmentEvents
+	// subscription): the outbox type and the event's data.
+	EventType *string        `bun:"-"`
+	Data      map[string]any `bun:"-"`
 }
 
 // NewRecord makes the Record fields of a new row written by actor.

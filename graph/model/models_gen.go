@@ -3,6 +3,7 @@
 package model
 
 import (
+	"seatgraph/internal/webhooks"
 	"seatgraph/models"
 )
 
@@ -175,6 +176,12 @@ type Seats struct {
 	Available *int `json:"available,omitempty"`
 }
 
+// Live events, over the graphql-transport-ws WebSocket protocol or Server-Sent
+// Events on /query. A WebSocket carries its credentials in connection_init:
+// {"Authorization": "Bearer …"} (or "ApiKey …").
+type Subscription struct {
+}
+
 type TechnologyAsset struct {
 	ID string `json:"id"`
 }
@@ -203,4 +210,22 @@ type Viewer struct {
 	Scopes []string `json:"scopes"`
 	// The Person whose externalId equals the caller's subject, if there is one. Needs directory:read.
 	Person *models.Person `json:"person,omitempty"`
+}
+
+// What redeliverWebhook did.
+type WebhookDeliveryPayload struct {
+	// The delivery, PENDING again; null when userErrors say why not.
+	Delivery *webhooks.Delivery `json:"delivery,omitempty"`
+	// Why nothing changed (NOT_FOUND delivery); empty on success.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// What a webhook endpoint mutation did.
+type WebhookEndpointPayload struct {
+	// The endpoint after the change; null when userErrors say why nothing changed.
+	Endpoint *models.WebhookEndpoint `json:"endpoint,omitempty"`
+	// The signing secret (whsec_…): returned only by createWebhookEndpoint and rotateWebhookSecret, and never again.
+	Secret *string `json:"secret,omitempty"`
+	// Why nothing changed (INVALID url or event types, NOT_FOUND id, CONFLICT at 100 endpoints); empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }

@@ -89,6 +89,9 @@ type Config struct {
 	// DebugEndpoints serves development-only endpoints such as
 	// GET /debug/statements (env DEBUG_ENDPOINTS, default false).
 	DebugEndpoints bool
+
+	// Events configures the outbox, subscriptions and webhooks (events.go).
+	Events EventsConfig
 }
 
 // Load reads the environment. need says which settings the command needs
@@ -147,6 +150,7 @@ func Load(needDatabase bool) (*Config, error) {
 	c.MaxRepeatedFields = e.positive("MAX_REPEATED_FIELDS", 100)
 	c.DebugEndpoints = e.bool("DEBUG_ENDPOINTS", false)
 	c.CORSAllowedOrigins = e.origins("CORS_ALLOWED_ORIGINS")
+	c.Events = e.events()
 
 	if err := c.LogLevel.UnmarshalText([]byte(e.str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", os.Getenv("LOG_LEVEL")))

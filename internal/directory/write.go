@@ -180,7 +180,7 @@ func UpdatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in U
 		if len(cols) == 0 {
 			return nil
 		}
-		t.Touch(&p.Record)
+		t.Touch(p)
 		if _, err := t.Scope().Update(p).Column(append(cols, "updated_at", "updated_by")...).WherePK().Exec(t.Context()); err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func DeletePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in D
 		if _, err := t.Scope().Delete((*models.GroupMember)(nil)).Where("gm.person_id = ?", p.ID).Exec(t.Context()); err != nil {
 			return err
 		}
-		if _, err := t.Scope().Update(p).Column(t.SoftDelete(&p.Record)...).WherePK().Exec(t.Context()); err != nil {
+		if _, err := t.Scope().Update(p).Column(t.SoftDelete(p)...).WherePK().Exec(t.Context()); err != nil {
 			return err
 		}
 		res = &PersonResult{Person: p}
@@ -328,7 +328,7 @@ func UpdateGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in Up
 		if len(cols) == 0 {
 			return nil
 		}
-		t.Touch(&g.Record)
+		t.Touch(g)
 		_, err = t.Scope().Update(g).Column(append(cols, "updated_at", "updated_by")...).WherePK().Exec(t.Context())
 		return err
 	})
@@ -358,7 +358,7 @@ func DeleteGroup(ctx context.Context, db *store.DB, actor licensing.Actor, in De
 		if _, err := t.Scope().Delete((*models.GroupMember)(nil)).Where("gm.group_id = ?", g.ID).Exec(t.Context()); err != nil {
 			return err
 		}
-		_, err = t.Scope().Update(g).Column(t.SoftDelete(&g.Record)...).WherePK().Exec(t.Context())
+		_, err = t.Scope().Update(g).Column(t.SoftDelete(g)...).WherePK().Exec(t.Context())
 		res = &GroupResult{Group: g}
 		return err
 	})
@@ -402,7 +402,7 @@ func changeMembers(ctx context.Context, db *store.DB, actor licensing.Actor, in 
 			return err
 		}
 		if n > 0 {
-			t.Touch(&g.Record)
+			t.Touch(g)
 			if _, err := t.Scope().Update(g).Column("updated_at", "updated_by").WherePK().Exec(t.Context()); err != nil {
 				return err
 			}

@@ -20,11 +20,15 @@ const (
 	Person     Kind = "per"
 	Group      Kind = "grp"
 	Event      Kind = "evt"
+	// Webhook endpoints and their deliveries (not Nodes).
+	WebhookEndpoint Kind = "whe"
+	WebhookDelivery Kind = "whd"
 )
 
 var kinds = map[string]Kind{
 	string(License): License, string(Assignment): Assignment,
 	string(Person): Person, string(Group): Group, string(Event): Event,
+	string(WebhookEndpoint): WebhookEndpoint, string(WebhookDelivery): WebhookDelivery,
 }
 
 // ErrInvalid is wrapped by every parse failure.

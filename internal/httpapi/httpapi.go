@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -30,12 +31,14 @@ import (
 	"seatgraph/graph"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/codes"
+	"seatgraph/internal/events"
 	"seatgraph/internal/limits"
 	"seatgraph/internal/loaders"
 	"seatgraph/internal/logging"
 	"seatgraph/internal/playground"
 	"seatgraph/internal/store"
 	"seatgraph/internal/telemetry"
+	"seatgraph/internal/webhooks"
 	"seatgraph/migrations"
 )
 
@@ -77,6 +80,10 @@ type Options struct {
 	// another origin (cors.go); none by default. Nothing else is open to
 	// other origins. No wildcards (config refuses them).
 	CORSOrigins []string
+	// Events feeds the subscriptions (a hub on db when nil).
+	Events *events.Hub
+	// WebhookAllowPrivate lets webhook endpoints be private addresses.
+	WebhookAllowPrivate bool
 }
 
 // routes are the paths metrics and spans are labelled with; any other is
@@ -110,9 +117,15 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	}
 	opts.Metrics.WatchPool(db.SQL(), db.Statements)
 	mux := http.NewServeMux()
-	query := authenticate(authn, withSession(db, graphQL(db, opts)))
-	mux.Handle("/query", withCORS(opts.CORSOrigins, jsonByDefault(readBody(opts.MaxBodyBytes, opts.RequestTimeout/2,
-		retryAfter(withTimeout(opts.RequestTimeout, query))))))
+	if opts.Events == nil {
+		opts.Events = events.NewHub(db, log, events.Limits{})
+	}
+	query := authenticate(authn, withSession(db, graphQL(db, opts, overHTTP{}, noSubscriptions{})))
+	// Subscriptions (subscriptions.go) bypass the request timeout.
+	stream := withConnection(authenticate(authn, limitBody(opts.MaxBodyBytes,
+		graphQL(db, opts, append(streamTransports(authn, opts.CORSOrigins), sessionPerEvent{db})...))))
+	mux.Handle("/query", withCORS(opts.CORSOrigins, streams(stream, jsonByDefault(readBody(opts.MaxBodyBytes, opts.RequestTimeout/2,
+		retryAfter(withTimeout(opts.RequestTimeout, query)))))))
 	mux.Handle("/scim/v2/", scimHandler(db, authn, opts))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Page("/query", opts.PlaygroundHeaders))
@@ -142,11 +155,19 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 }
 
 // graphQL is the gqlgen executor with seatgraph's error handling and
-// authorization.
-func graphQL(db *store.DB, opts Options) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: db, Source: opts.Source}}))
+// authorization, over the given transports (and extensions).
+func graphQL(db *store.DB, opts Options, with ...any) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &graph.Resolver{DB: db, Source: opts.Source, Events: opts.Events,
+		Webhooks: webhooks.Guard{AllowPrivate: opts.WebhookAllowPrivate}}}))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(overHTTP{})
+	for _, w := range with {
+		switch w := w.(type) {
+		case graphql.Transport:
+			srv.AddTransport(w)
+		case graphql.HandlerExtension:
+			srv.Use(w)
+		}
+	}
 	validated := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(validated)
 	srv.SetParserTokenLimit(opts.MaxTokens)

@@ -40,6 +40,11 @@ func (t *Tx) groupGrants(group uuid.UUID) ([]*models.Assignment, map[uuid.UUID]*
 // every license granted to the group. When a license runs out of seats
 // the whole change fails, or with waitlist the newcomers wait.
 func (t *Tx) MembersAdded(group *models.Group, people []*models.Person, waitlist *bool) error {
+	added := make([]uuid.UUID, len(people))
+	for i, p := range people {
+		added[i] = p.ID
+	}
+	t.noteMembers(group, added, nil)
 	grants, licenses, err := t.groupGrants(group.ID)
 	if err != nil || len(people) == 0 {
 		return err
@@ -65,6 +70,7 @@ func (t *Tx) MembersRemoved(group *models.Group, people []uuid.UUID) error {
 	if len(people) == 0 {
 		return nil
 	}
+	t.noteMembers(group, nil, people)
 	grants, _, err := t.groupGrants(group.ID)
 	if err != nil || len(grants) == 0 {
 		return err

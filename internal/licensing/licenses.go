@@ -197,7 +197,7 @@ func UpdateLicense(ctx context.Context, db *store.DB, actor Actor, in UpdateLice
 			return problem.New(problem.Invalid, "input.expiresAt", "must not be before startsAt")
 		}
 		if len(cols) > 0 {
-			t.Touch(&l.Record)
+			t.Touch(l)
 			if _, err := t.s.Update(l).Column(append(cols, "updated_at", "updated_by")...).WherePK().Exec(t.ctx); err != nil {
 				return err
 			}
@@ -243,7 +243,7 @@ func DeleteLicense(ctx context.Context, db *store.DB, actor Actor, in DeleteLice
 			return err
 		}
 		delete(t.touched, l.ID)
-		if _, err := t.s.Update(l).Column(t.SoftDelete(&l.Record)...).WherePK().Exec(t.ctx); err != nil {
+		if _, err := t.s.Update(l).Column(t.SoftDelete(l)...).WherePK().Exec(t.ctx); err != nil {
 			return err
 		}
 		l, err = t.reload(l.ID)

@@ -48,14 +48,16 @@ type Tx struct {
 	byWhom  *uuid.UUID
 	lookup  bool
 	touched map[uuid.UUID]bool
+	out     outbox // the events of this transaction (outbox.go)
 }
 
 var errDryRun = errors.New("dry run")
 
 // Write runs fn in a write transaction for actor and, before it commits,
-// gives the seats fn freed to the waitlists (promoteTouched). With dryRun
+// gives the seats fn freed to the waitlists (promoteTouched) and writes
+// the events of what it changed to the outbox (flushOutbox). With dryRun
 // the transaction runs in full (so fn's results are exactly what would
-// happen) and is then rolled back. Business problems come back as problem
+// happen) and is then rolled back, emitting nothing. Business problems come back as problem
 // errors.
 func Write(ctx context.Context, db *store.DB, actor Actor, dryRun *bool, fn func(*Tx) error) error {
 	err := db.WriteRetrying(ctx, actor.Tenant, func(s store.Scope) error {
@@ -78,7 +80,7 @@ func Write(ctx context.Context, db *store.DB, actor Actor, dryRun *bool, fn func
 		if opt.True(dryRun) {
 			return errDryRun
 		}
-		return nil
+		return tx.flushOutbox()
 	})
 	if errors.Is(err, errDryRun) {
 		return nil
@@ -151,18 +153,25 @@ func (t *Tx) NewRecord(source *string, sourceType *models.SourceType) models.Rec
 	if src == "" {
 		src = "edm"
 	}
-	return models.NewRecord(t.actor.Tenant.ID, t.actor.Tenant.AppID, t.actor.Subject, src, typ, t.now)
+	rec := models.NewRecord(t.actor.Tenant.ID, t.actor.Tenant.AppID, t.actor.Subject, src, typ, t.now)
+	t.noteCreated(rec.ID)
+	return rec
 }
 
-// Touch stamps an update of rec by the actor.
-func (t *Tx) Touch(rec *models.Record) {
+// Touch stamps an update of m by the actor (call it before writing m):
+// given a License, Person or Group, the outbox notes the change.
+func (t *Tx) Touch(m models.Stamped) {
+	t.noteChange(m, false)
+	rec := m.Stamps()
 	rec.UpdatedAt, rec.UpdatedBy = t.now, t.actor.Subject
 }
 
-// SoftDelete stamps rec deleted (and updated) by the actor, and returns
+// SoftDelete stamps m deleted (and updated) by the actor, and returns
 // the columns to write.
-func (t *Tx) SoftDelete(rec *models.Record) []string {
-	t.Touch(rec)
+func (t *Tx) SoftDelete(m models.Stamped) []string {
+	t.noteChange(m, true)
+	t.Touch(m)
+	rec := m.Stamps()
 	rec.IsDeleted, rec.DeletedAt, rec.DeletedBy = true, &t.now, &t.actor.Subject
 	return []string{"is_deleted", "deleted_at", "deleted_by", "updated_at", "updated_by"}
 }
@@ -242,6 +251,7 @@ func (t *Tx) insertEvents(events []*models.AssignmentEvent) error {
 		return nil
 	}
 	_, err := t.s.Insert(&events).Exec(t.ctx)
+	t.noteHistory(events)
 	return err
 }
 

@@ -18,8 +18,9 @@ import (
 // Tables with a tenant_id column that row-level security does not force,
 // and why (each decision is written down in its migration).
 var rlsExceptions = map[string]string{
-	"tenants":  "tenant names only, read by the background jobs before a tenant is chosen",
-	"api_keys": "looked up before the tenant is known: RLS enabled, SELECT-only policy, not forced for the owner",
+	"tenants":         "tenant names only, read by the background jobs before a tenant is chosen",
+	"webhook_tenants": "tenant names only: the tenants with webhook endpoints, read by the delivery worker",
+	"api_keys":        "looked up before the tenant is known: RLS enabled, SELECT-only policy, not forced for the owner",
 }
 
 // crossTenant marks, at its start, a statement the server's role sends
@@ -56,6 +57,17 @@ func TestRowLevelSecurity(t *testing.T) {
 		FROM licenses WHERE tenant_id IN ($1, $2)`, a, b)
 	mustExec(t, super, `INSERT INTO email_locks (tenant_id, email)
 		SELECT tenant_id, lower(email) FROM people WHERE tenant_id IN ($1, $2)`, a, b)
+	// The event outbox and webhooks (written by the unit of work and the
+	// webhook mutations, which these fixtures do not go through).
+	mustExec(t, super, `INSERT INTO event_streams (tenant_id, last_seq) SELECT t, 1 FROM unnest(ARRAY[$1::text, $2::text]) t`, a, b)
+	mustExec(t, super, `INSERT INTO events (tenant_id, seq, id, type, occurred_at, actor, actor_type, subject_id, data)
+		SELECT t, 1, gen_random_uuid(), 'license.created', now(), 'test', 'API', gen_random_uuid(), '{}'
+		FROM unnest(ARRAY[$1::text, $2::text]) t`, a, b)
+	mustExec(t, super, `INSERT INTO webhook_endpoints (tenant_id, id, url, secret, created_at, updated_at, created_by, updated_by)
+		SELECT t, gen_random_uuid(), 'https://hooks.example/in', 'whsec_test', now(), now(), 'test', 'test'
+		FROM unnest(ARRAY[$1::text, $2::text]) t`, a, b)
+	mustExec(t, super, `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_seq, created_at)
+		SELECT tenant_id, gen_random_uuid(), id, 1, now() FROM webhook_endpoints WHERE tenant_id IN ($1, $2)`, a, b)
 
 	app, err := sql.Open("pgx", d.AppURL)
 	if err != nil {
@@ -97,7 +109,7 @@ func TestRowLevelSecurity(t *testing.T) {
 	t.Run("a query that forgets the tenant filter sees only the current tenant", func(t *testing.T) {
 		inTenant(t, app, a, func(tx *sql.Tx) {
 			for _, table := range tables {
-				if table == "tenants" {
+				if table == "tenants" || table == "webhook_tenants" {
 					continue
 				}
 				var want int
@@ -130,7 +142,7 @@ func TestRowLevelSecurity(t *testing.T) {
 
 	t.Run("with no tenant set nothing is visible", func(t *testing.T) {
 		for _, table := range tables {
-			if table == "tenants" {
+			if table == "tenants" || table == "webhook_tenants" {
 				continue
 			}
 			var n int

@@ -52,7 +52,7 @@ SELECT create_distributed_function('assignments_seats()');
 -- Reference tables: one copy on every node.
 DO $$
 DECLARE
-    reference text[] := ARRAY['tenants', 'api_keys', 'job_leases'];
+    reference text[] := ARRAY['tenants', 'api_keys', 'job_leases', 'webhook_tenants'];
     t text;
 BEGIN
     FOREACH t IN ARRAY reference LOOP
@@ -66,7 +66,10 @@ END $$;
 DO $$
 DECLARE
     distributed text[] := ARRAY['licenses', 'people', 'groups', 'group_members', 'assignments',
-                                'assignment_events', 'seat_holders', 'email_locks', 'license_snapshots'];
+                                'assignment_events', 'seat_holders', 'email_locks', 'license_snapshots',
+                                -- the event outbox and webhooks (docs/events.md): events
+                                -- before the deliveries whose foreign key points at them
+                                'event_streams', 'events', 'webhook_endpoints', 'webhook_deliveries'];
     t text;
 BEGIN
     FOREACH t IN ARRAY distributed LOOP
