@@ -65,10 +65,10 @@ END $$;
 -- Tenant tables: distributed by tenant_id, all in the co-location group of licenses.
 DO $$
 DECLARE
+    -- (the event outbox and webhooks, docs/events.md: events before the
+    -- deliveries whose foreign key points at them)
     distributed text[] := ARRAY['licenses', 'people', 'groups', 'group_members', 'assignments',
                                 'assignment_events', 'seat_holders', 'email_locks', 'license_snapshots',
-                                -- the event outbox and webhooks (docs/events.md): events
-                                -- before the deliveries whose foreign key points at them
                                 'event_streams', 'events', 'webhook_endpoints', 'webhook_deliveries'];
     t text;
 BEGIN
