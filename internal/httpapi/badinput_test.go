@@ -85,6 +85,26 @@ func repeatedFields(n int) string {
 	return "{licenses(first:1){nodes{" + strings.Repeat("name ", n) + "}}}"
 }
 
+// spreads spreads n distinct fragments N1…Nn in one selection set.
+func spreads(n int) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&b, " ...N%d", i+1)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// fragments defines the fragments N1…Nn that spreads spreads.
+func fragments(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, " fragment N%d on Query { __typename }", i+1)
+	}
+	return b.String()
+}
+
 func aliases(n int) string {
 	var b strings.Builder
 	b.WriteString("{")
@@ -157,6 +177,17 @@ func TestBadInput(t *testing.T) {
 		{"9,000 repeated fields through fragments", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
 			"{ licenses(first: 1) { nodes { ...F } } } fragment F on License {"+strings.Repeat(" ...G", 90)+" } fragment G on License {"+strings.Repeat(" name", 100)+" }", nil)},
 			400, "GRAPHQL_VALIDATION_FAILED", "more than the limit of", false},
+		{"9,000 repeated fields in an unused fragment", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
+			"{ __typename } fragment F on License {"+strings.Repeat(" name", 9000)+" }", nil)},
+			400, "GRAPHQL_VALIDATION_FAILED", "asks for 9000 fields under one name in one place, more than the limit of 100", false},
+		{"4,000 unknown fragment spreads", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(spreads(4000), nil)},
+			400, "GRAPHQL_VALIDATION_FAILED", `spreads fragment "N1", which it does not define`, false},
+		{"900 defined fragments spread in one place", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
+			spreads(900)+fragments(900), nil)},
+			400, "GRAPHQL_VALIDATION_FAILED", "spreads 900 fragments in one place, more than the limit of 100", false},
+		{"a fragment cycle", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
+			"{ viewer { ...A } } fragment A on Viewer { subject ...B } fragment B on Viewer { ...A }", nil)},
+			400, "GRAPHQL_VALIDATION_FAILED", `fragment "A" spreads itself`, false},
 		{"over the token limit", request{ctype: appJSON, accept: gqlResponse, body: jsonBody("{"+strings.Repeat(" __typename", 10001)+" }", nil)},
 			400, "GRAPHQL_PARSE_FAILED", "exceeded token limit of 10000", false},
 		{"a 10 MB body", request{ctype: appJSON, body: tenMB},

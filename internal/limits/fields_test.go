@@ -30,7 +30,14 @@ func TestCountFields(t *testing.T) {
 			"4 fields under one name"},
 		{"sibling fields of one name merge", `{ licenses { nodes { name } } licenses { nodes { name } } licenses { nodes { name name } } }`,
 			"4 fields under one name"},
-		{"a fragment cycle ends", `{ licenses { ...A } } fragment A on LicenseConnection { ...B } fragment B on LicenseConnection { ...A totalCount }`, ""},
+		{"a fragment cycle", `{ licenses { ...A } } fragment A on LicenseConnection { ...B } fragment B on LicenseConnection { ...A totalCount }`,
+			`fragment "A" spreads itself`},
+		{"a cycle through a field", `{ viewer { ...A } } fragment A on Viewer { subject { ...A } }`, `fragment "A" spreads itself`},
+		{"an unknown fragment", `{ viewer { ...A } }`, `spreads fragment "A", which it does not define`},
+		{"an unknown fragment in an unused one", `{ __typename } fragment A on Viewer { ...B }`, `spreads fragment "B"`},
+		{"four spreads in one place", `{ viewer { ...A ...B ... on Viewer { ...C ...D } } } fragment A on Viewer { a }
+			fragment B on Viewer { b } fragment C on Viewer { c } fragment D on Viewer { d }`, "spreads 4 fragments in one place"},
+		{"repeats in an unused fragment", `{ __typename } fragment A on License { name name name name }`, "4 fields under one name"},
 		{"a fragment bomb hits the total", `{ viewer { ...A } }
 			fragment A on Viewer { ...B ...B } fragment B on Viewer { ...C ...C } fragment C on Viewer { ...D ...D }
 			fragment D on Viewer { ...E ...E } fragment E on Viewer { ...G ...G } fragment G on Viewer { subject }`, "more than 50 fields in all"},
