@@ -117,14 +117,21 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
-	resp.Errors = capErrors(resp.Errors)
+	var status int
+	status, resp.Errors = executed(resp.Errors)
+	writeResponse(w, media, status, resp)
+}
+
+// executed decides the status of an executed operation from all its
+// errors, then caps them (an error left out still decides the status).
+func executed(errs gqlerror.List) (int, gqlerror.List) {
 	status := http.StatusOK
-	if hasCode(resp.Errors, codes.ServiceUnavailable) {
+	if hasCode(errs, codes.ServiceUnavailable) {
 		// The database is out of reach or the write could not get its
 		// turn: one retryable answer, whatever else the response holds.
 		status = http.StatusServiceUnavailable
 	}
-	writeResponse(w, media, status, resp)
+	return status, capErrors(errs)
 }
 
 func hasCode(errs gqlerror.List, code string) bool {
