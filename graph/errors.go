@@ -51,11 +51,17 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		logging.From(ctx).WarnContext(ctx, "database refused a value", "error", gerr.Message, "path", gerr.Path.String())
 		gerr.Message = "a value in the request is malformed or out of range"
 		gerr.Extensions = map[string]any{"code": codes.BadUserInput}
+	case errors.As(err, new(*store.OutcomeUnknownError)):
+		logging.From(ctx).ErrorContext(ctx, "commit not confirmed", "error", gerr.Message, "path", gerr.Path.String())
+		gerr.Message = "the database did not confirm the write: it may or may not have taken effect; read before retrying"
+		gerr.Extensions = map[string]any{"code": codes.Internal}
 	case store.Busy(err):
+		store.MarkGaveUp(ctx)
 		logging.From(ctx).WarnContext(ctx, "gave up waiting for a lock", "error", gerr.Message, "path", gerr.Path.String())
 		gerr.Message = "the records this operation needs are busy with other writes; try again"
 		gerr.Extensions = map[string]any{"code": codes.ServiceUnavailable}
 	case store.Unavailable(err):
+		store.MarkGaveUp(ctx)
 		logging.From(ctx).ErrorContext(ctx, "database unavailable", "error", gerr.Message, "path", gerr.Path.String())
 		gerr.Message = "the database is unavailable; try again shortly"
 		gerr.Extensions = map[string]any{"code": codes.ServiceUnavailable}

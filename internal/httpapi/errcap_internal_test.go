@@ -18,7 +18,7 @@ func TestStatusBeforeCap(t *testing.T) {
 		errs = append(errs, &gqlerror.Error{Message: "not found", Extensions: map[string]any{"code": codes.BadUserInput}})
 	}
 	errs[55].Extensions["code"] = codes.ServiceUnavailable
-	status, capped := executed(errs)
+	status, capped := executed(errs, false)
 	if status != http.StatusServiceUnavailable {
 		t.Errorf("status %d, want 503", status)
 	}

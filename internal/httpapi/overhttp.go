@@ -15,6 +15,7 @@ import (
 
 	"seatgraph/internal/codes"
 	"seatgraph/internal/pgtext"
+	"seatgraph/internal/store"
 	"seatgraph/internal/telemetry"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -115,20 +116,25 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 			"%ss are not accepted over GET: use POST", opCtx.Operation.Operation))
 		return
 	}
+	ctx, outcome := store.WithOutcome(ctx)
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	resp := responses(ctx)
 	var status int
-	status, resp.Errors = executed(resp.Errors)
+	status, resp.Errors = executed(resp.Errors, outcome.Committed())
 	writeResponse(w, media, status, resp)
 }
 
 // executed decides the status of an executed operation from all its
 // errors, then caps them (an error left out still decides the status).
-func executed(errs gqlerror.List) (int, gqlerror.List) {
+// committed tells whether a write of the request committed.
+func executed(errs gqlerror.List, committed bool) (int, gqlerror.List) {
 	status := http.StatusOK
-	if hasCode(errs, codes.ServiceUnavailable) {
+	if !committed && hasCode(errs, codes.ServiceUnavailable) {
 		// The database is out of reach or the write could not get its
-		// turn: one retryable answer, whatever else the response holds.
+		// turn, and nothing was written: one retryable answer, whatever
+		// else the response holds. Once a write committed, the answer is
+		// 200 with the field's error: retrying the whole request would
+		// write that again.
 		status = http.StatusServiceUnavailable
 	}
 	return status, capErrors(errs)

@@ -166,7 +166,9 @@ func (s *Session) Close() error {
 }
 
 // Write runs fn in a transaction of its own for tenant t, committed when fn
-// returns nil and rolled back otherwise.
+// returns nil and rolled back otherwise. A commit that committed is
+// recorded in ctx's Outcome; a COMMIT that PostgreSQL did not answer is an
+// OutcomeUnknownError.
 func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 	tx, err := db.begin(ctx, t, nil)
 	if err != nil {
@@ -175,7 +177,14 @@ func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 	if err := fn(Scope{idb: tx, tenant: t, clock: &txClock{}}); err != nil {
 		return errors.Join(err, ignoreDone(tx.Rollback()))
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		if _, _, ok := Violation(err); ok {
+			return err // PostgreSQL answered: the transaction rolled back
+		}
+		return &OutcomeUnknownError{err}
+	}
+	markCommitted(ctx)
+	return nil
 }
 
 // WriteRetrying is Write, run again (a few times) when it failed only
