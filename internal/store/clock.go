@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,7 +18,7 @@ import (
 // begins: the tenant is set with SET LOCAL commands (for Citus) in one
 // simple-protocol statement, which can return no row. Reads judge a
 // status by DB.Now, the pool's reading of the database's clock, at no
-// cost per request.
+// cost per request (refreshed in the background).
 
 // txClock is a transaction's reading of the database's clock.
 type txClock struct {
@@ -43,43 +45,125 @@ func (s Scope) Now(ctx context.Context) (time.Time, error) {
 // Now is the database's clock for the session's reads (see DB.Now).
 func (s *Session) Now() time.Time { return s.db.Now() }
 
-// clockRefresh is how old the pool's reading of the database's clock may
-// grow before DB.Now reads it again.
+// clockRefresh is how often the pool reads the database's clock again.
 const clockRefresh = 10 * time.Second
+
+// clockMaxRoundTrip is the longest round trip of a reading kept by the
+// refresh: a reading's error is up to half its round trip, so a slow one
+// (a loaded database or network) is dropped and the last one kept.
+const clockMaxRoundTrip = 100 * time.Millisecond
 
 // Now is the database's clock as this pool last read it, moved on by the
 // time passed since on this process's monotonic clock (which a change of
-// the wall clock does not move), and read again when the reading is
-// older than clockRefresh; when the database cannot be read, the last
-// reading moved on, or, with none, this process's clock. Its error is
-// within the network's round trip: for rules to the microsecond, a write
-// uses Scope.Now.
-func (db *DB) Now() time.Time {
-	c := &db.clock
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tried.IsZero() || time.Since(c.tried) > clockRefresh {
-		c.tried = time.Now() // a failed reading is not retried at once
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		// The raw pool: not a statement of any request, so not counted.
-		var now time.Time
-		sent := time.Now()
-		if err := db.bun.DB.QueryRowContext(ctx, "SELECT now()").Scan(&now); err == nil {
-			c.db, c.read = now.UTC().Add(time.Since(sent)/2), time.Now()
-		}
-	}
-	if c.read.IsZero() {
-		return time.Now().UTC()
-	}
-	return c.db.Add(time.Since(c.read))
-}
+// the wall clock does not move). It never reads the database itself and
+// never takes a lock: Open reads the clock first (and fails if it cannot),
+// a background refresh reads it every clockRefresh, and readers take the
+// latest reading atomically. It never falls back to this process's wall
+// clock, and never goes backwards: a new reading that puts the clock
+// before a time already returned is clamped to that time. Its error is
+// within half the round trip of the reading: for rules to the
+// microsecond, a write uses Scope.Now.
+func (db *DB) Now() time.Time { return db.clock.now(time.Now()) }
 
 // dbClock is the pool's reading of the database's clock.
 type dbClock struct {
-	mu   sync.Mutex
-	db   time.Time // the database's clock, as read
+	reading atomic.Pointer[clockReading]
+	last    atomic.Int64 // the latest time Now returned, in Unix nanoseconds
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+}
+
+// clockReading is one reading of the database's clock.
+type clockReading struct {
+	db   time.Time // the database's clock, as read (mid round trip)
 	read time.Time // when it was read, with this process's monotonic reading
-	// tried is when it was last read, or tried to be.
-	tried time.Time
+}
+
+// set keeps r as the latest reading.
+func (c *dbClock) set(r clockReading) { c.reading.Store(&r) }
+
+// now is the database's clock at local (a time.Now with its monotonic
+// reading), never before a time it returned already.
+func (c *dbClock) now(local time.Time) time.Time {
+	r := c.reading.Load()
+	t := r.db.Add(local.Sub(r.read))
+	for {
+		last := c.last.Load()
+		if t.UnixNano() <= last {
+			return time.Unix(0, last).UTC()
+		}
+		if c.last.CompareAndSwap(last, t.UnixNano()) {
+			return t
+		}
+	}
+}
+
+// readClock reads the database's clock on a connection of its own (taken
+// from the raw pool first, so waiting for it is not timed), returning the
+// reading and its round trip. It is no statement of any request, so not
+// counted by Statements.
+func (db *DB) readClock(ctx context.Context) (clockReading, time.Duration, error) {
+	conn, err := db.bun.DB.Conn(ctx)
+	if err != nil {
+		return clockReading{}, 0, err
+	}
+	defer conn.Close() //nolint:errcheck // back to the pool
+	var now time.Time
+	sent := time.Now()
+	if err := conn.QueryRowContext(ctx, "SELECT clock_timestamp()").Scan(&now); err != nil {
+		return clockReading{}, 0, err
+	}
+	received := time.Now()
+	rtt := received.Sub(sent)
+	return clockReading{db: now.UTC().Add(rtt / 2), read: received}, rtt, nil
+}
+
+// startClock reads the clock (the reading with the shortest round trip of
+// three), then refreshes it every clockRefresh until stopClock.
+func (db *DB) startClock(ctx context.Context) error {
+	var best clockReading
+	bestRTT := time.Duration(-1)
+	for range 3 {
+		r, rtt, err := db.readClock(ctx)
+		if err != nil {
+			return fmt.Errorf("read the database's clock: %w", err)
+		}
+		if bestRTT < 0 || rtt < bestRTT {
+			best, bestRTT = r, rtt
+		}
+	}
+	c := &db.clock
+	c.set(best)
+	c.stop, c.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(c.done)
+		tick := time.NewTicker(clockRefresh)
+		defer tick.Stop()
+		for {
+			select {
+			case <-c.stop:
+				return
+			case <-tick.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			r, rtt, err := db.readClock(ctx)
+			cancel()
+			if err == nil && rtt <= clockMaxRoundTrip {
+				c.set(r)
+			}
+		}
+	}()
+	return nil
+}
+
+// stopClock stops the refresh and waits for it to end.
+func (db *DB) stopClock() {
+	c := &db.clock
+	c.once.Do(func() {
+		if c.stop != nil {
+			close(c.stop)
+			<-c.done
+		}
+	})
 }

@@ -73,6 +73,10 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
+	if err := db.startClock(pingCtx); err != nil {
+		_ = sqldb.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -83,8 +87,11 @@ func (db *DB) Bun() *bun.DB { return db.bun }
 // SQL is the underlying database/sql pool.
 func (db *DB) SQL() *sql.DB { return db.bun.DB }
 
-// Close closes the pool.
-func (db *DB) Close() error { return db.bun.Close() }
+// Close stops the clock's refresh and closes the pool.
+func (db *DB) Close() error {
+	db.stopClock()
+	return db.bun.Close()
+}
 
 // Statements is the number of SQL statements (BEGIN and COMMIT included)
 // this pool has sent since it was opened. Tests use it to prove batching.
