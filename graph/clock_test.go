@@ -13,7 +13,9 @@ import (
 // TestReplicaClockSkew: the times that decide the seat rules are the
 // database's, so a replica whose own clock is an hour ahead or behind
 // decides expiry, stamps updatedAt and history, and detects stale writes
-// exactly as one with a right clock.
+// exactly as one with a right clock. The skew is internal/clock's shift:
+// TestNoProcessClockInRules makes every time of this process in the rule
+// code come from internal/clock.Now, so a rule judged by it fails here.
 func TestReplicaClockSkew(t *testing.T) {
 	srv := apitest.NewServer(t)
 	tenant := apitest.Tenant("skew")
