@@ -12,9 +12,9 @@ import (
 // rule 8): expiry, updatedAt, waitlist order and history times. Replicas'
 // clocks may disagree; the database's is one.
 //
-// A write reads it once, on first need (Scope.Now: now(), the
-// transaction's start time, which is also what now() means in every
-// statement of the transaction). It is not read as the transaction
+// A write reads it once (Scope.Now: now(), the transaction's start
+// time, which is also what now() means in every statement of the
+// transaction); licensing.Write asks for it as the transaction starts. It is not read as the transaction
 // begins: the tenant is set with SET LOCAL commands (for Citus) in one
 // simple-protocol statement, which can return no row. Reads judge a
 // status by DB.Now, the pool's reading of the database's clock, at no
