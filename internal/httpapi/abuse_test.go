@@ -86,6 +86,41 @@ func TestStalledBody(t *testing.T) {
 	}
 }
 
+// TestBodyAfterCredentials: the body is read only after the credentials
+// are checked. A caller with bad credentials that stalls its body is
+// refused 401 at once (it is not kept waiting for, nor answered 408); a
+// caller without credentials may send only a small body (64 KiB), one
+// with credentials the full MAX_BODY_BYTES.
+func TestBodyAfterCredentials(t *testing.T) {
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) { c.HTTP.RequestTimeout = 2 * time.Second })
+	tok := apitest.Token(t, apitest.Tenant("early"))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /query HTTP/1.1\r\nHost: seatgraph\r\nContent-Type: application/json\r\n"+
+		"Authorization: Bearer not-a-token\r\nContent-Length: 100\r\n\r\n{\"query\":")
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer before the connection closed: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"code":"UNAUTHENTICATED"`) {
+		t.Errorf("bad credentials with a stalled body: got %d %s, want 401 UNAUTHENTICATED", resp.StatusCode, body)
+	}
+
+	padded := jsonBody("{ __typename }"+strings.Repeat(" ", 100<<10), nil)
+	if r := (request{ctype: appJSON, body: padded}).send(t, srv, ""); r.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 100 KiB body without credentials: got %d %.200s, want 413", r.Status, r.Raw)
+	}
+	if r := (request{ctype: appJSON, body: padded}).send(t, srv, tok); r.Status != http.StatusOK {
+		t.Errorf("a 100 KiB body with credentials: got %d %.200s, want 200", r.Status, r.Raw)
+	}
+}
+
 // TestTimedOutRequest: a request still running at REQUEST_TIMEOUT gets
 // the retryable answer, 503 SERVICE_UNAVAILABLE with Retry-After.
 func TestTimedOutRequest(t *testing.T) {

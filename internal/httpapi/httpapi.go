@@ -120,12 +120,16 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 	if opts.Events == nil {
 		opts.Events = events.NewHub(db, log, events.Limits{})
 	}
-	query := authenticate(authn, withSession(db, graphQL(db, opts, overHTTP{}, noSubscriptions{})))
 	// Subscriptions (subscriptions.go) bypass the request timeout.
-	stream := withConnection(authenticate(authn, limitBody(opts.MaxBodyBytes,
+	stream := withConnection(authenticate(authn, opts.RequestTimeout, limitBody(opts.MaxBodyBytes,
 		graphQL(db, opts, append(streamTransports(authn, opts.CORSOrigins), sessionPerEvent{db})...))))
-	mux.Handle("/query", withCORS(opts.CORSOrigins, streams(stream, jsonByDefault(readBody(opts.MaxBodyBytes, opts.RequestTimeout/2,
-		retryAfter(withTimeout(opts.RequestTimeout, query)))))))
+	// Credentials (headers only) are checked before the body is read:
+	// a caller with bad credentials is refused without sending it, and
+	// one without credentials may send only a small one.
+	query := jsonByDefault(retryAfter(authenticate(authn, opts.RequestTimeout,
+		readBody(opts.MaxBodyBytes, opts.RequestTimeout/2,
+			withTimeout(opts.RequestTimeout, withSession(db, graphQL(db, opts, overHTTP{}, noSubscriptions{})))))))
+	mux.Handle("/query", withCORS(opts.CORSOrigins, streams(stream, query)))
 	mux.Handle("/scim/v2/", scimHandler(db, authn, opts))
 	if opts.Playground {
 		mux.Handle("GET /{$}", playground.Page("/query", opts.PlaygroundHeaders))
@@ -135,7 +139,7 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", ready(db))
-	mux.Handle("GET /export/assignments.csv", authenticate(authn, exportAssignments(db, opts.RequestTimeout)))
+	mux.Handle("GET /export/assignments.csv", authenticate(authn, opts.RequestTimeout, exportAssignments(db, opts.RequestTimeout)))
 	if opts.Debug {
 		mux.HandleFunc("GET /debug/statements", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]int64{"statements": db.Statements()})
@@ -212,15 +216,23 @@ func rulesWithoutSuggestions() *rules.Rules {
 // authenticate turns the Authorization header into the request's
 // Principal. A request without the header goes on without one (only the
 // public fields answer it); a request with bad credentials stops here,
-// with 401 and the reason.
-func authenticate(authn *auth.Authenticator, next http.Handler) http.Handler {
+// with 401 and the reason. Checking a credential (an API key is looked up
+// in the database) is bounded by the request timeout d.
+func authenticate(authn *auth.Authenticator, d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		header := r.Header.Get("Authorization")
 		if header == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := authn.Authenticate(r.Context(), header)
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		p, err := authn.Authenticate(ctx, header)
+		cancel()
+		if err != nil && r.ContentLength != 0 {
+			// The body is not read: net/http would wait for it before
+			// answering (to reuse the connection); close it instead.
+			w.Header().Set("Connection", "close")
+		}
 		switch {
 		case errors.Is(err, auth.ErrUnauthenticated):
 			logging.From(r.Context()).InfoContext(r.Context(), "credentials refused", "error", err.Error())
@@ -318,9 +330,15 @@ func limitBody(n int64, next http.Handler) http.Handler {
 	})
 }
 
-// readBody reads the request body, at most n bytes, before the request
-// timeout starts to run the request; the body has d (half the request
-// timeout) to arrive. A client that stalls is answered 408 while the
+// anonymousBodyBytes is the largest body of a request without
+// credentials (only public fields answer it; an introspection query is a
+// few KB): the server does not hold MAX_BODY_BYTES for anyone at all.
+const anonymousBodyBytes = 64 << 10
+
+// readBody reads the request body, at most n bytes (anonymousBodyBytes
+// for a request without credentials, which authenticate, before it, left
+// without a principal), before the request timeout starts to run the
+// request; the body has d (half the request timeout) to arrive. A client that stalls is answered 408 while the
 // connection can still carry the answer (the server's read timeout would
 // cut it off with none), and the connection is closed after it. A body
 // over n is left to the transport to answer 413.
@@ -330,8 +348,12 @@ func readBody(n int64, d time.Duration, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		limit := n
+		if auth.FromContext(r.Context()) == nil {
+			limit = min(n, anonymousBodyBytes)
+		}
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, n))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 			media, ok := negotiate(r.Header.Get("Accept"))
 			if !ok {
