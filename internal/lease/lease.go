@@ -64,6 +64,9 @@ func Take(ctx context.Context, db *store.DB, job, holder string, ttl, renewAfter
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, ErrHeld
 	case err != nil:
+		// A claim cancelled in flight may still have been written: take
+		// back whatever this holder got.
+		l.Release(ctx)
 		return nil, err
 	}
 	l.renewed = time.Now()
