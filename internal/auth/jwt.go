@@ -121,9 +121,13 @@ func newJWKS(ctx context.Context, cfg JWTConfig) (keyfunc.Keyfunc, error) {
 		Client:          client,
 		RefreshInterval: refresh,
 		// One refetch per minRefetch for unknown kids; a request that
-		// finds the limiter spent fails at once instead of queueing.
+		// finds the limiter spent fails at once instead of queueing (the
+		// limiter refuses at once a wait longer than this). 1 ms was too
+		// short: a busy process can be descheduled that long between
+		// making the deadline and asking the limiter, and then even an
+		// available refetch was refused.
 		RefreshUnknownKID: rate.NewLimiter(rate.Every(minRefetch), 1),
-		RateLimitWaitMax:  time.Millisecond,
+		RateLimitWaitMax:  100 * time.Millisecond,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("auth: JWKS %s: %w", cfg.JWKSURL, err)
