@@ -79,12 +79,13 @@ func TestRecordUsage(t *testing.T) {
 		t.Error("a refused future use changed the database")
 	}
 
-	// One data statement: BEGIN, the tenant setting, the usage statement, COMMIT.
+	// One data statement: BEGIN, the usage statement, COMMIT (and the tenant
+	// setting, when the pooled connection last served another tenant).
 	for _, in := range []map[string]any{{"assignmentId": asg}, {"licenseId": lic, "personId": ada}} {
 		n := srv.DB.Statements()
 		a.ok("recordUsage", "updated", in)
-		if d := srv.DB.Statements() - n; d != 4 {
-			t.Errorf("recordUsage(%v) ran %d statements, want 4 (BEGIN, the tenant setting, one update, COMMIT)", in, d)
+		if d := srv.DB.Statements() - n; d > 4 {
+			t.Errorf("recordUsage(%v) ran %d statements, want at most 4 (set_config, BEGIN, one update, COMMIT)", in, d)
 		}
 	}
 }
