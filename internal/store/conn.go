@@ -90,11 +90,19 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 	if err := c.sync(ctx); err != nil {
 		return nil, err
 	}
+	query, args, err := parameterize(query, args)
+	if err != nil {
+		return nil, err
+	}
 	return c.Conn.QueryContext(ctx, query, args)
 }
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if err := c.sync(ctx); err != nil {
+		return nil, err
+	}
+	query, args, err := parameterize(query, args)
+	if err != nil {
 		return nil, err
 	}
 	return c.Conn.ExecContext(ctx, query, args)
@@ -103,6 +111,10 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	if err := c.sync(ctx); err != nil {
 		return nil, err
+	}
+	// A statement prepared by hand carries no values of its own.
+	if strings.IndexByte(query, 0) >= 0 {
+		return nil, errMarker
 	}
 	return c.Conn.PrepareContext(ctx, query)
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Tenant is what a session is scoped to: a tenant and, for application
@@ -60,7 +59,7 @@ func (s Scope) Filter(q *bun.SelectQuery, alias string, table *tableInfo) *bun.S
 // is how per-parent lists are loaded in one batch.
 func (s Scope) Lateral(ctx context.Context, parents []uuid.UUID, inner *bun.SelectQuery, dest any) error {
 	return s.idb.NewSelect().
-		TableExpr("unnest(?::uuid[]) AS parent(id)", pgdialect.Array(parents)).
+		TableExpr("unnest(?) AS parent(id)", UUIDs(parents)).
 		Join("CROSS JOIN LATERAL (?) AS row", inner).
 		ColumnExpr("row.*").
 		Scan(ctx, dest)
@@ -232,7 +231,7 @@ func ByID[T any](ctx context.Context, sess *Session, ids []uuid.UUID, base func(
 	idExpr string, idOf func(*T) uuid.UUID) (map[uuid.UUID]*T, error) {
 	var rows []*T
 	err := sess.Read(ctx, func(s Scope) error {
-		return base(s).Where(idExpr+" IN (?)", bun.List(ids)).Scan(ctx, &rows)
+		return base(s).Where(idExpr+" = ANY(?)", UUIDs(ids)).Scan(ctx, &rows)
 	})
 	m := make(map[uuid.UUID]*T, len(rows))
 	for _, r := range rows {

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Options tune the connection pool and per-transaction limits.
@@ -65,7 +64,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	sqldb.SetMaxOpenConns(opts.MaxConns)
 	sqldb.SetMaxIdleConns(opts.MaxConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
-	db.bun = bun.NewDB(sqldb, pgdialect.New())
+	db.bun = bun.NewDB(sqldb, newDialect())
 	db.bun = db.bun.WithQueryHook(counter{&db.statements})
 	for _, h := range opts.Hooks {
 		db.bun = db.bun.WithQueryHook(h)
