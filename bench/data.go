@@ -29,7 +29,7 @@ type scale struct {
 
 var (
 	scale1M  = scale{Tenant: "bench-1m", Licenses: 1000, People: 100_000, Groups: 10_000, Assignments: 1_000_000, BigLicense: 31_250}
-	scale10k = scale{Tenant: "bench-10k", Licenses: 10, People: 1000, Groups: 100, Assignments: 10_000, BigLicense: 800}
+	scale10k = scale{Tenant: "bench-10k", Licenses: 10, People: 2000, Groups: 200, Assignments: 10_000, BigLicense: 800}
 )
 
 // urls are the bench database's connection strings, derived from the
@@ -61,13 +61,13 @@ func prepare(ctx context.Context, u urls, dbname string, scales ...scale) error 
 	if err != nil {
 		return fmt.Errorf("connect to the private cluster (run through make bench): %w", err)
 	}
-	// A database whose datasets are all current is reused as it is; any
-	// other is made again from nothing (faster than deleting a tenant).
-	current, err := datasetsCurrent(ctx, u, dbname, scales)
+	// A database whose datasets are current is reused as it is; one made
+	// by another version of the generator is made again from nothing.
+	missing, stale, err := datasets(ctx, u, scales)
 	if err != nil {
 		return err
 	}
-	if !current {
+	if stale {
 		log.Printf("creating database %s", dbname)
 		if _, err := su.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{dbname}.Sanitize()+" WITH (FORCE)"); err != nil {
 			return err
@@ -75,6 +75,7 @@ func prepare(ctx context.Context, u urls, dbname string, scales ...scale) error 
 		if _, err := su.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbname}.Sanitize()+" OWNER seatgraph_owner"); err != nil {
 			return err
 		}
+		missing = scales
 	}
 	_ = su.Close(ctx)
 
@@ -114,10 +115,7 @@ func prepare(ctx context.Context, u urls, dbname string, scales ...scale) error 
 		tenant text PRIMARY KEY, version integer NOT NULL, made_at timestamptz NOT NULL DEFAULT now(), took interval)`); err != nil {
 		return err
 	}
-	if current {
-		return nil
-	}
-	for _, s := range scales {
+	for _, s := range missing {
 		if err := generate(ctx, owner, s); err != nil {
 			return fmt.Errorf("generate %s: %w", s.Tenant, err)
 		}
@@ -125,20 +123,32 @@ func prepare(ctx context.Context, u urls, dbname string, scales ...scale) error 
 	return nil
 }
 
-// datasetsCurrent reports whether the bench database exists and holds
-// every scale at the current dataset version.
-func datasetsCurrent(ctx context.Context, u urls, dbname string, scales []scale) (bool, error) {
+// datasets reports which scales the bench database lacks, and whether it
+// is stale: missing, or holding a dataset of another generator version.
+func datasets(ctx context.Context, u urls, scales []scale) (missing []scale, stale bool, err error) {
 	c, err := pgx.Connect(ctx, u.owner)
 	if err != nil {
-		return false, nil // no database yet
+		return scales, true, nil // no database yet
 	}
 	defer c.Close(ctx)
-	var n int
-	err = c.QueryRow(ctx, "SELECT count(*) FROM bench_dataset WHERE version = $1", datasetVersion).Scan(&n)
+	rows, _ := c.Query(ctx, "SELECT tenant, version FROM bench_dataset")
+	have := map[string]int{}
+	var tenant string
+	var version int
+	_, err = pgx.ForEachRow(rows, []any{&tenant, &version}, func() error { have[tenant] = version; return nil })
 	if err != nil {
-		return false, nil // no dataset table: an unfinished database
+		return scales, true, nil // no dataset table: an unfinished database
 	}
-	return n == len(scales), nil
+	for _, s := range scales {
+		v, ok := have[s.Tenant]
+		if ok && v != datasetVersion {
+			return scales, true, nil
+		}
+		if !ok {
+			missing = append(missing, s)
+		}
+	}
+	return missing, false, nil
 }
 
 // generate writes one tenant's dataset through the real schema: every
@@ -156,6 +166,17 @@ func generate(ctx context.Context, c *pgx.Conn, s scale) error {
 	// as the tenant.
 	steps := []string{
 		`SELECT set_config('app.tenant_id', @t, false), set_config('statement_timeout', '0', false)`,
+		// What an interrupted run left of the tenant (the trigger is off only
+		// while its own rows go).
+		`ALTER TABLE assignments DISABLE TRIGGER assignments_seats`,
+		`DELETE FROM assignment_events WHERE tenant_id = @t`,
+		`DELETE FROM assignments WHERE tenant_id = @t`,
+		`ALTER TABLE assignments ENABLE TRIGGER assignments_seats`,
+		`DELETE FROM seat_holders WHERE tenant_id = @t`,
+		`DELETE FROM group_members WHERE tenant_id = @t`,
+		`DELETE FROM groups WHERE tenant_id = @t`,
+		`DELETE FROM people WHERE tenant_id = @t`,
+		`DELETE FROM licenses WHERE tenant_id = @t`,
 		`INSERT INTO tenants (tenant_id) VALUES (@t) ON CONFLICT DO NOTHING`,
 		// A UUIDv7 (time-ordered, as the server makes them) from a time and a salt.
 		`CREATE OR REPLACE FUNCTION pg_temp.u7(ts timestamptz, salt text) RETURNS uuid LANGUAGE sql IMMUTABLE AS $$
