@@ -87,6 +87,16 @@ func parameterize(query string, args []driver.NamedValue) (string, []driver.Name
 	}
 }
 
+// Text is query as it is sent: its markers written as $n placeholders,
+// without the values (for logs and traces).
+func Text(query string) string {
+	q, _, err := parameterize(query, nil)
+	if err != nil {
+		return query
+	}
+	return q
+}
+
 // Literal is query with its markers written back as quoted literals: the
 // statement as a person (or EXPLAIN) would read it.
 func Literal(query string) string {

@@ -156,6 +156,21 @@ func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 	})
 }
 
+// WriteStatement runs fn, which sends exactly one statement, for tenant t
+// without a transaction of its own: one statement is atomic by itself, so
+// BEGIN and COMMIT would only add two round trips. It is run again (a few
+// times) when it failed only because of a concurrent transaction.
+func (db *DB) WriteStatement(ctx context.Context, t Tenant, fn func(Scope) error) error {
+	var err error
+	for range 5 {
+		err = db.scoped(ctx, t, func(c bun.IDB) error { return fn(Scope{idb: c, tenant: t, clock: &txClock{}}) })
+		if !retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
 // WriteRetrying is Write, run again (a few times) when it failed only
 // because of a concurrent transaction (a deadlock or serialization
 // failure), and once more when it waited for a lock longer than the lock
