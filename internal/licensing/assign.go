@@ -200,6 +200,11 @@ func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 	} else if person, email, err = t.resolvePerson(in, personID, prefix); err != nil {
 		return nil, err
 	}
+	// Who assigns does not depend on the license: asked before its lock.
+	byWhom, err := t.assignedBy()
+	if err != nil {
+		return nil, err
+	}
 	l, err := t.lockLicense(licenseID, prefix+"licenseId")
 	if err != nil {
 		return nil, err
@@ -227,9 +232,7 @@ func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 	a := &models.Assignment{Record: t.NewRecord(in.Source, in.SourceType), LicenseID: l.ID, AssignedAt: t.now,
 		AssignedBy: t.actor.Subject, ExpiresAt: in.ExpiresAt, Active: opt.Or(in.Active, true),
 		Fulfilled: opt.Or(in.Fulfilled, email == nil), RedirectTo: in.RedirectTo, AssetID: in.AssetID, Metadata: metadata(in.Metadata)}
-	if a.AssignedByPersonID, err = t.assignedBy(); err != nil {
-		return nil, err
-	}
+	a.AssignedByPersonID = byWhom
 	switch {
 	case group != nil:
 		a.GroupID = &group.ID

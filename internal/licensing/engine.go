@@ -128,8 +128,10 @@ func (t *Tx) lockLicense(id uuid.UUID, field string) (*models.License, error) {
 	if locked[id] == nil {
 		return nil, problem.New(problem.NotFound, field, "license %s not found", gid.License.Format(id))
 	}
-	if err := t.expireDue(id); err != nil {
-		return nil, err
+	// The locked row is current; it is read again only when ending due
+	// grants changed its counters (one round trip less under the lock).
+	if ended, err := t.expireDue(id); err != nil || !ended {
+		return locked[id], err
 	}
 	return t.reload(id)
 }
@@ -202,18 +204,19 @@ func (t *Tx) liveGrant(license uuid.UUID, p *models.Person, g *models.Group, ema
 
 // expireDue ends the live grants of a locked license whose end has come,
 // as the expiry job would, and gives the freed seats to the waitlist
-// before the write that found them expired can take one.
-func (t *Tx) expireDue(license uuid.UUID) error {
+// before the write that found them expired can take one. It reports
+// whether it ended any.
+func (t *Tx) expireDue(license uuid.UUID) (ended bool, err error) {
 	var rows []*models.Assignment
-	err := selectAssignments(t.s.Tenantwide()).Where("a.license_id = ?", license).Where(liveSQL).
+	err = selectAssignments(t.s.Tenantwide()).Where("a.license_id = ?", license).Where(liveSQL).
 		Where(endedSQL("a.expires_at"), t.now).OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &rows)
 	if err != nil || len(rows) == 0 {
-		return err
+		return false, err
 	}
 	if err := t.expire(rows); err != nil {
-		return err
+		return true, err
 	}
-	return t.promote(license)
+	return true, t.promote(license)
 }
 
 // expire ends rows as EXPIRED (the caller holds their licenses' locks)
@@ -282,14 +285,20 @@ func seatLimit(l *models.License, needed int, field string) error {
 // grant to a deactivated person (DeactivatedAt set by the caller) needs
 // no seat: it is kept for their return (rule 9).
 func (t *Tx) takeSeat(l *models.License, a *models.Assignment, waitlist bool, field string) error {
-	held, err := t.holding(l.ID, []string{a.Holder()})
-	if err != nil {
-		return err
-	}
 	ev := t.event(a, models.EventAssigned, grantChanges(a))
+	// Whether the holder already has a seat matters only when none is
+	// free (an unlimited license, or one with room, asks nothing more).
+	full := false
 	if a.DeactivatedAt != nil {
 		ev.Changes["deactivated"] = true
-	} else if f := Free(l); f != nil && *f == 0 && !held[a.Holder()] {
+	} else if f := Free(l); f != nil && *f == 0 {
+		held, err := t.holding(l.ID, []string{a.Holder()})
+		if err != nil {
+			return err
+		}
+		full = !held[a.Holder()]
+	}
+	if full {
 		if !waitlist {
 			return seatLimit(l, 1, field)
 		}
