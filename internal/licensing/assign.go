@@ -56,14 +56,26 @@ type AssignResult struct {
 // to that assignee (SPEC §3: create or update).
 func Assign(ctx context.Context, db *store.DB, actor Actor, in AssignInput) (*AssignResult, error) {
 	var res *AssignResult
-	err := Write(ctx, db, actor, in.DryRun, func(tx *Tx) (err error) {
-		res, err = tx.assign(in, "input.")
-		return err
-	})
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		raced := false
+		err := Write(ctx, db, actor, in.DryRun, func(tx *Tx) (err error) {
+			res, err = tx.assign(in, "input.")
+			// Two grants of an unlimited license to one assignee at once
+			// (lockLicenseToGrant lets them run together): the second
+			// insert meets the first's live grant; run again, it finds
+			// that grant and updates it, as if they had queued.
+			_, constraint, _ := store.Violation(err)
+			raced = attempt == 0 && strings.HasPrefix(constraint, "assignments_live_")
+			return err
+		})
+		if raced {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
-	return res, nil
 }
 
 // AssignManyInput is the input of assignLicenses.
@@ -205,7 +217,7 @@ func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := t.lockLicense(licenseID, prefix+"licenseId")
+	l, err := t.lockLicenseToGrant(licenseID, prefix+"licenseId")
 	if err != nil {
 		return nil, err
 	}

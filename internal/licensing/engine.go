@@ -82,6 +82,12 @@ func (t *Tx) shareLockMembers(group uuid.UUID) error {
 // when liveOnly, else deleted ones too), and returns those s sees, with
 // their seat counters. Every license lock is taken here.
 func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID, liveOnly bool) (map[uuid.UUID]*models.License, error) {
+	return t.lockLicensesFor(s, ids, liveOnly, "UPDATE")
+}
+
+// lockLicensesFor is lockLicenses in lock mode (UPDATE, or KEY SHARE for
+// lockLicenseToGrant).
+func (t *Tx) lockLicensesFor(s store.Scope, ids []uuid.UUID, liveOnly bool, mode string) (map[uuid.UUID]*models.License, error) {
 	ids = sortedIDs(ids)
 	out := make(map[uuid.UUID]*models.License, len(ids))
 	if len(ids) == 0 {
@@ -92,7 +98,7 @@ func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID, liveOnly bool) (map[uu
 	if liveOnly {
 		q = q.Where("NOT l.is_deleted")
 	}
-	err := q.OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &rows)
+	err := q.OrderExpr("l.id").For(mode).Scan(t.ctx, &rows)
 	for _, l := range rows {
 		out[l.ID] = l
 	}
@@ -130,6 +136,39 @@ func (t *Tx) lockLicense(id uuid.UUID, field string) (*models.License, error) {
 	}
 	// The locked row is current; it is read again only when ending due
 	// grants changed its counters (one round trip less under the lock).
+	if ended, err := t.expireDue(id); err != nil || !ended {
+		return locked[id], err
+	}
+	return t.reload(id)
+}
+
+// lockLicenseToGrant is lockLicense for a write that only adds a grant
+// (assignLicense). An unlimited license has no seat to run out of, so
+// such writes need not wait for each other: it is locked FOR KEY SHARE,
+// which keeps out every writer that takes the license's exclusive lock
+// (an update of totalSeats, a delete, a revoke) until this one commits,
+// and lets other grants to it go on at once. Its counters stay exact: the
+// seat trigger's UPDATE of the license row serialises their increments
+// (for the few statements from the insert to the commit), and the CHECK
+// still refuses a count over a limit set meanwhile. A limited license is
+// locked exclusively, as by lockLicense.
+func (t *Tx) lockLicenseToGrant(id uuid.UUID, field string) (*models.License, error) {
+	var seen []*models.License
+	err := t.s.Select(&seen).Column("l.id", "l.total_seats").Where("l.id = ?", id).Where("NOT l.is_deleted").Scan(t.ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(seen) == 0 || seen[0].TotalSeats != nil {
+		return t.lockLicense(id, field)
+	}
+	locked, err := t.lockLicensesFor(t.s, []uuid.UUID{id}, true, "KEY SHARE")
+	switch {
+	case err != nil:
+		return nil, err
+	case locked[id] == nil || locked[id].TotalSeats != nil:
+		// Deleted or given a limit between the read and the lock.
+		return t.lockLicense(id, field)
+	}
 	if ended, err := t.expireDue(id); err != nil || !ended {
 		return locked[id], err
 	}
