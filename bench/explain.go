@@ -78,7 +78,7 @@ func listQueries(x *ids, group, viaGroup, asg string) map[string]string {
 		"licenseIds": `licenseIds: ["` + big + `"]`, "assigneeIds": `assigneeIds: ["` + person + `"]`, "assigneeType": `assigneeType: GROUP`,
 		"email": `email: "person4242@bench.example"`, "status": `status: [WAITLISTED]`, "active": `active: false`,
 		"fulfilled": `fulfilled: false`, "direct": `direct: false`, "viaGroupId": `viaGroupId: "` + viaGroup + `"`,
-		"assignedAfter":  `assignedAfter: "` + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + `"`,
+		"assignedAfter":  `assignedAfter: "` + time.Now().Add(-100*24*time.Hour).UTC().Format(time.RFC3339) + `"`,
 		"assignedBefore": `assignedBefore: "` + time.Now().Add(-349*24*time.Hour).UTC().Format(time.RFC3339) + `"`,
 		"expiresAfter":   `expiresAfter: "` + time.Now().Add(390*24*time.Hour).UTC().Format(time.RFC3339) + `"`,
 		"expiresBefore":  `expiresBefore: "` + time.Now().Add(2*24*time.Hour).UTC().Format(time.RFC3339) + `"`,
@@ -111,7 +111,7 @@ func listQueries(x *ids, group, viaGroup, asg string) map[string]string {
 // explainAll sends every list query of the API to the server, EXPLAINs
 // each SELECT it sends, and fails on a sequential scan of a big table or
 // a sort of more rows than a page.
-func explainAll(ctx context.Context, url string, db *store.DB, u urls, tenant string) error {
+func explainAll(ctx context.Context, url string, c *capture, u urls, tenant string) error {
 	pool, err := directPool(ctx, u.app, tenant, 2)
 	if err != nil {
 		return err
@@ -127,8 +127,6 @@ func explainAll(ctx context.Context, url string, db *store.DB, u urls, tenant st
 		return err
 	}
 	group, viaGroup, asg := gid.Group.Format(g), gid.Group.Format(vg), gid.Assignment.Format(x.usage[0])
-	c := &capture{}
-	db.Bun().AddQueryHook(c)
 	cl := newClient(url, mint(tenant))
 	failed := 0
 	queries := listQueries(x, group, viaGroup, asg)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/uptrace/bun"
 
 	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
@@ -79,7 +80,13 @@ func run1(ctx context.Context, o options) error {
 	}
 
 	// The server: the real HTTP handler, in this process, over loopback.
-	db, err := store.Open(ctx, u.app, store.Options{MaxConns: o.conns, StatementTimeout: 5 * time.Second})
+	// -check reads the statements the server sends through a query hook.
+	capt := &capture{}
+	var hooks []bun.QueryHook
+	if o.check {
+		hooks = append(hooks, capt)
+	}
+	db, err := store.Open(ctx, u.app, store.Options{MaxConns: o.conns, StatementTimeout: 5 * time.Second, Hooks: hooks})
 	if err != nil {
 		return err
 	}
@@ -94,7 +101,7 @@ func run1(ctx context.Context, o options) error {
 	defer srv.Close()
 
 	if o.check {
-		return explainAll(ctx, srv.URL, db, u, scale1M.Tenant)
+		return explainAll(ctx, srv.URL, capt, u, scale1M.Tenant)
 	}
 
 	direct, err := directPool(ctx, u.app, scale1M.Tenant, o.conns)
