@@ -79,14 +79,13 @@ func TestRecordUsage(t *testing.T) {
 		t.Error("a refused future use changed the database")
 	}
 
-	// One statement, without a transaction around it (and the tenant
-	// setting, when the pooled connection last served another tenant; on
-	// Citus, BEGIN with SET LOCAL and COMMIT around it).
+	// One statement, without a transaction around it (on Citus, BEGIN with
+	// SET LOCAL and COMMIT around it).
 	for _, in := range []map[string]any{{"assignmentId": asg}, {"licenseId": lic, "personId": ada}} {
 		n := srv.DB.Statements()
 		a.ok("recordUsage", "updated", in)
 		if d := srv.DB.Statements() - n; d > 3 {
-			t.Errorf("recordUsage(%v) ran %d statements, want at most 3 (one update; the tenant setting or BEGIN, COMMIT)", in, d)
+			t.Errorf("recordUsage(%v) ran %d statements, want at most 3 (one update; on Citus BEGIN and COMMIT)", in, d)
 		}
 	}
 }

@@ -17,7 +17,7 @@ type connector struct {
 	driver.Connector
 	statementTimeout time.Duration
 	lockTimeout      time.Duration
-	statements       *atomic.Int64
+	settings         *atomic.Int64
 	// local: send the setting as SET LOCAL in each scope's transaction
 	// (Citus passes SET LOCAL on to its workers, not session settings).
 	local *atomic.Bool
@@ -29,7 +29,7 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 		return nil, err
 	}
 	return &conn{Conn: dc.(*stdlib.Conn), timeout: fmt.Sprint(c.statementTimeout.Milliseconds()),
-		lockTimeout: fmt.Sprint(c.lockTimeout.Milliseconds()), statements: c.statements,
+		lockTimeout: fmt.Sprint(c.lockTimeout.Milliseconds()), settings: c.settings,
 		local: c.local}, nil
 }
 
@@ -50,7 +50,7 @@ type conn struct {
 	*stdlib.Conn
 	timeout     string
 	lockTimeout string
-	statements  *atomic.Int64
+	settings    *atomic.Int64
 	local       *atomic.Bool
 	want        string // the tenant of the Scope holding the connection, or ""
 	have        string // the tenant set on the session; "?" when unknown
@@ -65,7 +65,7 @@ func (c *conn) sync(ctx context.Context) error {
 	if c.want == c.have || (c.local.Load() && c.have == "") {
 		return nil
 	}
-	c.statements.Add(1)
+	c.settings.Add(1)
 	var err error
 	if c.want == "" {
 		_, err = c.Conn.Conn().Exec(ctx, "RESET app.tenant_id; RESET statement_timeout; RESET lock_timeout")

@@ -32,6 +32,7 @@ type Options struct {
 type DB struct {
 	bun        *bun.DB
 	statements atomic.Int64
+	settings   atomic.Int64
 	clock      dbClock
 	// local: the database is Citus, so the tenant setting goes as SET
 	// LOCAL inside a transaction around every scope (see conn).
@@ -60,7 +61,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	db := &DB{}
 	sqldb := sql.OpenDB(connector{Connector: stdlib.GetConnector(*cfg), statementTimeout: opts.StatementTimeout,
-		lockTimeout: opts.LockTimeout, statements: &db.statements, local: &db.local})
+		lockTimeout: opts.LockTimeout, settings: &db.settings, local: &db.local})
 	sqldb.SetMaxOpenConns(opts.MaxConns)
 	sqldb.SetMaxIdleConns(opts.MaxConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
@@ -94,9 +95,16 @@ func (db *DB) SQL() *sql.DB { return db.bun.DB }
 // Close closes the pool.
 func (db *DB) Close() error { return db.bun.Close() }
 
-// Statements is the number of SQL statements (BEGIN, COMMIT and
-// the tenant setting included) this pool has sent since it was opened. Tests use it to prove batching.
+// Statements is the number of SQL statements (BEGIN and COMMIT included)
+// this pool's callers have sent since it was opened. Tests use it to prove
+// batching. The session tenant setting a connection sends when it passes
+// to another tenant is counted apart (TenantSettings): how often it goes
+// depends on which pooled connection a statement gets.
 func (db *DB) Statements() int64 { return db.statements.Load() }
+
+// TenantSettings is the number of session tenant settings (and resets)
+// this pool's connections have sent.
+func (db *DB) TenantSettings() int64 { return db.settings.Load() }
 
 // counter is a bun query hook that counts statements.
 type counter struct{ n *atomic.Int64 }
