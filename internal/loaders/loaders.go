@@ -91,38 +91,38 @@ func New(sess *store.Session) *Loaders {
 		Group:      byID("Group", sess, directory.GroupsByID),
 		Event:      byID("Event", sess, licensing.EventsByID),
 
-		AssignmentCounts: newList("AssignmentCounts", func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
+		AssignmentCounts: newList("AssignmentCounts", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
 			return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, sess, parents, a.By)
 		}),
-		Members: newList("Members", func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
+		Members: newList("Members", lv, func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
 			return directory.MemberList(a.Filter, a.Order).ReadEach(ctx, sess, directory.MembersOf, parents, directory.MemberGroup, a.Page)
 		}),
-		MemberCounts: newList("MemberCounts", func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
+		MemberCounts: newList("MemberCounts", lv, func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
 			return directory.MemberList(a.Filter, nil).CountEach(ctx, sess, parents, directory.MembersOf)
 		}),
-		Groups: newList("Groups", func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
+		Groups: newList("Groups", lv, func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
 			return directory.GroupsOfList(a.Filter, a.Order).ReadEach(ctx, sess, directory.GroupsOf, parents, directory.MembershipPerson, a.Page)
 		}),
-		GroupCounts: newList("GroupCounts", func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
+		GroupCounts: newList("GroupCounts", lv, func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
 			return directory.GroupsOfList(a.Filter, nil).CountEach(ctx, sess, parents, directory.GroupsOf)
 		}),
-		Events: newList("Events", func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
+		Events: newList("Events", lv, func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
 			return licensing.EventList().ReadEach(ctx, sess, licensing.EventParent, parents, licensing.EventAssignment, a)
 		}),
-		EventCounts: newList("EventCounts", func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
+		EventCounts: newList("EventCounts", lv, func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
 			return licensing.EventList().CountEach(ctx, sess, parents, licensing.EventParent)
 		}),
-		Utilization: newList("Utilization", func(ctx context.Context, ids []uuid.UUID, a economics.UtilizationArgs) (map[uuid.UUID][]*economics.Bucket, error) {
+		Utilization: newList("Utilization", lv, func(ctx context.Context, ids []uuid.UUID, a economics.UtilizationArgs) (map[uuid.UUID][]*economics.Bucket, error) {
 			return economics.Utilization(ctx, sess, ids, a)
 		}),
-		Usage: newList("Usage", func(ctx context.Context, ids []uuid.UUID, inactiveDays int) (map[uuid.UUID]*economics.Usage, error) {
+		Usage: newList("Usage", lv, func(ctx context.Context, ids []uuid.UUID, inactiveDays int) (map[uuid.UUID]*economics.Usage, error) {
 			return economics.LicenseUsage(ctx, sess, ids, inactiveDays)
 		}),
 		Entitlements: dataloadgen.NewMappedLoader(telemetry.Batched("Entitlements", func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
 			return licensing.Entitlements(ctx, sess, people)
 		}), dataloadgen.WithWait(fallbackWait)),
 	}
-	l.Assignments = newList("Assignments", func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
+	l.Assignments = newList("Assignments", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
 		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess, a.By, parents, licensing.ParentOf(a.By), a.Page)
 		if err != nil {
 			return nil, err
@@ -133,10 +133,6 @@ func New(sess *store.Session) *Loaders {
 		}
 		return pages, l.Prime(ctx, all, a.Prime)
 	})
-	for _, list := range []interface{ setLevels(*levels) }{l.Assignments, l.AssignmentCounts, l.Members, l.MemberCounts,
-		l.Groups, l.GroupCounts, l.Events, l.EventCounts} {
-		list.setLevels(lv)
-	}
 	return l
 }
 
@@ -298,14 +294,12 @@ type listKey struct {
 // sized is a value holding a page of items (paging.Page).
 type sized interface{ Len() int }
 
-// newList makes a List whose batches call fetch once per distinct A;
-// name labels its batches in metrics and traces.
-func newList[A, V any](name string, fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
-	return &List[A, V]{name: name, args: map[string]A{}, fetch: fetch}
-}
-
-func (l *List[A, V]) setLevels(lv *levels) {
-	l.batch = newBatcher(lv, telemetry.Batched(l.name, l.fetchBatch))
+// newList makes a List whose batches, at the levels lv counts, call
+// fetch once per distinct A; name labels its batches in metrics and traces.
+func newList[A, V any](name string, lv *levels, fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
+	l := &List[A, V]{name: name, args: map[string]A{}, fetch: fetch}
+	l.batch = newBatcher(lv, telemetry.Batched(name, l.fetchBatch))
+	return l
 }
 
 func (l *List[A, V]) fetchBatch(ctx context.Context, keys []listKey) (map[listKey]V, error) {
