@@ -179,7 +179,7 @@ func (h *Hub) listenOnce(ctx context.Context) error {
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		pc := dc.(interface{ Conn() *pgx.Conn }).Conn() // pgx's stdlib.Conn, or the store's wrapper of it
+		pc := store.PgxConn(dc)
 		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{licensing.NotifyChannel}.Sanitize()); err != nil {
 			return err
 		}

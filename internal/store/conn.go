@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -161,4 +162,14 @@ func (t localTx) Commit() error {
 func (t localTx) Rollback() error {
 	_, err := t.c.Conn.Conn().Exec(context.Background(), "ROLLBACK")
 	return err
+}
+
+// PgxConn is the pgx connection under a database/sql driver connection of
+// a store pool (as sql.Conn.Raw passes it), for what database/sql cannot
+// do, such as LISTEN.
+func PgxConn(driverConn any) *pgx.Conn {
+	if c, ok := driverConn.(*conn); ok {
+		return c.Conn.Conn()
+	}
+	return driverConn.(*stdlib.Conn).Conn()
 }
