@@ -7,7 +7,7 @@ export TENANT ?= demo
 # db.sh's failure must stop make: eval "$(…)" alone would swallow it.
 DB_ENV = dbenv="$$(scripts/db.sh env)"; eval "$$dbenv"
 
-.PHONY: run port-free test test-citus generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e playground
+.PHONY: run port-free test test-citus generate check-generated lint vet fmt db-start db-stop build e2e-deps e2e playground bench bench-check
 
 ## build: the binary, stamped with its commit (seatgraph version)
 build:
@@ -52,6 +52,16 @@ test: check-generated
 ## count of multi-shard statements the nodes logged during the run
 test-citus:
 	@scripts/citus/test.sh
+
+## bench: the 1M-assignment benchmark (makes and keeps its own database,
+## seatgraph_bench); see bench/README.md. BENCH_FLAGS passes flags.
+bench:
+	@$(DB_ENV); go run ./bench $(BENCH_FLAGS)
+
+## bench-check: EXPLAIN every list query of the API at 1M; fail on a
+## sequential scan or a sort over more than a page
+bench-check:
+	@$(DB_ENV); go run ./bench -check $(BENCH_FLAGS)
 
 ## e2e: seatgraph behind a real Apollo gateway (needs node >= 20 and npm)
 e2e:

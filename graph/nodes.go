@@ -65,12 +65,12 @@ func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 }
 
 // byTypeID loads the record of kind k named by id.
-func byTypeID[T any](ctx context.Context, k gid.Kind, id string, l *dataloadgen.Loader[uuid.UUID, *T]) (*T, error) {
+func byTypeID[T any](ctx context.Context, k gid.Kind, id string, l *loaders.ByID[T]) (*T, error) {
 	u, err := k.Parse(id)
 	if err != nil {
 		return nil, problem.InvalidInput("id", err)
 	}
-	return loaders.Get(ctx, l, u)
+	return l.Now(ctx, u)
 }
 
 // nilIfMissing turns a missing record into an untyped nil, so that an
@@ -101,7 +101,7 @@ func asset(id *string) *model.TechnologyAsset {
 
 // entities resolves a batch of federation representations of kind k with
 // one loader batch; an id the caller cannot see resolves to null.
-func entities[R, T any](ctx context.Context, k gid.Kind, l *dataloadgen.Loader[uuid.UUID, *T], reps []R, idOf func(R) string) ([]*T, error) {
+func entities[R, T any](ctx context.Context, k gid.Kind, l *loaders.ByID[T], reps []R, idOf func(R) string) ([]*T, error) {
 	if err := permit(ctx, readScope[k]); err != nil {
 		return nil, err
 	}

@@ -65,6 +65,55 @@ func TestRaceAssign(t *testing.T) {
 	}
 }
 
+// TestRaceAssignUnlimited: concurrent assignLicense calls on an unlimited
+// license (which takes no exclusive license lock), each person asked for
+// four times at once, interleaved with raising and setting a limit: every call
+// answers without an error, each person holds one grant, and the counters
+// equal a recount.
+func TestRaceAssignUnlimited(t *testing.T) {
+	tenant := apitest.Tenant("race-unlimited")
+	r := replicas(t, tenant)
+	lic := r[0].license("Unlimited", 0)
+	people := make([]string, 30)
+	for i := range people {
+		people[i] = r[0].person(fmt.Sprintf("u%d@example.com", i))
+	}
+	created := atomic.Int64{}
+	const calls = 4 // per person, at once
+	ok, limited := race(t, calls*len(people), func(i int) map[string]any {
+		p := r[i%2].mutate("assignLicense", "created assignment { id }", map[string]any{"licenseId": lic, "personId": people[i/calls]})
+		if p["created"] == true {
+			created.Add(1)
+		}
+		return p
+	})
+	db := apitest.DB(t).SQL(t)
+	rows := sqlInt(t, db, "SELECT count(*) FROM assignments WHERE tenant_id = $1", tenant)
+	if ok != calls*len(people) || limited != 0 || int(created.Load()) != len(people) || rows != len(people) {
+		t.Errorf("%d calls: %d answered, %d refused, %d created, %d rows; want all answered, %d created and rows",
+			calls*len(people), ok, limited, created.Load(), rows, len(people))
+	}
+	if used := num(r[1].seats(lic)["used"]); used != len(people) {
+		t.Errorf("seats.used = %v, want %d", used, len(people))
+	}
+	// A limit set while grants go on: the writes queue behind it, and the
+	// counters still agree with the rows.
+	more := make([]string, 20)
+	for i := range more {
+		more[i] = r[0].person(fmt.Sprintf("v%d@example.com", i))
+	}
+	race(t, len(more)+1, func(i int) map[string]any {
+		if i == len(more) {
+			return r[0].mutate("updateLicense", "license { id }", map[string]any{"id": lic, "totalSeats": 60})
+		}
+		return r[i%2].mutate("assignLicense", "assignment { id }", map[string]any{"licenseId": lic, "personId": more[i]})
+	})
+	if used := num(r[1].seats(lic)["used"]); used > 60 {
+		t.Errorf("seats.used = %v over the limit of 60 set meanwhile", used)
+	}
+	checkInvariants(t, tenant)
+}
+
 // TestRaceAddMembers: 100 concurrent addGroupMembers calls, each adding one
 // person to a group granted a 10-seat license: exactly 10 succeed.
 func TestRaceAddMembers(t *testing.T) {

@@ -357,6 +357,7 @@ func (r *queryResolver) License(ctx context.Context, id string) (*models.License
 func (r *queryResolver) Licenses(ctx context.Context, first *int, after *string, last *int, before *string, filter *licensing.LicenseFilter, orderBy *licensing.LicenseOrder) (*model.LicenseConnection, error) {
 	list, sess := licensing.LicenseList(filter, orderBy), loaders.For(ctx).Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
+	loaders.For(ctx).Expect(ctx, p.Len())
 	return licenseConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
 }
 
@@ -370,7 +371,10 @@ func (r *queryResolver) Assignments(ctx context.Context, first *int, after *stri
 	l := loaders.For(ctx)
 	list, sess := licensing.AssignmentList(filter, orderBy), l.Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
-	l.Prime(ctx, p.Items, related(ctx))
+	if err == nil {
+		err = l.Prime(ctx, p.Items, related(ctx))
+	}
+	l.Expect(ctx, p.Len())
 	return assignmentConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
 }
 
@@ -388,6 +392,7 @@ func (r *queryResolver) PersonByEmail(ctx context.Context, email string) (*model
 func (r *queryResolver) People(ctx context.Context, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) (*model.PersonConnection, error) {
 	list, sess := directory.PersonList(filter, orderBy), loaders.For(ctx).Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
+	loaders.For(ctx).Expect(ctx, p.Len())
 	return personConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
 }
 
@@ -400,6 +405,7 @@ func (r *queryResolver) Group(ctx context.Context, id string) (*models.Group, er
 func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, last *int, before *string, filter *directory.GroupFilter, orderBy *directory.GroupOrder) (*model.GroupConnection, error) {
 	list, sess := directory.GroupList(filter, orderBy), loaders.For(ctx).Session
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
+	loaders.For(ctx).Expect(ctx, p.Len())
 	return groupConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
 }
 

@@ -79,12 +79,13 @@ func TestRecordUsage(t *testing.T) {
 		t.Error("a refused future use changed the database")
 	}
 
-	// One data statement: BEGIN, the tenant setting, the usage statement, COMMIT.
+	// One statement, without a transaction around it (on Citus, BEGIN with
+	// SET LOCAL and COMMIT around it).
 	for _, in := range []map[string]any{{"assignmentId": asg}, {"licenseId": lic, "personId": ada}} {
 		n := srv.DB.Statements()
 		a.ok("recordUsage", "updated", in)
-		if d := srv.DB.Statements() - n; d != 4 {
-			t.Errorf("recordUsage(%v) ran %d statements, want 4 (BEGIN, the tenant setting, one update, COMMIT)", in, d)
+		if d := srv.DB.Statements() - n; d > 3 {
+			t.Errorf("recordUsage(%v) ran %d statements, want at most 3 (one update; on Citus BEGIN and COMMIT)", in, d)
 		}
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/store"
@@ -180,7 +179,7 @@ func (h *Hub) listenOnce(ctx context.Context) error {
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
+		pc := store.PgxConn(dc)
 		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{licensing.NotifyChannel}.Sanitize()); err != nil {
 			return err
 		}

@@ -59,7 +59,7 @@ func TestRequestLogLine(t *testing.T) {
 			t.Errorf("ok request: %s = %v, want %v (line %v)", k, ok[k], want, ok)
 		}
 	}
-	if n, _ := ok["sql_statements"].(float64); n < 2 || ok["sql_ms"] == nil || ok["duration_ms"] == nil || ok["error_codes"] != nil {
+	if n, _ := ok["sql_statements"].(float64); n < 1 || ok["sql_ms"] == nil || ok["duration_ms"] == nil || ok["error_codes"] != nil {
 		t.Errorf("ok request: want SQL statements and time, a duration and no error codes: %v", ok)
 	}
 	invalid := one("invalid-1")
@@ -88,7 +88,7 @@ func TestRequestLogLine(t *testing.T) {
 			requests++
 		}
 	}
-	if requests != 1 || len(statements) < 2 {
+	if requests != 1 || len(statements) < 1 {
 		t.Fatalf("debug: %d request lines and statements %q, want 1 and each statement", requests, statements)
 	}
 	for _, s := range statements {

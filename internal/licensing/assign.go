@@ -56,14 +56,26 @@ type AssignResult struct {
 // to that assignee (SPEC §3: create or update).
 func Assign(ctx context.Context, db *store.DB, actor Actor, in AssignInput) (*AssignResult, error) {
 	var res *AssignResult
-	err := Write(ctx, db, actor, in.DryRun, func(tx *Tx) (err error) {
-		res, err = tx.assign(in, "input.")
-		return err
-	})
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		raced := false
+		err := Write(ctx, db, actor, in.DryRun, func(tx *Tx) (err error) {
+			res, err = tx.assign(in, "input.")
+			// Two grants of an unlimited license to one assignee at once
+			// (lockLicenseToGrant lets them run together): the second
+			// insert meets the first's live grant; run again, it finds
+			// that grant and updates it, as if they had queued.
+			_, constraint, _ := store.Violation(err)
+			raced = attempt == 0 && strings.HasPrefix(constraint, "assignments_live_")
+			return err
+		})
+		if raced {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
-	return res, nil
 }
 
 // AssignManyInput is the input of assignLicenses.
@@ -200,7 +212,12 @@ func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 	} else if person, email, err = t.resolvePerson(in, personID, prefix); err != nil {
 		return nil, err
 	}
-	l, err := t.lockLicense(licenseID, prefix+"licenseId")
+	// Who assigns does not depend on the license: asked before its lock.
+	byWhom, err := t.assignedBy()
+	if err != nil {
+		return nil, err
+	}
+	l, err := t.lockLicenseToGrant(licenseID, prefix+"licenseId")
 	if err != nil {
 		return nil, err
 	}
@@ -227,9 +244,7 @@ func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 	a := &models.Assignment{Record: t.NewRecord(in.Source, in.SourceType), LicenseID: l.ID, AssignedAt: t.now,
 		AssignedBy: t.actor.Subject, ExpiresAt: in.ExpiresAt, Active: opt.Or(in.Active, true),
 		Fulfilled: opt.Or(in.Fulfilled, email == nil), RedirectTo: in.RedirectTo, AssetID: in.AssetID, Metadata: metadata(in.Metadata)}
-	if a.AssignedByPersonID, err = t.assignedBy(); err != nil {
-		return nil, err
-	}
+	a.AssignedByPersonID = byWhom
 	switch {
 	case group != nil:
 		a.GroupID = &group.ID

@@ -82,6 +82,12 @@ func (t *Tx) shareLockMembers(group uuid.UUID) error {
 // when liveOnly, else deleted ones too), and returns those s sees, with
 // their seat counters. Every license lock is taken here.
 func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID, liveOnly bool) (map[uuid.UUID]*models.License, error) {
+	return t.lockLicensesFor(s, ids, liveOnly, "UPDATE")
+}
+
+// lockLicensesFor is lockLicenses in lock mode (UPDATE, or KEY SHARE for
+// lockLicenseToGrant).
+func (t *Tx) lockLicensesFor(s store.Scope, ids []uuid.UUID, liveOnly bool, mode string) (map[uuid.UUID]*models.License, error) {
 	ids = sortedIDs(ids)
 	out := make(map[uuid.UUID]*models.License, len(ids))
 	if len(ids) == 0 {
@@ -92,7 +98,7 @@ func (t *Tx) lockLicenses(s store.Scope, ids []uuid.UUID, liveOnly bool) (map[uu
 	if liveOnly {
 		q = q.Where("NOT l.is_deleted")
 	}
-	err := q.OrderExpr("l.id").For("UPDATE").Scan(t.ctx, &rows)
+	err := q.OrderExpr("l.id").For(mode).Scan(t.ctx, &rows)
 	for _, l := range rows {
 		out[l.ID] = l
 	}
@@ -128,8 +134,43 @@ func (t *Tx) lockLicense(id uuid.UUID, field string) (*models.License, error) {
 	if locked[id] == nil {
 		return nil, problem.New(problem.NotFound, field, "license %s not found", gid.License.Format(id))
 	}
-	if err := t.expireDue(id); err != nil {
+	// The locked row is current; it is read again only when ending due
+	// grants changed its counters (one round trip less under the lock).
+	if ended, err := t.expireDue(id); err != nil || !ended {
+		return locked[id], err
+	}
+	return t.reload(id)
+}
+
+// lockLicenseToGrant is lockLicense for a write that only adds a grant
+// (assignLicense). An unlimited license has no seat to run out of, so
+// such writes need not wait for each other: it is locked FOR KEY SHARE,
+// which keeps out every writer that takes the license's exclusive lock
+// (an update of totalSeats, a delete, a revoke) until this one commits,
+// and lets other grants to it go on at once. Its counters stay exact: the
+// seat trigger's UPDATE of the license row serialises their increments
+// (for the few statements from the insert to the commit), and the CHECK
+// still refuses a count over a limit set meanwhile. A limited license is
+// locked exclusively, as by lockLicense.
+func (t *Tx) lockLicenseToGrant(id uuid.UUID, field string) (*models.License, error) {
+	var seen []*models.License
+	err := t.s.Select(&seen).Column("l.id", "l.total_seats").Where("l.id = ?", id).Where("NOT l.is_deleted").Scan(t.ctx)
+	if err != nil {
 		return nil, err
+	}
+	if len(seen) == 0 || seen[0].TotalSeats != nil {
+		return t.lockLicense(id, field)
+	}
+	locked, err := t.lockLicensesFor(t.s, []uuid.UUID{id}, true, "KEY SHARE")
+	switch {
+	case err != nil:
+		return nil, err
+	case locked[id] == nil || locked[id].TotalSeats != nil:
+		// Deleted or given a limit between the read and the lock.
+		return t.lockLicense(id, field)
+	}
+	if ended, err := t.expireDue(id); err != nil || !ended {
+		return locked[id], err
 	}
 	return t.reload(id)
 }
@@ -202,18 +243,19 @@ func (t *Tx) liveGrant(license uuid.UUID, p *models.Person, g *models.Group, ema
 
 // expireDue ends the live grants of a locked license whose end has come,
 // as the expiry job would, and gives the freed seats to the waitlist
-// before the write that found them expired can take one.
-func (t *Tx) expireDue(license uuid.UUID) error {
+// before the write that found them expired can take one. It reports
+// whether it ended any.
+func (t *Tx) expireDue(license uuid.UUID) (ended bool, err error) {
 	var rows []*models.Assignment
-	err := selectAssignments(t.s.Tenantwide()).Where("a.license_id = ?", license).Where(liveSQL).
+	err = selectAssignments(t.s.Tenantwide()).Where("a.license_id = ?", license).Where(liveSQL).
 		Where(endedSQL("a.expires_at"), t.now).OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &rows)
 	if err != nil || len(rows) == 0 {
-		return err
+		return false, err
 	}
 	if err := t.expire(rows); err != nil {
-		return err
+		return true, err
 	}
-	return t.promote(license)
+	return true, t.promote(license)
 }
 
 // expire ends rows as EXPIRED (the caller holds their licenses' locks)
@@ -282,14 +324,20 @@ func seatLimit(l *models.License, needed int, field string) error {
 // grant to a deactivated person (DeactivatedAt set by the caller) needs
 // no seat: it is kept for their return (rule 9).
 func (t *Tx) takeSeat(l *models.License, a *models.Assignment, waitlist bool, field string) error {
-	held, err := t.holding(l.ID, []string{a.Holder()})
-	if err != nil {
-		return err
-	}
 	ev := t.event(a, models.EventAssigned, grantChanges(a))
+	// Whether the holder already has a seat matters only when none is
+	// free (an unlimited license, or one with room, asks nothing more).
+	full := false
 	if a.DeactivatedAt != nil {
 		ev.Changes["deactivated"] = true
-	} else if f := Free(l); f != nil && *f == 0 && !held[a.Holder()] {
+	} else if f := Free(l); f != nil && *f == 0 {
+		held, err := t.holding(l.ID, []string{a.Holder()})
+		if err != nil {
+			return err
+		}
+		full = !held[a.Holder()]
+	}
+	if full {
 		if !waitlist {
 			return seatLimit(l, 1, field)
 		}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/lease"
 	"seatgraph/internal/store"
+	"seatgraph/models"
 )
 
 // expiryLease is the job_leases row that lets one server replica at a
@@ -78,11 +80,33 @@ func expireDue(ctx context.Context, db *store.DB, renewAfter time.Duration, befo
 }
 
 // ExpireTenant is ExpireDue for one tenant, without the lease.
+//
+// The due grants are found by two index-driven queries rather than one
+// OR across the join (which no index serves): grants whose own end has
+// passed (assignments_due_at_idx), and the live grants of licenses that
+// have ended and still have any (licenses_expires_idx; a license still has
+// live grants exactly when its counters count a holder or a waiting grant,
+// or it has a live group grant (assignments_live_group_key) or a live
+// grant of a deactivated person, which holds no seat
+// (assignments_live_deactivated_idx): the trigger's rules, migrations).
 func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error) {
 	n := 0
 	err := Write(ctx, db, system(tenant), nil, func(t *Tx) error {
+		own := t.s.Select((*models.Assignment)(nil)).Column("a.id").Where(liveSQL).Where(endedSQL("a.expires_at"), t.now)
+		byLicense := joinLicenses(t.s).Column("a.id").Where(liveSQL).
+			Where("coalesce(l.expires_at, 'infinity'::timestamptz) <= ?", t.now).
+			Where(`(l.seats_used > 0 OR l.seats_waitlisted > 0
+				OR EXISTS (SELECT FROM assignments AS g WHERE g.tenant_id = l.tenant_id AND g.license_id = l.id
+				   AND g.group_id IS NOT NULL AND NOT g.is_deleted AND g.revoked_at IS NULL AND g.expired_at IS NULL)
+				OR EXISTS (SELECT FROM assignments AS d WHERE d.tenant_id = l.tenant_id AND d.license_id = l.id
+				   AND d.deactivated_at IS NOT NULL AND NOT d.is_deleted AND d.revoked_at IS NULL AND d.expired_at IS NULL))`)
+		var ids []uuid.UUID
+		if err := own.Union(byLicense).Scan(t.ctx, &ids); err != nil || len(ids) == 0 {
+			return err
+		}
 		due, _, err := t.lockGrants(t.s, func(q *bun.SelectQuery) *bun.SelectQuery {
-			return q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			// Still due under the locks: a writer may have ended some meanwhile.
+			return q.Where("a.id = ANY(?)", store.UUIDs(ids)).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 				return q.Where(endedSQL("a.expires_at"), t.now).WhereOr(endedSQL("l.expires_at"), t.now)
 			})
 		})

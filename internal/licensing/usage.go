@@ -44,7 +44,8 @@ func RecordUsage(ctx context.Context, db *store.DB, actor Actor, in UsageInput) 
 		return 0, err
 	}
 	var found, moved int
-	err := db.WriteRetrying(ctx, actor.Tenant, func(s store.Scope) error {
+	// One statement, one round trip: no transaction around it.
+	err := db.WriteStatement(ctx, actor.Tenant, func(s store.Scope) error {
 		// Without a time given, the database's clock, in the statement.
 		var usedAt any = bun.Safe("now()")
 		if in.UsedAt != nil {

@@ -7,8 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
@@ -22,11 +22,6 @@ import (
 	"seatgraph/models"
 )
 
-// wait is how long a loader collects keys before it runs its batch: long
-// enough for the sibling resolvers of a list to ask, short enough not to
-// matter to a request's latency.
-const wait = 5 * time.Millisecond
-
 // AssignmentArgs selects a page of each parent's assignments.
 type AssignmentArgs struct {
 	By     string
@@ -34,9 +29,8 @@ type AssignmentArgs struct {
 	Order  *licensing.AssignmentOrder
 	Page   paging.Args
 	// Prime names the related records the query selects on the page's
-	// assignments (Person, Group, License); they are queued in one batch
-	// as soon as the page is read, so that the thousands of resolvers that
-	// ask for them later, spread over time, find them loaded.
+	// assignments (Person, Group, License); they are read as soon as the
+	// page is, so that the resolvers that ask for them find them loaded.
 	Prime []string
 }
 
@@ -64,12 +58,13 @@ type GroupArgs struct {
 // Loaders are one request's batching loaders.
 type Loaders struct {
 	Session *store.Session
+	levels  *levels
 
-	License    *dataloadgen.Loader[uuid.UUID, *models.License]
-	Assignment *dataloadgen.Loader[uuid.UUID, *models.Assignment]
-	Person     *dataloadgen.Loader[uuid.UUID, *models.Person]
-	Group      *dataloadgen.Loader[uuid.UUID, *models.Group]
-	Event      *dataloadgen.Loader[uuid.UUID, *models.AssignmentEvent]
+	License    *ByID[models.License]
+	Assignment *ByID[models.Assignment]
+	Person     *ByID[models.Person]
+	Group      *ByID[models.Group]
+	Event      *ByID[models.AssignmentEvent]
 
 	Assignments      *List[AssignmentArgs, paging.Page[*models.Assignment]]
 	AssignmentCounts *List[AssignmentArgs, int]
@@ -86,58 +81,69 @@ type Loaders struct {
 
 // New makes the loaders of one request, reading through sess.
 func New(sess *store.Session) *Loaders {
+	lv := &levels{items: map[string]int{}}
 	l := &Loaders{
 		Session:    sess,
+		levels:     lv,
 		License:    byID("License", sess, licensing.LicensesByID),
 		Assignment: byID("Assignment", sess, licensing.AssignmentsByID),
 		Person:     byID("Person", sess, directory.PeopleByID),
 		Group:      byID("Group", sess, directory.GroupsByID),
 		Event:      byID("Event", sess, licensing.EventsByID),
 
-		AssignmentCounts: newList("AssignmentCounts", func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
+		AssignmentCounts: newList("AssignmentCounts", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
 			return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, sess, parents, a.By)
 		}),
-		Members: newList("Members", func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
+		Members: newList("Members", lv, func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
 			return directory.MemberList(a.Filter, a.Order).ReadEach(ctx, sess, directory.MembersOf, parents, directory.MemberGroup, a.Page)
 		}),
-		MemberCounts: newList("MemberCounts", func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
+		MemberCounts: newList("MemberCounts", lv, func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
 			return directory.MemberList(a.Filter, nil).CountEach(ctx, sess, parents, directory.MembersOf)
 		}),
-		Groups: newList("Groups", func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
+		Groups: newList("Groups", lv, func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
 			return directory.GroupsOfList(a.Filter, a.Order).ReadEach(ctx, sess, directory.GroupsOf, parents, directory.MembershipPerson, a.Page)
 		}),
-		GroupCounts: newList("GroupCounts", func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
+		GroupCounts: newList("GroupCounts", lv, func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
 			return directory.GroupsOfList(a.Filter, nil).CountEach(ctx, sess, parents, directory.GroupsOf)
 		}),
-		Events: newList("Events", func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
+		Events: newList("Events", lv, func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
 			return licensing.EventList().ReadEach(ctx, sess, licensing.EventParent, parents, licensing.EventAssignment, a)
 		}),
-		EventCounts: newList("EventCounts", func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
+		EventCounts: newList("EventCounts", lv, func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
 			return licensing.EventList().CountEach(ctx, sess, parents, licensing.EventParent)
 		}),
-		Utilization: newList("Utilization", func(ctx context.Context, ids []uuid.UUID, a economics.UtilizationArgs) (map[uuid.UUID][]*economics.Bucket, error) {
+		Utilization: newList("Utilization", lv, func(ctx context.Context, ids []uuid.UUID, a economics.UtilizationArgs) (map[uuid.UUID][]*economics.Bucket, error) {
 			return economics.Utilization(ctx, sess, ids, a)
 		}),
-		Usage: newList("Usage", func(ctx context.Context, ids []uuid.UUID, inactiveDays int) (map[uuid.UUID]*economics.Usage, error) {
+		Usage: newList("Usage", lv, func(ctx context.Context, ids []uuid.UUID, inactiveDays int) (map[uuid.UUID]*economics.Usage, error) {
 			return economics.LicenseUsage(ctx, sess, ids, inactiveDays)
 		}),
 		Entitlements: dataloadgen.NewMappedLoader(telemetry.Batched("Entitlements", func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
 			return licensing.Entitlements(ctx, sess, people)
-		}), dataloadgen.WithWait(wait)),
+		}), dataloadgen.WithWait(fallbackWait)),
 	}
-	l.Assignments = newList("Assignments", func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
+	l.Assignments = newList("Assignments", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
 		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess, a.By, parents, licensing.ParentOf(a.By), a.Page)
-		for _, p := range pages {
-			l.Prime(ctx, p.Items, a.Prime)
+		if err != nil {
+			return nil, err
 		}
-		return pages, err
+		var all []*models.Assignment
+		for _, p := range pages {
+			all = append(all, p.Items...)
+		}
+		return pages, l.Prime(ctx, all, a.Prime)
 	})
 	return l
 }
 
+// Expect tells the loaders that the page field resolving in ctx holds n
+// items, so that the batches of its items' fields run as soon as all n
+// have asked.
+func (l *Loaders) Expect(ctx context.Context, n int) { l.levels.expect(ctx, n) }
+
 // EndReadsForWrite is the step between a request's reads and a write: it
-// ends the request's read transaction (so the request holds no connection
-// while the write waits for one) and forgets everything the loaders have
+// ends the request's reads (they hold no connection between batches, so
+// there is nothing to give back) and forgets everything the loaders have
 // read (so that reads after the write see it).
 func (l *Loaders) EndReadsForWrite() error {
 	err := l.Session.Close()
@@ -159,43 +165,89 @@ func (l *Loaders) forget() {
 	}
 }
 
-// Prime queues the loads of the records related to assignments that the
-// query will ask for (want: PrimePerson, PrimeGroup, PrimeLicense), all
-// from this goroutine, so they share one batch per loader.
-func (l *Loaders) Prime(ctx context.Context, assignments []*models.Assignment, want []string) {
-	{
-		for _, a := range assignments {
-			for _, w := range want {
-				switch w {
-				case PrimePerson:
-					for _, id := range []*uuid.UUID{a.PersonID, a.AssignedByPersonID} {
-						if id != nil {
-							l.Person.LoadThunk(ctx, *id)
-						}
-					}
-				case PrimeGroup:
-					for _, id := range []*uuid.UUID{a.GroupID, a.ViaGroupID} {
-						if id != nil {
-							l.Group.LoadThunk(ctx, *id)
-						}
-					}
-				case PrimeLicense:
-					l.License.LoadThunk(ctx, a.LicenseID)
-				}
+// Prime reads the records related to assignments that the query will ask
+// for (want: PrimePerson, PrimeGroup, PrimeLicense), one statement per
+// kind, all at once, and primes the by-id loaders with them.
+func (l *Loaders) Prime(ctx context.Context, assignments []*models.Assignment, want []string) error {
+	var people, groups, licenses []uuid.UUID
+	for _, a := range assignments {
+		for _, w := range want {
+			switch w {
+			case PrimePerson:
+				people = appendIDs(people, a.PersonID, a.AssignedByPersonID)
+			case PrimeGroup:
+				groups = appendIDs(groups, a.GroupID, a.ViaGroupID)
+			case PrimeLicense:
+				licenses = appendIDs(licenses, &a.LicenseID)
 			}
 		}
 	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, f := range []func() error{
+		func() error { return l.Person.prime(ctx, people) },
+		func() error { return l.Group.prime(ctx, groups) },
+		func() error { return l.License.prime(ctx, licenses) },
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f() }()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-func byID[T any](name string, sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]T, error)) *dataloadgen.Loader[uuid.UUID, T] {
-	return dataloadgen.NewMappedLoader(telemetry.Batched(name, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error) {
-		return fetch(ctx, sess, ids)
-	}), dataloadgen.WithWait(wait))
+func appendIDs(ids []uuid.UUID, more ...*uuid.UUID) []uuid.UUID {
+	for _, id := range more {
+		if id != nil {
+			ids = append(ids, *id)
+		}
+	}
+	return ids
+}
+
+// ByID is a batching loader of records by id.
+type ByID[T any] struct {
+	*dataloadgen.Loader[uuid.UUID, *T]
+	fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]*T, error)
+}
+
+func byID[T any](name string, sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)) *ByID[T] {
+	f := telemetry.Batched(name, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*T, error) { return fetch(ctx, sess, ids) })
+	return &ByID[T]{Loader: dataloadgen.NewMappedLoader(f, dataloadgen.WithWait(fallbackWait)), fetch: f}
+}
+
+// Now reads one record by id at once, without batching (a root field:
+// nothing else at its level will ask), and primes the loader with it.
+func (b *ByID[T]) Now(ctx context.Context, id uuid.UUID) (*T, error) {
+	m, err := b.fetch(ctx, []uuid.UUID{id})
+	if err != nil {
+		return nil, err
+	}
+	b.Prime(id, m[id])
+	return m[id], nil
+}
+
+// prime reads ids (those not yet loaded) at once and primes the loader
+// with them; an id that names nothing visible is primed as nil.
+func (b *ByID[T]) prime(ctx context.Context, ids []uuid.UUID) error {
+	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	ids = slices.Compact(ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	m, err := b.fetch(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		b.Prime(id, m[id])
+	}
+	return nil
 }
 
 // Get loads one record by id; a record that does not exist (or is not
 // visible to the caller) is nil, not an error.
-func Get[T any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, *T], id uuid.UUID) (*T, error) {
+func Get[T any](ctx context.Context, l *ByID[T], id uuid.UUID) (*T, error) {
 	v, err := l.Load(ctx, id)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, nil
@@ -204,7 +256,7 @@ func Get[T any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, *T], id uu
 }
 
 // GetPtr is Get for an optional id.
-func GetPtr[T any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, *T], id *uuid.UUID) (*T, error) {
+func GetPtr[T any](ctx context.Context, l *ByID[T], id *uuid.UUID) (*T, error) {
 	if id == nil {
 		return nil, nil
 	}
@@ -224,11 +276,14 @@ func For(ctx context.Context) *Loaders {
 }
 
 // List batches per-parent reads that take arguments: parents asked for
-// with equal arguments are read in one statement.
+// with equal arguments at one level of the query are read in one
+// statement, as soon as every parent at that level has asked.
 type List[A, V any] struct {
-	mu     sync.Mutex
-	args   map[string]A
-	loader *dataloadgen.Loader[listKey, V]
+	name  string
+	mu    sync.Mutex
+	args  map[string]A
+	fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)
+	batch *batcher[listKey, V]
 }
 
 type listKey struct {
@@ -236,41 +291,52 @@ type listKey struct {
 	args   string
 }
 
-// newList makes a List whose batches call fetch once per distinct A;
-// name labels its batches in metrics and traces.
-func newList[A, V any](name string, fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
-	l := &List[A, V]{args: map[string]A{}}
-	l.loader = dataloadgen.NewMappedLoader(telemetry.Batched(name, func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
-		parents := map[string][]uuid.UUID{}
-		for _, k := range keys {
-			parents[k.args] = append(parents[k.args], k.parent)
-		}
-		out := make(map[listKey]V, len(keys))
-		// A failure (such as a bad cursor) fails only the fields that
-		// asked with those arguments, not their siblings in the batch.
-		failed := dataloadgen.MappedFetchError[listKey]{}
-		for args, ps := range parents {
-			l.mu.Lock()
-			a := l.args[args]
-			l.mu.Unlock()
-			vals, err := fetch(ctx, ps, a)
-			for _, p := range ps {
-				if err != nil {
-					failed[listKey{p, args}] = err
-				} else {
-					out[listKey{p, args}] = vals[p]
-				}
-			}
-		}
-		if len(failed) > 0 {
-			return out, failed
-		}
-		return out, nil
-	}), dataloadgen.WithWait(wait))
+// sized is a value holding a page of items (paging.Page).
+type sized interface{ Len() int }
+
+// newList makes a List whose batches, at the levels lv counts, call
+// fetch once per distinct A; name labels its batches in metrics and traces.
+func newList[A, V any](name string, lv *levels, fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
+	l := &List[A, V]{name: name, args: map[string]A{}, fetch: fetch}
+	l.batch = newBatcher(lv, telemetry.Batched(name, l.fetchBatch))
 	return l
 }
 
-func (l *List[A, V]) clear() { l.loader.ClearAll() }
+func (l *List[A, V]) fetchBatch(ctx context.Context, keys []listKey) (map[listKey]V, error) {
+	parents := map[string][]uuid.UUID{}
+	for _, k := range keys {
+		parents[k.args] = append(parents[k.args], k.parent)
+	}
+	out := make(map[listKey]V, len(keys))
+	// A failure (such as a bad cursor) fails only the fields that asked
+	// with those arguments, not their siblings in the batch.
+	failed := dataloadgen.MappedFetchError[listKey]{}
+	items := 0
+	for args, ps := range parents {
+		l.mu.Lock()
+		a := l.args[args]
+		l.mu.Unlock()
+		vals, err := l.fetch(ctx, ps, a)
+		for _, p := range ps {
+			if err != nil {
+				failed[listKey{p, args}] = err
+				continue
+			}
+			out[listKey{p, args}] = vals[p]
+			if s, ok := any(vals[p]).(sized); ok {
+				items += s.Len()
+			}
+		}
+	}
+	// The pages' items' own fields form the next level.
+	l.batch.levels.expect(ctx, items)
+	if len(failed) > 0 {
+		return out, failed
+	}
+	return out, nil
+}
+
+func (l *List[A, V]) clear() {}
 
 // Load reads parent's value for arguments a.
 func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error) {
@@ -282,5 +348,5 @@ func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error)
 	l.mu.Lock()
 	l.args[string(b)] = a
 	l.mu.Unlock()
-	return l.loader.Load(ctx, listKey{parent, string(b)})
+	return l.batch.load(ctx, listKey{parent, string(b)})
 }

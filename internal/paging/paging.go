@@ -187,3 +187,6 @@ func TimeKey(t *time.Time, ifNil string) string {
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
+
+// Len is the number of items on the page.
+func (p Page[T]) Len() int { return len(p.Items) }

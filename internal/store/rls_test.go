@@ -247,7 +247,7 @@ func TestStatementTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The timeout is SET LOCAL: the pooled connection goes back without it.
+	// Outside a scope, a pooled connection runs without the timeout.
 	var setting string
 	if err := db.SQL().QueryRowContext(ctx, "SHOW statement_timeout").Scan(&setting); err != nil {
 		t.Fatal(err)
@@ -294,6 +294,41 @@ func TestTenantSettingSafe(t *testing.T) {
 	}
 	if n := db.Statements() - before; n != 0 {
 		t.Errorf("Write for tenant %q sent %d statements, want none", tenant, n)
+	}
+}
+
+// TestTenantSettingEndsWithScope proves that the tenant setting a pooled
+// connection carries for a Scope is gone for the next statement run
+// outside any Scope on the same connection, and is the new tenant's for
+// the next Scope: no code path inherits another's tenant.
+func TestTenantSettingEndsWithScope(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, apitest.DB(t).AppURL, store.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	setting := func(s store.Scope) (string, error) {
+		var v string
+		err := s.Compose().ColumnExpr("current_setting('app.tenant_id', true)").Scan(ctx, &v)
+		return v, err
+	}
+	for _, tenant := range []string{apitest.Tenant("setting-a"), apitest.Tenant("setting-b")} {
+		var inside string
+		err := db.Session(ctx, store.Tenant{ID: tenant}).Read(ctx, func(s store.Scope) (err error) {
+			inside, err = setting(s)
+			return err
+		})
+		if err != nil || inside != tenant {
+			t.Fatalf("inside a scope of %s: setting %q, %v", tenant, inside, err)
+		}
+		var outside sql.NullString
+		if err := db.SQL().QueryRowContext(ctx, "SELECT current_setting('app.tenant_id', true)").Scan(&outside); err != nil {
+			t.Fatal(err)
+		}
+		if outside.String != "" {
+			t.Errorf("outside any scope, after %s's: setting %q, want none", tenant, outside.String)
+		}
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Tenant is what a session is scoped to: a tenant and, for application
@@ -60,7 +59,7 @@ func (s Scope) Filter(q *bun.SelectQuery, alias string, table *tableInfo) *bun.S
 // is how per-parent lists are loaded in one batch.
 func (s Scope) Lateral(ctx context.Context, parents []uuid.UUID, inner *bun.SelectQuery, dest any) error {
 	return s.idb.NewSelect().
-		TableExpr("unnest(?::uuid[]) AS parent(id)", pgdialect.Array(parents)).
+		TableExpr("unnest(?) AS parent(id)", UUIDs(parents)).
 		Join("CROSS JOIN LATERAL (?) AS row", inner).
 		ColumnExpr("row.*").
 		Scan(ctx, dest)
@@ -115,76 +114,73 @@ func tableOf(idb bun.IDB, model any) *tableInfo {
 	return info
 }
 
-// Session is one request's view of one tenant's data. Its reads share one
-// READ ONLY transaction, begun on first use and ended by Close, so a
-// request pays for BEGIN and the tenant setting once however many batches
-// it runs. Reads are serialised: a transaction is one connection.
+// Session is one request's view of one tenant's data. Each Read runs on
+// a connection of its own, checked out for the Read alone and scoped to
+// the tenant, so independent batches of a request run at once, and no
+// connection is held (let alone idle in a transaction) while Go code
+// between batches runs. Each statement sees the data as of its own start.
 type Session struct {
 	db     *DB
-	ctx    context.Context
 	tenant Tenant
-
-	mu sync.Mutex
-	tx *bun.Tx
 }
 
-// Session starts a session for tenant t; ctx bounds its transaction.
-func (db *DB) Session(ctx context.Context, t Tenant) *Session {
-	return &Session{db: db, ctx: ctx, tenant: t}
+// Session starts a session for tenant t.
+func (db *DB) Session(_ context.Context, t Tenant) *Session {
+	return &Session{db: db, tenant: t}
 }
 
-// Read runs fn inside the session's read transaction.
+// Read runs fn on a connection scoped to the session's tenant. Its
+// statements run each in its own implicit transaction.
 func (s *Session) Read(ctx context.Context, fn func(Scope) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tx == nil {
-		tx, err := s.db.begin(s.ctx, s.tenant, &sql.TxOptions{ReadOnly: true})
-		if err != nil {
-			return err
-		}
-		s.tx = &tx
-	}
-	if err := fn(Scope{idb: *s.tx, tenant: s.tenant, clock: &txClock{}}); err != nil {
-		// A failed statement aborts the transaction; start afresh next time.
-		_ = s.tx.Rollback()
-		s.tx = nil
-		return err
-	}
-	return nil
+	return s.db.scoped(ctx, s.tenant, func(c bun.IDB) error {
+		return fn(Scope{idb: c, tenant: s.tenant, clock: &txClock{}})
+	})
 }
 
-// Close ends the read transaction, if one was begun.
-func (s *Session) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tx == nil {
-		return nil
-	}
-	err := s.tx.Commit()
-	s.tx = nil
-	return err
-}
+// Close ends the session. Reads hold nothing between them, so there is
+// nothing left to end; it is kept so that callers need not know.
+func (s *Session) Close() error { return nil }
 
 // Write runs fn in a transaction of its own for tenant t, committed when fn
 // returns nil and rolled back otherwise. A commit that committed is
 // recorded in ctx's Outcome; a COMMIT that PostgreSQL did not answer is an
 // OutcomeUnknownError.
 func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
-	tx, err := db.begin(ctx, t, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(Scope{idb: tx, tenant: t, clock: &txClock{}}); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	if err := tx.Commit(); err != nil {
-		if _, _, ok := Violation(err); ok {
-			return err // PostgreSQL answered: the transaction rolled back
+	return db.checkout(ctx, t, func(c bun.Conn) error {
+		tx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			return err
 		}
-		return &OutcomeUnknownError{err}
+		if err := fn(Scope{idb: tx, tenant: t, clock: &txClock{}}); err != nil {
+			return errors.Join(err, ignoreDone(tx.Rollback()))
+		}
+		if err := tx.Commit(); err != nil {
+			if _, _, ok := Violation(err); ok {
+				return err // PostgreSQL answered: the transaction rolled back
+			}
+			return &OutcomeUnknownError{err}
+		}
+		markCommitted(ctx)
+		return nil
+	})
+}
+
+// WriteStatement runs fn, which sends exactly one statement, for tenant t
+// without a transaction of its own: one statement is atomic by itself, so
+// BEGIN and COMMIT would only add two round trips. It is run again (a few
+// times) when it failed only because of a concurrent transaction.
+func (db *DB) WriteStatement(ctx context.Context, t Tenant, fn func(Scope) error) error {
+	var err error
+	for range 5 {
+		err = db.scoped(ctx, t, func(c bun.IDB) error { return fn(Scope{idb: c, tenant: t, clock: &txClock{}}) })
+		if !retryable(err) {
+			break
+		}
 	}
-	markCommitted(ctx)
-	return nil
+	if err == nil {
+		markCommitted(ctx) // one statement that succeeded has committed
+	}
+	return err
 }
 
 // WriteRetrying is Write, run again (a few times) when it failed only
@@ -208,26 +204,44 @@ func (db *DB) WriteRetrying(ctx context.Context, t Tenant, fn func(Scope) error)
 	return err
 }
 
-// begin starts a transaction in which row-level security sees tenant t,
-// every statement is bounded by the statement timeout and every wait for
-// a lock by the lock timeout (so waiting for another writer is told apart
-// from a slow statement).
-func (db *DB) begin(ctx context.Context, t Tenant, opts *sql.TxOptions) (bun.Tx, error) {
+// scoped checks a connection out of the pool for fn, scoped to tenant t:
+// its statements run with t's setting (row-level security shows them t's
+// rows only) and the statement timeout. On Citus, where the setting must
+// be SET LOCAL in a transaction, fn's statements run in one (read only
+// unless write); Write begins its own.
+func (db *DB) scoped(ctx context.Context, t Tenant, fn func(bun.IDB) error) error {
+	return db.checkout(ctx, t, func(c bun.Conn) error {
+		if !db.local.Load() {
+			return fn(c)
+		}
+		tx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			return errors.Join(err, ignoreDone(tx.Rollback()))
+		}
+		return tx.Commit()
+	})
+}
+
+// checkout checks a connection out of the pool for fn, scoped to tenant t.
+func (db *DB) checkout(ctx context.Context, t Tenant, fn func(bun.Conn) error) error {
 	if err := CheckTenantID(t.ID); err != nil {
-		return bun.Tx{}, fmt.Errorf("store: %w", err)
+		return fmt.Errorf("store: %w", err)
 	}
-	tx, err := db.bun.BeginTx(ctx, opts)
+	c, err := db.bun.Conn(ctx)
 	if err != nil {
-		return tx, err
+		return err
 	}
-	// The commands go as one statement (no arguments left for bun to bind).
-	_, err = tx.ExecContext(ctx, fmt.Sprintf("%s; SET LOCAL statement_timeout = %d; SET LOCAL lock_timeout = %d",
-		SetTenantSQL(t.ID), db.statementTimeout.Milliseconds(), db.lockTimeout.Milliseconds()))
-	if err != nil {
-		_ = tx.Rollback()
-		return tx, fmt.Errorf("store: set tenant: %w", err)
+	defer c.Close()
+	if err := c.Raw(func(dc any) error {
+		dc.(*conn).scope(t.ID)
+		return nil
+	}); err != nil {
+		return err
 	}
-	return tx, nil
+	return fn(c)
 }
 
 func ignoreDone(err error) error {
@@ -244,7 +258,7 @@ func ByID[T any](ctx context.Context, sess *Session, ids []uuid.UUID, base func(
 	idExpr string, idOf func(*T) uuid.UUID) (map[uuid.UUID]*T, error) {
 	var rows []*T
 	err := sess.Read(ctx, func(s Scope) error {
-		return base(s).Where(idExpr+" IN (?)", bun.List(ids)).Scan(ctx, &rows)
+		return base(s).Where(idExpr+" = ANY(?)", UUIDs(ids)).Scan(ctx, &rows)
 	})
 	m := make(map[uuid.UUID]*T, len(rows))
 	for _, r := range rows {

@@ -1,7 +1,7 @@
 // Package store opens seatgraph's database and is the single path by which
 // requests reach tenant data: every query is built from a Scope, which adds
-// the caller's tenant (and app) filter, inside a transaction whose
-// app.tenant_id setting makes PostgreSQL's row-level security agree.
+// the caller's tenant (and app) filter, on a connection whose app.tenant_id
+// setting makes PostgreSQL's row-level security agree (see conn).
 package store
 
 import (
@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // Options tune the connection pool and per-transaction limits.
@@ -31,11 +30,13 @@ type Options struct {
 
 // DB is the shared connection pool.
 type DB struct {
-	bun              *bun.DB
-	statementTimeout time.Duration
-	lockTimeout      time.Duration
-	statements       atomic.Int64
-	clock            dbClock
+	bun        *bun.DB
+	statements atomic.Int64
+	settings   atomic.Int64
+	clock      dbClock
+	// local: the database is Citus, so the tenant setting goes as SET
+	// LOCAL inside a transaction around every scope (see conn).
+	local atomic.Bool
 }
 
 // Open connects to url and checks the connection.
@@ -49,20 +50,22 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	// outranks a database or role setting, so an ALTER DATABASE … SET
 	// standard_conforming_strings = off cannot turn that off.
 	cfg.RuntimeParams["standard_conforming_strings"] = "on"
-	sqldb := stdlib.OpenDB(*cfg)
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 20
 	}
-	sqldb.SetMaxOpenConns(opts.MaxConns)
-	sqldb.SetMaxIdleConns(opts.MaxConns)
-	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	if opts.StatementTimeout <= 0 {
 		opts.StatementTimeout = 5 * time.Second
 	}
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = 2 * time.Second
 	}
-	db := &DB{bun: bun.NewDB(sqldb, pgdialect.New()), statementTimeout: opts.StatementTimeout, lockTimeout: opts.LockTimeout}
+	db := &DB{}
+	sqldb := sql.OpenDB(connector{Connector: stdlib.GetConnector(*cfg), statementTimeout: opts.StatementTimeout,
+		lockTimeout: opts.LockTimeout, settings: &db.settings, local: &db.local})
+	sqldb.SetMaxOpenConns(opts.MaxConns)
+	sqldb.SetMaxIdleConns(opts.MaxConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	db.bun = bun.NewDB(sqldb, newDialect())
 	db.bun = db.bun.WithQueryHook(counter{&db.statements})
 	for _, h := range opts.Hooks {
 		db.bun = db.bun.WithQueryHook(h)
@@ -73,6 +76,12 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
+	var citus bool
+	if err := sqldb.QueryRowContext(pingCtx, "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')").Scan(&citus); err != nil {
+		_ = sqldb.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	db.local.Store(citus)
 	if err := db.startClock(pingCtx); err != nil {
 		_ = sqldb.Close()
 		return nil, err
@@ -94,8 +103,15 @@ func (db *DB) Close() error {
 }
 
 // Statements is the number of SQL statements (BEGIN and COMMIT included)
-// this pool has sent since it was opened. Tests use it to prove batching.
+// this pool's callers have sent since it was opened. Tests use it to prove
+// batching. The session tenant setting a connection sends when it passes
+// to another tenant is counted apart (TenantSettings): how often it goes
+// depends on which pooled connection a statement gets.
 func (db *DB) Statements() int64 { return db.statements.Load() }
+
+// TenantSettings is the number of session tenant settings (and resets)
+// this pool's connections have sent.
+func (db *DB) TenantSettings() int64 { return db.settings.Load() }
 
 // counter is a bun query hook that counts statements.
 type counter struct{ n *atomic.Int64 }

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"seatgraph/internal/logging"
+	"seatgraph/internal/store"
 )
 
 // QueryHook is the bun query hook that observes every statement: into the
@@ -161,7 +162,7 @@ var obfuscator = sqllexer.NewObfuscator()
 // query) replaced by "?", so that logs and traces carry no callers' data.
 func StatementText(query string) string {
 	const limit = 4000
-	s := obfuscator.Obfuscate(query, sqllexer.WithDBMS(sqllexer.DBMSPostgres))
+	s := obfuscator.Obfuscate(store.Text(query), sqllexer.WithDBMS(sqllexer.DBMSPostgres))
 	s = strings.Join(strings.Fields(s), " ")
 	return truncate(s, limit)
 }

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// run is what one measured phase saw.
+type run struct {
+	Requests   int
+	Errors     int
+	FirstError string
+	Elapsed    time.Duration
+	latencies  []time.Duration
+}
+
+func (r *run) rps() float64 { return float64(r.Requests) / r.Elapsed.Seconds() }
+
+func (r *run) pct(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	l := slices.Clone(r.latencies)
+	slices.Sort(l)
+	return l[min(len(l)-1, int(float64(len(l))*p))]
+}
+
+type recorder struct {
+	mu  sync.Mutex
+	r   run
+	seq atomic.Int64
+}
+
+func (rec *recorder) do(ctx context.Context, call func(ctx context.Context, i int) error) {
+	i := int(rec.seq.Add(1) - 1)
+	start := time.Now()
+	err := call(ctx, i)
+	took := time.Since(start)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.r.Requests++
+	rec.r.latencies = append(rec.r.latencies, took)
+	if err != nil {
+		rec.r.Errors++
+		if rec.r.FirstError == "" {
+			rec.r.FirstError = err.Error()
+		}
+	}
+}
+
+// fixedRate sends requests at rate per second for d whatever the answers
+// take (an open loop: a slow answer does not delay the next request).
+func fixedRate(ctx context.Context, rate float64, d time.Duration, call func(ctx context.Context, i int) error) run {
+	rec := &recorder{}
+	n := int(rate * d.Seconds())
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
+		wg.Add(1)
+		go func() { defer wg.Done(); rec.do(ctx, call) }()
+	}
+	wg.Wait()
+	rec.r.Elapsed = time.Since(start)
+	return rec.r
+}
+
+// closedLoop keeps c requests in flight for d (throughput at saturation).
+func closedLoop(ctx context.Context, c int, d time.Duration, call func(ctx context.Context, i int) error) run {
+	rec := &recorder{}
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				rec.do(ctx, call)
+			}
+		}()
+	}
+	wg.Wait()
+	rec.r.Elapsed = time.Since(start)
+	return rec.r
+}
+
+// client posts GraphQL requests to the server.
+type client struct {
+	url   string
+	token string
+	http  *http.Client
+}
+
+func newClient(url, token string) *client {
+	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
+	return &client{url: url + "/query", token: token, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// post sends one request and fails on any GraphQL error or userError.
+func (c *client) post(ctx context.Context, query string, vars map[string]any) error {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Errors []json.RawMessage           `json:"errors"`
+		Data   map[string]*json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != http.StatusOK || len(out.Errors) > 0 {
+		return fmt.Errorf("status %d: %.300s", resp.StatusCode, raw)
+	}
+	for _, v := range out.Data {
+		var payload struct {
+			UserErrors []json.RawMessage `json:"userErrors"`
+		}
+		if v != nil && json.Unmarshal(*v, &payload) == nil && len(payload.UserErrors) > 0 {
+			return fmt.Errorf("userErrors: %.300s", raw)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+DROP INDEX CONCURRENTLY IF EXISTS assignments_live_deactivated_idx;
+--bun:split
+DROP INDEX CONCURRENTLY IF EXISTS assignments_due_at_idx;
