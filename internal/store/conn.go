@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -109,15 +110,13 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	return c.Conn.ExecContext(ctx, query, args)
 }
 
-func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	if err := c.sync(ctx); err != nil {
-		return nil, err
-	}
-	// A statement prepared by hand carries no values of its own.
-	if strings.IndexByte(query, 0) >= 0 {
-		return nil, errMarker
-	}
-	return c.Conn.PrepareContext(ctx, query)
+// PrepareContext refuses: a statement prepared by hand would run later
+// through pgx's own statement object, without the tenant setting being
+// brought in line first, so it could run with a setting another holder
+// left. Statements go through ExecContext and QueryContext (bun and pgx's
+// statement cache prepare them there, safely).
+func (c *conn) PrepareContext(context.Context, string) (driver.Stmt, error) {
+	return nil, errors.New("store: statements prepared by hand are not supported; run statements through a Scope")
 }
 
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
@@ -154,8 +153,13 @@ func (c *conn) beginLocal(ctx context.Context, opts driver.TxOptions) (driver.Tx
 // localTx is a transaction begun by beginLocal.
 type localTx struct{ c *conn }
 
+// Commit commits, and fails when PostgreSQL answered COMMIT with
+// ROLLBACK (the transaction had failed), as pgx's own transactions do.
 func (t localTx) Commit() error {
-	_, err := t.c.Conn.Conn().Exec(context.Background(), "COMMIT")
+	tag, err := t.c.Conn.Conn().Exec(context.Background(), "COMMIT")
+	if err == nil && tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
 	return err
 }
 

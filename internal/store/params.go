@@ -104,11 +104,27 @@ func Literal(query string) string {
 	if err != nil || len(args) == 0 {
 		return query
 	}
-	for i := len(args) - 1; i >= 0; i-- {
-		lit := "'" + strings.ReplaceAll(args[i].Value.(string), "'", "''") + "'"
-		q = strings.ReplaceAll(q, "$"+strconv.Itoa(i+1), lit)
+	// One pass from left to right, so that a value holding "$n" text is
+	// never rewritten by a later replacement.
+	var out strings.Builder
+	for i := 0; i < len(q); i++ {
+		if q[i] != '$' {
+			out.WriteByte(q[i])
+			continue
+		}
+		j := i + 1
+		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+			j++
+		}
+		n, err := strconv.Atoi(q[i+1 : j])
+		if err != nil || n < 1 || n > len(args) {
+			out.WriteByte(q[i])
+			continue
+		}
+		out.WriteString("'" + strings.ReplaceAll(args[n-1].Value.(string), "'", "''") + "'")
+		i = j - 1
 	}
-	return q
+	return out.String()
 }
 
 type markerError struct{}

@@ -151,6 +151,7 @@ func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 		if err != nil {
 			return err
 		}
+		defer rollbackOnPanic(tx)
 		if err := fn(Scope{idb: tx, tenant: t, clock: &txClock{}}); err != nil {
 			return errors.Join(err, ignoreDone(tx.Rollback()))
 		}
@@ -218,11 +219,22 @@ func (db *DB) scoped(ctx context.Context, t Tenant, fn func(bun.IDB) error) erro
 		if err != nil {
 			return err
 		}
+		defer rollbackOnPanic(tx)
 		if err := fn(tx); err != nil {
 			return errors.Join(err, ignoreDone(tx.Rollback()))
 		}
 		return tx.Commit()
 	})
+}
+
+// rollbackOnPanic rolls tx back when the function deferring it panics, so
+// that the connection (and the rows it locked) goes back to the pool
+// instead of sitting idle in a transaction; the panic goes on.
+func rollbackOnPanic(tx bun.Tx) {
+	if v := recover(); v != nil {
+		_ = tx.Rollback()
+		panic(v)
+	}
 }
 
 // checkout checks a connection out of the pool for fn, scoped to tenant t.
