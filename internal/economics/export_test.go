@@ -290,8 +290,12 @@ func TestExportMemory(t *testing.T) {
 	grew := int64(peak.Load()) - int64(base)
 	t.Logf("exported %d rows, %.1f MB of CSV; heap at start %.1f MB, peak %.1f MB (+%.1f MB)",
 		rows, mb(counted.n), mb(int64(base)), mb(int64(peak.Load())), mb(grew))
+	// An export that held its output (or its rows) would grow by at least
+	// the CSV's size; a streaming one by its page buffers and the
+	// garbage the collector has not reclaimed yet (seen: +5 to +9 MB on a
+	// loaded machine). Half the CSV separates the two with room.
 	const bound = 32 << 20
-	if grew > bound || grew*4 > counted.n {
+	if grew > bound || grew*2 > counted.n {
 		t.Errorf("the heap grew by %.1f MB exporting %.1f MB: the export is not streaming in constant memory", mb(grew), mb(counted.n))
 	}
 }
