@@ -2,8 +2,6 @@ package economics
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"seatgraph/internal/lease"
@@ -28,24 +26,12 @@ const (
 // It returns how many snapshot rows it wrote.
 func TakeSnapshots(ctx context.Context, db *store.DB) (int, error) {
 	return lease.Run(ctx, db, snapshotLease, leaseTTL, func(ctx context.Context, l *lease.Lease) (int, error) {
-		var tenants []string
-		if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
-			return 0, err
-		}
-		total := 0
-		var errs []error
-		for _, tenant := range tenants {
+		return lease.EachTenant(ctx, db, func(ctx context.Context, tenant string) (int, error) {
 			if err := l.Keep(ctx); err != nil {
-				return total, errors.Join(append(errs, err)...)
+				return 0, err
 			}
-			// One tenant failing must not stop the others' snapshots.
-			n, err := SnapshotTenant(ctx, db, tenant)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
-			}
-			total += n
-		}
-		return total, errors.Join(errs...)
+			return SnapshotTenant(ctx, db, tenant)
+		})
 	})
 }
 

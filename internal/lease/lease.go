@@ -111,3 +111,27 @@ func Run(ctx context.Context, db *store.DB, job string, ttl time.Duration, fn fu
 	defer l.Release(ctx)
 	return fn(ctx, l)
 }
+
+// EachTenant runs step for every tenant in tenant order, each on its own
+// (one tenant failing does not stop the others: its error is kept, named
+// after the tenant), and returns the sum of what the steps counted. A step
+// that finds the run's lease lost (ErrLost) stops the run.
+func EachTenant(ctx context.Context, db *store.DB, step func(ctx context.Context, tenant string) (int, error)) (int, error) {
+	var tenants []string
+	if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
+		return 0, err
+	}
+	total := 0
+	var errs []error
+	for _, tenant := range tenants {
+		n, err := step(ctx, tenant)
+		total += n
+		if errors.Is(err, ErrLost) {
+			return total, errors.Join(append(errs, err)...)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
+		}
+	}
+	return total, errors.Join(errs...)
+}

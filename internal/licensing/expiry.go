@@ -2,8 +2,6 @@ package licensing
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,30 +51,19 @@ func expireDue(ctx context.Context, db *store.DB, renewAfter time.Duration, befo
 	}
 	defer l.Release(ctx)
 
-	var tenants []string
-	if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
-		return 0, err
-	}
-	total := 0
-	var errs []error
-	for _, tenant := range tenants {
+	return lease.EachTenant(ctx, db, func(ctx context.Context, tenant string) (int, error) {
 		if before != nil {
 			before(tenant)
 		}
 		if err := l.Keep(ctx); err != nil {
-			return total, errors.Join(append(errs, err)...)
+			return 0, err
 		}
-		// One tenant failing must not stop the others' seats from expiring.
 		n, err := ExpireTenant(ctx, db, tenant)
 		if err == nil {
 			err = pruneEmailLocks(ctx, db, tenant)
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
-		}
-		total += n
-	}
-	return total, errors.Join(errs...)
+		return n, err
+	})
 }
 
 // ExpireTenant is ExpireDue for one tenant, without the lease.

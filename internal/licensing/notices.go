@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
+	"seatgraph/internal/lease"
 	"seatgraph/internal/store"
 	"seatgraph/models"
 )
@@ -94,22 +95,15 @@ func PruneTenant(ctx context.Context, db *store.DB, tenant string, retention tim
 // own transactions: one tenant failing does not stop the others) and
 // returns how many notices it sent and events it pruned.
 func EventJobs(ctx context.Context, db *store.DB, notice, retention time.Duration) (int, error) {
-	var tenants []string
-	if err := db.Bun().NewSelect().Table("tenants").Column("tenant_id").Order("tenant_id").Scan(ctx, &tenants); err != nil {
-		return 0, err
-	}
-	total := 0
-	var errs []error
-	for _, tenant := range tenants {
+	return lease.EachTenant(ctx, db, func(ctx context.Context, tenant string) (int, error) {
 		n, err := NoticeTenant(ctx, db, tenant, notice)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("tenant %s: notices: %w", tenant, err))
+			err = fmt.Errorf("notices: %w", err)
 		}
-		m, err := PruneTenant(ctx, db, tenant, retention)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("tenant %s: prune: %w", tenant, err))
+		m, perr := PruneTenant(ctx, db, tenant, retention)
+		if perr != nil {
+			err = errors.Join(err, fmt.Errorf("prune: %w", perr))
 		}
-		total += n + m
-	}
-	return total, errors.Join(errs...)
+		return n + m, err
+	})
 }
