@@ -165,9 +165,15 @@ func (t *Tx) lockLicenseToGrant(id uuid.UUID, field string) (*models.License, er
 	switch {
 	case err != nil:
 		return nil, err
-	case locked[id] == nil || locked[id].TotalSeats != nil:
-		// Deleted or given a limit between the read and the lock.
+	case locked[id] == nil:
+		// Deleted between the read and the lock (and so not locked).
 		return t.lockLicense(id, field)
+	case locked[id].TotalSeats != nil:
+		// Given a limit between the read and the lock: the share lock
+		// must not be upgraded in place (two writes upgrading at once
+		// deadlock); the transaction starts again and, reading the
+		// limit, takes the exclusive lock at once.
+		return nil, store.ErrRestart
 	}
 	if ended, err := t.expireDue(id); err != nil || !ended {
 		return locked[id], err

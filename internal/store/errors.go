@@ -31,11 +31,19 @@ func Violation(err error) (code, constraint string, ok bool) {
 	return pg.Code, pg.ConstraintName, true
 }
 
+// ErrRestart, returned by a WriteRetrying function, rolls its transaction
+// back and runs it again from the start. A write returns it when a lock it
+// already holds proved too weak for the row it found (an unlimited license
+// given a limit meanwhile): upgrading the lock in place would deadlock
+// with every other write doing the same, each holding the weak lock the
+// other waits out.
+var ErrRestart = errors.New("store: transaction restarted")
+
 // retryable reports whether a transaction failed only because of a
 // concurrent one and may simply be run again.
 func retryable(err error) bool {
 	code, _, ok := Violation(err)
-	return ok && (code == serializationFailure || code == deadlockDetected)
+	return errors.Is(err, ErrRestart) || ok && (code == serializationFailure || code == deadlockDetected)
 }
 
 // DataException reports whether PostgreSQL refused a value (class 22:
