@@ -286,13 +286,16 @@ func TestLicenseSeatsOverSSE(t *testing.T) {
 	}
 }
 
-// A subscriber that does not read is dropped once its buffer is full; the
-// stream says why, and the others are not held up.
+// A subscriber that stops reading is dropped once its buffer stayed full
+// for SlowAfter; the stream says why, and the others are not held up. A
+// burst larger than the buffer, committed at once, reaches a subscriber
+// that reads.
 func TestSlowSubscriberDropped(t *testing.T) {
 	srv := apitest.NewServer(t)
 	tenant := apitest.Tenant("slow")
 	a := newAPI(t, srv, tenant)
-	hub := events.NewHub(srv.DB, slog.New(slog.NewTextHandler(io.Discard, nil)), events.Limits{Buffer: 2})
+	hub := events.NewHub(srv.DB, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		events.Limits{Buffer: 2, SlowAfter: 2 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	slow, err := hub.Subscribe(ctx, store.Tenant{ID: tenant}, 0, events.Filter{})
@@ -312,9 +315,14 @@ func TestSlowSubscriberDropped(t *testing.T) {
 			}
 		}
 	}()
-	for i := range 6 {
-		a.person(fmt.Sprintf("p%d@slow.example", i))
+	// Six grants in one transaction: six events committed at once, three
+	// times the buffer.
+	lic := a.license("Burst", 0)
+	items := make([]map[string]any, 6)
+	for i := range items {
+		items[i] = map[string]any{"licenseId": lic, "email": fmt.Sprintf("p%d@slow.example", i)}
 	}
+	a.ok("assignLicenses", "assignments { id }", map[string]any{"items": items})
 	select {
 	case <-slow.Done():
 	case <-time.After(guard):

@@ -31,9 +31,14 @@ type Limits struct {
 	PerTenant int
 	// PerConnection bounds the subscriptions of one WebSocket (default 20).
 	PerConnection int
-	// Buffer is how many events may wait for a slow subscriber before it
-	// is dropped (default 256).
+	// Buffer is how many events a stream holds ready for its subscriber
+	// (default 256). More wait in the outbox, not in memory.
 	Buffer int
+	// SlowAfter drops a subscriber that takes no event for this long while
+	// its buffer is full (default 10 s): a burst larger than the buffer
+	// (a group grant to a thousand members) reaches a subscriber that
+	// reads, however large; one that stopped reading is let go.
+	SlowAfter time.Duration
 	// Poll is how often a stream reads the outbox without a notification,
 	// in case one was lost (default 5 s).
 	Poll time.Duration
@@ -70,6 +75,9 @@ func NewHub(db *store.DB, log *slog.Logger, limits Limits) *Hub {
 	}
 	if limits.Poll <= 0 {
 		limits.Poll = 5 * time.Second
+	}
+	if limits.SlowAfter <= 0 {
+		limits.SlowAfter = 10 * time.Second
 	}
 	return &Hub{db: db, log: log, limits: limits, subs: map[string]map[*waiter]bool{}, closing: make(chan struct{})}
 }

@@ -38,9 +38,9 @@ func (f Filter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	return q
 }
 
-// ErrSlow ends a stream whose subscriber does not keep up: more than the
-// buffer's worth of its events were waiting.
-var ErrSlow = errors.New("slow subscriber: too many events were waiting to be sent")
+// ErrSlow ends a stream whose subscriber does not keep up: its buffer
+// stayed full for Limits.SlowAfter.
+var ErrSlow = errors.New("slow subscriber: events waited too long to be sent")
 
 // ErrUnknownCursor is a cursor (an event id) that the tenant's outbox does
 // not hold: never issued, of another tenant, or pruned.
@@ -83,15 +83,11 @@ func (h *Hub) Subscribe(ctx context.Context, tenant store.Tenant, after int64, f
 				h.log.Warn("reading events failed; retrying", "tenant", tenant.ID, "error", err.Error())
 			}
 			for _, ev := range evs {
-				select {
-				case out <- ev:
-					cur = ev.Seq
-				case <-ctx.Done():
-					return
-				default:
-					s.err = ErrSlow
+				if sent, err := h.send(ctx, out, ev); !sent {
+					s.err = err
 					return
 				}
+				cur = ev.Seq
 			}
 			if len(evs) == 100 {
 				continue
@@ -107,6 +103,31 @@ func (h *Hub) Subscribe(ctx context.Context, tenant store.Tenant, after int64, f
 		}
 	}()
 	return s, nil
+}
+
+// send hands ev to the subscriber, waiting (at most SlowAfter) while its
+// buffer is full: the stream's own goroutine waits, no other stream does.
+// It reports false when the stream must end: with ErrSlow when the
+// subscriber took nothing in that time, with nil when ctx ended or the
+// hub closed meanwhile.
+func (h *Hub) send(ctx context.Context, out chan<- *models.Event, ev *models.Event) (bool, error) {
+	select {
+	case out <- ev:
+		return true, nil
+	default:
+	}
+	slow := time.NewTimer(h.limits.SlowAfter)
+	defer slow.Stop()
+	select {
+	case out <- ev:
+		return true, nil
+	case <-ctx.Done():
+		return false, nil
+	case <-h.closing:
+		return false, nil
+	case <-slow.C:
+		return false, ErrSlow
+	}
 }
 
 // read reads up to limit events after seq cur, under row-level security
