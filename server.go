@@ -198,7 +198,7 @@ func httpOptions(cfg *config.Config, metrics *telemetry.Metrics, tracing *teleme
 // withEvents adds the event hub (subscriptions) and the webhook settings
 // to the HTTP options.
 func withEvents(o httpapi.Options, cfg *config.Config, hub *events.Hub) httpapi.Options {
-	o.Events, o.WebhookAllowPrivate = hub, cfg.Events.WebhookAllowPrivate
+	o.Events, o.WebhookAllowPrivate, o.StreamRecheck = hub, cfg.Events.WebhookAllowPrivate, cfg.Events.StreamRecheck
 	return o
 }
 

@@ -250,5 +250,9 @@ func (s *Store) CheckKey(ctx context.Context, key string) (*auth.Principal, erro
 			return nil, auth.Refused("API key's app is invalid: "+err.Error(), err)
 		}
 	}
-	return &auth.Principal{TenantID: row.TenantID, AppID: row.AppID, Subject: FormatID(id), Scopes: row.Scopes}, nil
+	p := &auth.Principal{TenantID: row.TenantID, AppID: row.AppID, Subject: FormatID(id), Scopes: row.Scopes}
+	if row.ExpiresAt != nil {
+		p.Until = *row.ExpiresAt
+	}
+	return p, nil
 }

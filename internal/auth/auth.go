@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The scopes of SPEC §4. Admin grants every other scope too.
@@ -52,6 +53,10 @@ type Principal struct {
 	AppID   *string
 	Subject string
 	Scopes  []string
+	// Until is when the credentials stop being accepted (a token's exp
+	// plus the tolerated clock skew); zero when they do not lapse by
+	// themselves (an API key, until it is revoked). Streams end then.
+	Until time.Time
 }
 
 // Has reports whether p holds scope (admin holds them all).

@@ -160,6 +160,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error)
 		p.AppID = &app
 	}
 	p.Scopes = scopes(claims)
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		p.Until = exp.Add(v.cfg.Leeway)
+	}
 	return p, nil
 }
 

@@ -28,6 +28,10 @@ type EventsConfig struct {
 	// WebhookDisableAfter disables an endpoint failing for this long
 	// (WEBHOOK_DISABLE_AFTER, 24h).
 	WebhookDisableAfter time.Duration
+	// StreamRecheck is how often an open subscription's credentials are
+	// checked again (STREAM_RECHECK, 1 minute): a revoked API key ends its
+	// streams within it; a token ends them at its expiry.
+	StreamRecheck time.Duration
 }
 
 func (e env) events() EventsConfig {
@@ -37,6 +41,7 @@ func (e env) events() EventsConfig {
 		JobInterval:         e.duration("EVENT_JOB_INTERVAL", time.Minute),
 		WebhookAllowPrivate: e.bool("WEBHOOK_ALLOW_PRIVATE", false),
 		WebhookDisableAfter: e.duration("WEBHOOK_DISABLE_AFTER", 24*time.Hour),
+		StreamRecheck:       e.duration("STREAM_RECHECK", time.Minute),
 	}
 	if v := e.str("WEBHOOK_RETRY_SCHEDULE", ""); v != "" {
 		for _, part := range strings.Split(v, ",") {

@@ -82,6 +82,9 @@ type Options struct {
 	CORSOrigins []string
 	// Events feeds the subscriptions (a hub on db when nil).
 	Events *events.Hub
+	// StreamRecheck is how often a subscription's credentials are
+	// checked again (1 minute when zero); see watchCredentials.
+	StreamRecheck time.Duration
 	// WebhookAllowPrivate lets webhook endpoints be private addresses.
 	WebhookAllowPrivate bool
 }
@@ -121,8 +124,9 @@ func New(db *store.DB, authn *auth.Authenticator, log *slog.Logger, opts Options
 		opts.Events = events.NewHub(db, log, events.Limits{})
 	}
 	// Subscriptions (subscriptions.go) bypass the request timeout.
-	stream := withConnection(authenticate(authn, opts.RequestTimeout, limitBody(opts.MaxBodyBytes,
-		graphQL(db, opts, append(streamTransports(authn, opts.CORSOrigins), sessionPerEvent{db})...))))
+	stream := withConnection(authenticate(authn, opts.RequestTimeout, endWhenLapsed(authn, opts.StreamRecheck,
+		limitBody(opts.MaxBodyBytes, graphQL(db, opts,
+			append(streamTransports(authn, opts.CORSOrigins, opts.StreamRecheck), sessionPerEvent{db})...)))))
 	// Credentials (headers only) are checked before the body is read:
 	// a caller with bad credentials is refused without sending it, and
 	// one without credentials may send only a small one.

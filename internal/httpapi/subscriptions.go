@@ -63,11 +63,11 @@ func streams(stream, next http.Handler) http.Handler {
 // connection_init payload ({"Authorization": "Bearer …"}), or by the
 // upgrade request's own Authorization header; browsers may open one only
 // from the server's own origin or CORS_ALLOWED_ORIGINS.
-func streamTransports(authn *auth.Authenticator, origins []string) []any {
+func streamTransports(authn *auth.Authenticator, origins []string, recheck time.Duration) []any {
 	return []any{
 		transport.Websocket{
 			Implementation:        websocketImpl{origins: originPatterns(origins)},
-			InitFunc:              wsInit(authn),
+			InitFunc:              wsInit(authn, recheck),
 			InitTimeout:           10 * time.Second,
 			KeepAlivePingInterval: 15 * time.Second,
 			PingPongInterval:      15 * time.Second,
@@ -97,37 +97,58 @@ func (i websocketImpl) Accept(w http.ResponseWriter, r *http.Request, opts trans
 	if err != nil {
 		return nil, err
 	}
-	if subs := subscriptionsOf(r.Context()); subs != nil {
-		subs.Drop = func(reason string) {
-			go func() { _ = c.WriteClose(CloseSlowSubscriber, reason) }()
+	if sc := streamOf(r.Context()); sc != nil {
+		sc.close = func(code int, reason string) {
+			go func() { _ = c.WriteClose(code, reason) }()
 		}
+		sc.subs.Drop = func(reason string) { sc.close(CloseSlowSubscriber, reason) }
 	}
 	return c, nil
 }
 
+// streamConn is what a streaming request's handlers share: its count of
+// subscriptions, the credentials of its upgrade request, and (for a
+// WebSocket, once accepted) how to close it with a code.
+type streamConn struct {
+	subs   *graph.Subscriptions
+	header string
+	close  func(code int, reason string)
+}
+
 type connKey struct{}
 
-func subscriptionsOf(ctx context.Context) *graph.Subscriptions {
-	s, _ := ctx.Value(connKey{}).(*graph.Subscriptions)
+func streamOf(ctx context.Context) *streamConn {
+	s, _ := ctx.Value(connKey{}).(*streamConn)
 	return s
 }
 
 // withConnection gives each streaming request its count of subscriptions.
 func withConnection(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		subs := &graph.Subscriptions{}
-		ctx := graph.WithSubscriptions(r.Context(), subs)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, connKey{}, subs)))
+		sc := &streamConn{subs: &graph.Subscriptions{}, header: r.Header.Get("Authorization")}
+		ctx := graph.WithSubscriptions(r.Context(), sc.subs)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, connKey{}, sc)))
 	})
 }
 
 // wsInit authenticates a WebSocket at connection_init, with the same
-// credentials (and so the same tenant, app and scopes) as a query.
-func wsInit(authn *auth.Authenticator) transport.WebsocketInitFunc {
+// credentials (and so the same tenant, app and scopes) as a query, and
+// closes it (4401) once they lapse (watchCredentials).
+func wsInit(authn *auth.Authenticator, recheck time.Duration) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		sc := streamOf(ctx)
+		lapsed := func(reason string) {
+			if sc != nil && sc.close != nil {
+				sc.close(CloseUnauthorized, reason)
+			}
+		}
 		header := payload.Authorization()
 		if header == "" {
-			if auth.FromContext(ctx) != nil {
+			if p := auth.FromContext(ctx); p != nil {
+				// Authenticated by the upgrade request's own header.
+				if sc != nil {
+					watchCredentials(ctx, authn, sc.header, p, recheck, lapsed)
+				}
 				return ctx, nil, nil
 			}
 			ctx = transport.WithWebsocketCloseCode(ctx, CloseUnauthorized)
@@ -143,6 +164,7 @@ func wsInit(authn *auth.Authenticator) transport.WebsocketInitFunc {
 			ctx = transport.WithWebsocketCloseCode(ctx, CloseCredentialsUnchecked)
 			return ctx, nil, errors.New("credentials could not be checked; try again")
 		}
+		watchCredentials(ctx, authn, header, p, recheck, lapsed)
 		return auth.WithPrincipal(ctx, p), nil, nil
 	}
 }
