@@ -71,13 +71,13 @@ type ReclaimCandidate struct {
 
 // ReclaimPlan is what the reclaim job's next run does to one license's
 // seats, at At: cancel the warnings that no longer stand, act on the
-// warned seats whose deadline has passed, and warn new candidates;
+// warned seats whose deadline has passed (Due), and warn new candidates;
 // InGrace are the warned seats still waiting.
 type ReclaimPlan struct {
 	Policy  *models.ReclaimPolicy
 	At      time.Time
 	Cancel  []*ReclaimCandidate
-	Act     []*ReclaimCandidate
+	Due     []*ReclaimCandidate
 	InGrace []*ReclaimCandidate
 	Warn    []*ReclaimCandidate
 }
@@ -94,9 +94,12 @@ type ReclaimPolicyResult struct {
 // rows, events and revokedBy; the source type is SYSTEM.
 func reclaimActor(tenant string, license uuid.UUID, at time.Time) Actor {
 	a := system(tenant)
-	a.Subject, a.At = "reclaim-policy:"+gid.License.Format(license), at
+	a.Subject, a.At = ReclaimSubject(license), at
 	return a
 }
+
+// ReclaimSubject is the subject of a license's reclaim policy.
+func ReclaimSubject(license uuid.UUID) string { return "reclaim-policy:" + gid.License.Format(license) }
 
 // SetReclaimPolicy sets a license's reclaim policy and answers it with
 // the plan of the job's next run under it. Disabling a policy cancels its
@@ -322,7 +325,7 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 		Where("NOT "+stands, args...), true); err != nil {
 		return nil, err
 	}
-	if plan.Act, err = read(base(true).Where(stands, args...).Where("rw.warned_at <= ?", now.Add(-grace)), false); err != nil {
+	if plan.Due, err = read(base(true).Where(stands, args...).Where("rw.warned_at <= ?", now.Add(-grace)), false); err != nil {
 		return nil, err
 	}
 	if !lock {

@@ -127,9 +127,9 @@ func (t *Tx) carryOut(plan *ReclaimPlan) (int, error) {
 	if err := t.cancelWarnings(plan.Cancel); err != nil {
 		return 0, err
 	}
-	due := make([]*models.Assignment, len(plan.Act))
-	ids := make([]uuid.UUID, len(plan.Act))
-	for i, c := range plan.Act {
+	due := make([]*models.Assignment, len(plan.Due))
+	ids := make([]uuid.UUID, len(plan.Due))
+	for i, c := range plan.Due {
 		due[i], ids[i] = c.Assignment, c.Assignment.ID
 	}
 	if p.Action == models.ReclaimRevoke {
@@ -152,7 +152,7 @@ func (t *Tx) carryOut(plan *ReclaimPlan) (int, error) {
 	if err := t.warn(p, plan.Warn); err != nil {
 		return 0, err
 	}
-	return len(plan.Cancel) + len(plan.Act) + len(plan.Warn), nil
+	return len(plan.Cancel) + len(plan.Due) + len(plan.Warn), nil
 }
 
 // warn records warnings of the candidates, each with a RECLAIM_WARNING
