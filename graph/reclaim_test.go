@@ -376,3 +376,58 @@ func TestReclaimTenantIsolation(t *testing.T) {
 			a.status(seatA), b.status(seatB), b.history(seatB))
 	}
 }
+
+// reclaimCandidates shows exactly what the next run does: one run that
+// cancels, acts, leaves in grace and warns at once, compared seat by seat
+// with the history rows the run wrote.
+func TestReclaimCandidatesMatchRun(t *testing.T) {
+	srv := apitest.NewServer(t)
+	e := newReclaimEnv(t, srv, "reclaim-preview")
+	lic := e.license("Notion", 0)
+	seats := map[string]string{}
+	for _, who := range []string{"used", "due", "grace", "new", "fresh"} {
+		seats[who] = e.grant(lic, e.person(who+"@example.com"))
+	}
+	for _, who := range []string{"used", "due", "grace"} {
+		e.unusedFor(seats[who], 45)
+	}
+	e.usedAgo(seats["new"], 5)
+	e.usedAgo(seats["fresh"], 5)
+	e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 10, "action": "REVOKE"})
+	runReclaim(t, srv)
+	e.ok("recordUsage", "", map[string]any{"assignmentId": seats["used"]})
+	e.exec(`UPDATE reclaim_warnings SET warned_at = warned_at - interval '11 days' WHERE tenant_id = $1 AND assignment_id = $2`,
+		uuidOf(t, seats["due"]))
+	e.usedAgo(seats["new"], 31)
+
+	plan := e.plan(lic)
+	sameIDs(t, "cancel", plan["cancel"], []string{seats["used"]})
+	sameIDs(t, "due", plan["due"], []string{seats["due"]})
+	sameIDs(t, "inGrace", plan["inGrace"], []string{seats["grace"]})
+	sameIDs(t, "warn", plan["warn"], []string{seats["new"]})
+
+	before := map[string]int{}
+	for who, id := range seats {
+		before[who] = len(e.history(id))
+	}
+	runReclaim(t, srv)
+	did := map[string][]string{"cancel": {}, "due": {}, "inGrace": {}, "warn": {}}
+	for who, id := range seats {
+		h := e.history(id)
+		for _, row := range h[before[who]:] {
+			switch row {
+			case "RECLAIM_CANCELLED by reclaim-policy:" + lic:
+				did["cancel"] = append(did["cancel"], id)
+			case "REVOKED by reclaim-policy:" + lic:
+				did["due"] = append(did["due"], id)
+			case "RECLAIM_WARNING by reclaim-policy:" + lic:
+				did["warn"] = append(did["warn"], id)
+			default:
+				t.Errorf("%s: unexpected history row %q", who, row)
+			}
+		}
+	}
+	for _, k := range []string{"cancel", "due", "warn"} {
+		sameIDs(t, "the run's "+k, plan[k], did[k])
+	}
+}
