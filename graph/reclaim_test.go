@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"seatgraph/internal/apitest"
+	"seatgraph/internal/auth"
 	"seatgraph/internal/gid"
 	"seatgraph/internal/licensing"
 )
@@ -171,6 +172,10 @@ func TestReclaimRevoke(t *testing.T) {
 	e.unusedFor(idle, 40)
 	e.usedAgo(busy, 2)
 
+	// A webhook endpoint that wants the warnings.
+	e.exec(`INSERT INTO webhook_endpoints (tenant_id, id, url, secret, event_types, created_at, updated_at, created_by, updated_by)
+		VALUES ($1, gen_random_uuid(), 'https://hooks.example/in', 'whsec_test', '{assignment.reclaim_warning}', now(), now(), 'test', 'test')`)
+
 	// dryRun: the first run's effect, and nothing written.
 	p := e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 7, "action": "REVOKE", "dryRun": true})
 	sameIDs(t, "dryRun nextRun.warn", planIDs(t, p["nextRun"])["warn"], []string{idle})
@@ -194,6 +199,10 @@ func TestReclaimRevoke(t *testing.T) {
 	if n := sqlInt(t, e.super, `SELECT count(*) FROM events WHERE tenant_id = $1 AND type = 'assignment.reclaim_warning'
 		AND actor = $2 AND actor_type = 'SYSTEM'`, e.tenant, "reclaim-policy:"+lic); n != 1 {
 		t.Errorf("%d assignment.reclaim_warning events, want 1", n)
+	}
+	if n := sqlInt(t, e.super, `SELECT count(*) FROM webhook_deliveries d JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.seq = d.event_seq
+		WHERE d.tenant_id = $1 AND ev.type = 'assignment.reclaim_warning'`, e.tenant); n != 1 {
+		t.Errorf("%d webhook deliveries of assignment.reclaim_warning queued, want 1", n)
 	}
 	plan = e.plan(lic)
 	sameIDs(t, "in grace", plan["inGrace"], []string{idle})
@@ -352,6 +361,16 @@ func TestReclaimPolicyInput(t *testing.T) {
 		map[string]any{"l": lic})
 	if c := r.Codes(); len(c) != 1 || c[0] != "FORBIDDEN" {
 		t.Errorf("setReclaimPolicy without admin: %s", r.Raw)
+	}
+	// An application sees its own licenses only: the tenant's license is
+	// not found for it, and nothing is written.
+	app := &api{t: t, srv: srv, tok: apitest.TokenFor(t, auth.TokenRequest{Tenant: e.tenant, Subject: "app-admin", App: "crm"})}
+	if err := app.fails("setReclaimPolicy", "NOT_FOUND", map[string]any{"licenseId": lic, "inactiveDays": 30, "graceDays": 1,
+		"action": "REVOKE"}); err["field"] != "input.licenseId" {
+		t.Errorf("an application's setReclaimPolicy on a license outside its app: %v", err)
+	}
+	if n := sqlInt(t, e.super, "SELECT count(*) FROM reclaim_policies WHERE tenant_id = $1", e.tenant); n != 0 {
+		t.Errorf("%d policies written by refused calls", n)
 	}
 	r = srv.Do(t, e.tok, `query($l: ID!) { reclaimCandidates(licenseId: $l) { warn { unusedSince } } }`, map[string]any{"l": foreign})
 	if c := r.Codes(); len(c) != 1 || c[0] != "BAD_USER_INPUT" {

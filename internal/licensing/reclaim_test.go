@@ -165,3 +165,33 @@ func TestReclaimFailedRunLeavesNothing(t *testing.T) {
 		t.Errorf("after the run that succeeded: %s, want %s", got, want)
 	}
 }
+
+// A run's work per license is bounded: 500 warnings a run, the rest at the
+// next run.
+func TestReclaimBatchBound(t *testing.T) {
+	d := apitest.DB(t)
+	db, super := d.Open(t), d.SQL(t)
+	tenant := apitest.Tenant("reclaim-batch")
+	f := apitest.NewFixture(t, db, tenant)
+	l := f.License("Wide", 0)
+	f.Assign(l, f.People("many", 501)...)
+	for _, q := range []string{
+		"INSERT INTO tenants (tenant_id) VALUES ($1) ON CONFLICT DO NOTHING",
+		"UPDATE assignments SET assigned_at = now() - interval '60 days' WHERE tenant_id = $1",
+	} {
+		if _, err := super.Exec(q, tenant); err != nil {
+			t.Fatal(err)
+		}
+	}
+	actor := licensing.Actor{Tenant: store.Tenant{ID: tenant}, Subject: "admin", SourceType: models.SourceAPI}
+	ctx := context.Background()
+	if _, err := licensing.SetReclaimPolicy(ctx, db, actor, licensing.ReclaimPolicyInput{LicenseID: gid.License.Format(l.ID),
+		InactiveDays: 30, GraceDays: 7, Action: models.ReclaimSuspend}); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{500, 1, 0} {
+		if n, err := licensing.ReclaimTenantRun(ctx, db, tenant, time.Time{}, nil); err != nil || n != want {
+			t.Errorf("run %d: %d seats changed (%v), want %d", i+1, n, err, want)
+		}
+	}
+}

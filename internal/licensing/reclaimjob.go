@@ -225,12 +225,15 @@ func (t *Tx) cancelAll(license uuid.UUID, reason string) error {
 // grants that have ended meanwhile (revoked, expired, deleted): their
 // history already says how they ended.
 func (t *Tx) pruneWarnings(license uuid.UUID) error {
-	ended := t.s.Tenantwide().Select((*models.Assignment)(nil)).Column("a.id").
-		Join("JOIN reclaim_warnings AS w ON w.tenant_id = a.tenant_id AND w.assignment_id = a.id").
-		Where("w.license_id = ?", license).Where("NOT (" + liveSQL + ")").OrderExpr("a.id").Limit(reclaimBatch)
-	_, err := t.s.Delete((*models.ReclaimWarning)(nil)).Where("rw.license_id = ?", license).
-		Where("rw.assignment_id IN (?)", ended).Exec(t.ctx)
-	return err
+	var ended []uuid.UUID
+	err := t.s.Select((*models.ReclaimWarning)(nil)).Column("rw.assignment_id").
+		Join("JOIN assignments AS a ON a.tenant_id = rw.tenant_id AND a.id = rw.assignment_id").
+		Where("rw.license_id = ?", license).Where("NOT ("+liveSQL+")").OrderExpr("rw.assignment_id").
+		Limit(reclaimBatch).Scan(t.ctx, &ended)
+	if err != nil {
+		return err
+	}
+	return t.deleteWarnings(ended)
 }
 
 // deleteWarnings deletes the warnings of the assignments ids.
