@@ -16,7 +16,7 @@ import (
 
 // ReclaimPolicy is the resolver for the reclaimPolicy field.
 func (r *licenseResolver) ReclaimPolicy(ctx context.Context, obj *models.License) (*models.ReclaimPolicy, error) {
-	return licensing.ReclaimPolicyOf(ctx, loaders.For(ctx).Session, obj)
+	return loaders.For(ctx).ReclaimPolicy.Load(ctx, obj.ID, struct{}{})
 }
 
 // SetReclaimPolicy is the resolver for the setReclaimPolicy field.

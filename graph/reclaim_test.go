@@ -450,3 +450,42 @@ func TestReclaimCandidatesMatchRun(t *testing.T) {
 		sameIDs(t, "the run's "+k, plan[k], did[k])
 	}
 }
+
+// License.reclaimPolicy is batched: a page of licenses costs one read of
+// their policies, however many there are.
+func TestReclaimPolicyBatched(t *testing.T) {
+	srv := apitest.NewServer(t)
+	e := newReclaimEnv(t, srv, "reclaim-batched")
+	for i := range 6 {
+		lic := e.license(string(rune('A'+i))+" license", 0)
+		if i%2 == 0 {
+			e.policy(lic, map[string]any{"inactiveDays": 10 + i, "graceDays": 1, "action": "SUSPEND"})
+		}
+	}
+	q := `{ licenses(first: 20) { nodes { name reclaimPolicy { inactiveDays action } } } }`
+	srv.MustDo(t, e.tok, q, nil)
+	// The least of three runs (a batch can split by timing on a busy machine).
+	n := int64(-1)
+	var data map[string]any
+	for range 3 {
+		before := srv.DB.Statements()
+		data = srv.MustDo(t, e.tok, q, nil)
+		if got := srv.DB.Statements() - before; n < 0 || got < n {
+			n = got
+		}
+	}
+	t.Logf("licenses(first: 20) with reclaimPolicy: %d statements", n)
+	// BEGIN, the tenant setting, the licenses page, the policies, COMMIT.
+	if n > 5 {
+		t.Errorf("licenses with their reclaim policies cost %d statements, want at most 5", n)
+	}
+	with := 0
+	for _, l := range jsonAt(t, data, "licenses", "nodes").([]any) {
+		if p := jsonAt(t, l, "reclaimPolicy"); p != nil {
+			with++
+		}
+	}
+	if with != 3 {
+		t.Errorf("%d licenses read with a policy, want 3: %v", with, data)
+	}
+}

@@ -199,16 +199,18 @@ func (t *Tx) lockPolicy(license uuid.UUID) (*models.ReclaimPolicy, error) {
 	return rows[0], nil
 }
 
-// ReclaimPolicyOf reads a license's policy (nil when it has none).
-func ReclaimPolicyOf(ctx context.Context, sess *store.Session, l *models.License) (*models.ReclaimPolicy, error) {
+// ReclaimPolicies reads the policies of the licenses ids (the caller
+// sees them), by license; a license without one is missing.
+func ReclaimPolicies(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.ReclaimPolicy, error) {
 	var rows []*models.ReclaimPolicy
 	err := sess.Read(ctx, func(s store.Scope) error {
-		return s.Tenantwide().Select(&rows).Where("rp.license_id = ?", l.ID).Scan(ctx)
+		return s.Tenantwide().Select(&rows).Where("rp.license_id = ANY(?)", store.UUIDs(ids)).Scan(ctx)
 	})
-	if err != nil || len(rows) == 0 {
-		return nil, err
+	out := make(map[uuid.UUID]*models.ReclaimPolicy, len(rows))
+	for _, p := range rows {
+		out[p.LicenseID] = p
 	}
-	return rows[0], nil
+	return out, err
 }
 
 // ReclaimCandidates is the plan of the reclaim job's next run over a
