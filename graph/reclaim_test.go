@@ -342,6 +342,8 @@ func TestReclaimPolicyInput(t *testing.T) {
 		{"graceDays too many", "INVALID", "input.graceDays", map[string]any{"licenseId": lic, "inactiveDays": 30, "graceDays": 366, "action": "SUSPEND"}},
 		{"bad license id", "INVALID", "input.licenseId", map[string]any{"licenseId": "grp_nope", "inactiveDays": 30, "graceDays": 1, "action": "REVOKE"}},
 		{"another tenant's license", "NOT_FOUND", "input.licenseId", map[string]any{"licenseId": foreign, "inactiveDays": 30, "graceDays": 1, "action": "REVOKE"}},
+		{"bad group id", "INVALID", "input.excludeGroupIds", map[string]any{"licenseId": lic, "inactiveDays": 30, "graceDays": 1,
+			"action": "REVOKE", "excludeGroupIds": []string{"lic_nope"}}},
 		{"another tenant's group", "NOT_FOUND", "input.excludeGroupIds", map[string]any{"licenseId": lic, "inactiveDays": 30, "graceDays": 1,
 			"action": "REVOKE", "excludeGroupIds": []string{foreignGroup}}},
 	} {
@@ -362,6 +364,17 @@ func TestReclaimPolicyInput(t *testing.T) {
 	if c := r.Codes(); len(c) != 1 || c[0] != "FORBIDDEN" {
 		t.Errorf("setReclaimPolicy without admin: %s", r.Raw)
 	}
+	// A refused change leaves the policy there is as it was.
+	e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 7, "action": "SUSPEND"})
+	e.fails("setReclaimPolicy", "NOT_FOUND", map[string]any{"licenseId": lic, "inactiveDays": 5, "graceDays": 1, "action": "REVOKE",
+		"excludeGroupIds": []string{foreignGroup}})
+	if d := e.query(`query($l: ID!) { license(id: $l) { reclaimPolicy { inactiveDays graceDays action excludeGroupIds } } }`,
+		map[string]any{"l": lic}); jsonAt(t, d, "license", "reclaimPolicy", "inactiveDays") != float64(30) ||
+		jsonAt(t, d, "license", "reclaimPolicy", "action") != "SUSPEND" {
+		t.Errorf("the policy after a refused change: %v", d)
+	}
+	e.exec("DELETE FROM reclaim_policies WHERE tenant_id = $1")
+
 	// An application sees its own licenses only: the tenant's license is
 	// not found for it, and nothing is written.
 	app := &api{t: t, srv: srv, tok: apitest.TokenFor(t, auth.TokenRequest{Tenant: e.tenant, Subject: "app-admin", App: "crm"})}

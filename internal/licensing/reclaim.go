@@ -2,7 +2,6 @@ package licensing
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,9 +111,12 @@ func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in Reclaim
 	if len(in.ExcludeGroupIds) > maxExcluded {
 		c.Add(problem.Invalid, "excludeGroupIds", "at most %d groups", maxExcluded)
 	}
+	if in.Action != models.ReclaimSuspend && in.Action != models.ReclaimRevoke {
+		c.Add(problem.Invalid, "action", "must be SUSPEND or REVOKE")
+	}
 	var groups []uuid.UUID
-	for i, s := range in.ExcludeGroupIds {
-		groups = append(groups, c.ID(gid.Group, fmt.Sprintf("excludeGroupIds[%d]", i), s))
+	for _, s := range in.ExcludeGroupIds {
+		groups = append(groups, c.ID(gid.Group, "excludeGroupIds", s))
 	}
 	if err := c.Err(); err != nil {
 		return nil, err
