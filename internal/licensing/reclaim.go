@@ -243,13 +243,16 @@ func ReclaimCandidates(ctx context.Context, sess *store.Session, licenseID strin
 	return plan, err
 }
 
-// candidateSQL is the condition on a seat (assignments a of license l)
-// to be a candidate of policy p at now, with its arguments; inactive adds
-// "unused for inactiveDays".
+// candidateSQL is the condition on a seat (assignments a) to be a
+// candidate of policy p at now, with its arguments. Unused for
+// inactiveDays is written without coalesce so that the partial index of
+// seat holders (assignments_holder_use_idx: tenant_id, license_id,
+// last_used_at) can serve it.
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
-		" AND coalesce(a.last_used_at, a.assigned_at) <= ?"
-	args := []any{p.LicenseID, now, now.Add(-time.Duration(p.InactiveDays) * day)}
+		" AND (a.last_used_at <= ? OR (a.last_used_at IS NULL AND a.assigned_at <= ?))"
+	cut := now.Add(-time.Duration(p.InactiveDays) * day)
+	args := []any{p.LicenseID, now, cut, cut}
 	if p.Action == models.ReclaimSuspend {
 		cond += " AND a.active"
 	}
@@ -269,7 +272,6 @@ func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 type candidateRow struct {
 	models.Assignment `bun:",extend"`
 	WarnedAt          *time.Time `bun:"warned_at,scanonly"`
-	WarnedUnused      *time.Time `bun:"warned_unused_since,scanonly"`
 	Unused            time.Time  `bun:"unused,scanonly"`
 	Used              bool       `bun:"used,scanonly"`
 }
@@ -291,7 +293,7 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 		q := selectAssignments(s).ColumnExpr("coalesce(a.last_used_at, a.assigned_at) AS unused")
 		if warned {
 			q = q.Join("JOIN reclaim_warnings AS rw ON rw.tenant_id = a.tenant_id AND rw.assignment_id = a.id").
-				ColumnExpr("rw.warned_at, rw.unused_since AS warned_unused_since").
+				ColumnExpr("rw.warned_at").
 				ColumnExpr("coalesce(a.last_used_at, a.assigned_at) > rw.unused_since AS used").
 				Where("rw.license_id = ?", p.LicenseID)
 		}
