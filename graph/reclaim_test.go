@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -132,6 +133,7 @@ func runReclaim(t *testing.T, srv *apitest.Server) int {
 	for {
 		n, err := licensing.ReclaimDue(context.Background(), srv.DB)
 		if errors.Is(err, licensing.ErrLeaseHeld) {
+			time.Sleep(20 * time.Millisecond) // another run holds the lease: wait for it to end
 			continue
 		}
 		if err != nil {
