@@ -202,6 +202,25 @@ func TestReclaimRevoke(t *testing.T) {
 		AND actor = $2 AND actor_type = 'SYSTEM'`, e.tenant, "reclaim-policy:"+lic); n != 1 {
 		t.Errorf("%d assignment.reclaim_warning events, want 1", n)
 	}
+	// A subscriber resuming after the grant's first event gets the warning.
+	first := idAt(t, e.query(`query($id: ID!) { assignment(id: $id) { history(first: 1) { nodes { id } } } }`,
+		map[string]any{"id": idle}), "assignment", "history", "nodes", 0, "id")
+	sub, err := dialWS(t, srv, "Bearer "+e.tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.subscribe("reclaim", eventsSub, map[string]any{"license": lic, "after": first})
+	// The license's events since: the other two grants, then the warning.
+	for i := range 3 {
+		ev := eventOf(sub.next("reclaim"))
+		if i < 2 {
+			continue
+		}
+		if ev["eventType"] != "assignment.reclaim_warning" || ev["type"] != "RECLAIM_WARNING" ||
+			ev["assignmentId"] != idle || ev["actor"] != "reclaim-policy:"+lic {
+			t.Errorf("the subscription's third event: %v, want the warning", ev)
+		}
+	}
 	if n := sqlInt(t, e.super, `SELECT count(*) FROM webhook_deliveries d JOIN events ev ON ev.tenant_id = d.tenant_id AND ev.seq = d.event_seq
 		WHERE d.tenant_id = $1 AND ev.type = 'assignment.reclaim_warning'`, e.tenant); n != 1 {
 		t.Errorf("%d webhook deliveries of assignment.reclaim_warning queued, want 1", n)
