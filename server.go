@@ -153,6 +153,16 @@ func serve(ctx context.Context) error {
 			return n, err
 		})
 	})
+	// The reclaim policies (SPEC §10): one replica at a time, by a job_leases lease.
+	running.Go(func() {
+		telemetry.RunJob(jobs, metrics, "reclaim", cfg.ReclaimInterval, log, func(ctx context.Context) (int, error) {
+			n, err := licensing.ReclaimDue(ctx, db)
+			if errors.Is(err, lease.ErrHeld) {
+				err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
+			}
+			return n, err
+		})
+	})
 	running.Go(func() {
 		telemetry.RunJob(jobs, metrics, "events", cfg.Events.JobInterval, log, func(ctx context.Context) (int, error) {
 			return licensing.EventJobs(ctx, db, cfg.Events.ExpiryNotice, cfg.Events.Retention)

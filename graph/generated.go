@@ -46,6 +46,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Person() PersonResolver
 	Query() QueryResolver
+	ReclaimPolicy() ReclaimPolicyResolver
 	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 	WebhookDelivery() WebhookDeliveryResolver
@@ -231,6 +232,7 @@ type ComplexityRoot struct {
 		Metadata          func(childComplexity int) int
 		Name              func(childComplexity int) int
 		ProgramKey        func(childComplexity int) int
+		ReclaimPolicy     func(childComplexity int) int
 		RenewsAt          func(childComplexity int) int
 		SchemaVersion     func(childComplexity int) int
 		Seats             func(childComplexity int) int
@@ -297,6 +299,7 @@ type ComplexityRoot struct {
 		RemoveGroupMembers    func(childComplexity int, input directory.MembersInput) int
 		RevokeAssignment      func(childComplexity int, input licensing.RevokeInput) int
 		RotateWebhookSecret   func(childComplexity int, input webhooks.RotateInput) int
+		SetReclaimPolicy      func(childComplexity int, input licensing.ReclaimPolicyInput) int
 		UpdateAssignment      func(childComplexity int, input licensing.UpdateAssignmentInput) int
 		UpdateGroup           func(childComplexity int, input directory.UpdateGroupInput) int
 		UpdateLicense         func(childComplexity int, input licensing.UpdateLicenseInput) int
@@ -365,6 +368,7 @@ type ComplexityRoot struct {
 		People             func(childComplexity int, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) int
 		Person             func(childComplexity int, id string) int
 		PersonByEmail      func(childComplexity int, email string) int
+		ReclaimCandidates  func(childComplexity int, licenseID string) int
 		Renewals           func(childComplexity int, within string) int
 		SpendSummary       func(childComplexity int, inactiveDays *int) int
 		Utilization        func(childComplexity int, from time.Time, to *time.Time, interval *string) int
@@ -372,6 +376,37 @@ type ComplexityRoot struct {
 		WebhookEndpoints   func(childComplexity int) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
+	}
+
+	ReclaimCandidate struct {
+		Assignment  func(childComplexity int) int
+		Deadline    func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		UnusedSince func(childComplexity int) int
+		WarnedAt    func(childComplexity int) int
+	}
+
+	ReclaimPlan struct {
+		At      func(childComplexity int) int
+		Cancel  func(childComplexity int) int
+		Due     func(childComplexity int) int
+		InGrace func(childComplexity int) int
+		Policy  func(childComplexity int) int
+		Warn    func(childComplexity int) int
+	}
+
+	ReclaimPolicy struct {
+		Action          func(childComplexity int) int
+		Actor           func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		CreatedBy       func(childComplexity int) int
+		Enabled         func(childComplexity int) int
+		ExcludeGroupIds func(childComplexity int) int
+		GraceDays       func(childComplexity int) int
+		InactiveDays    func(childComplexity int) int
+		LicenseID       func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		UpdatedBy       func(childComplexity int) int
 	}
 
 	ReclaimUnusedSeatsPayload struct {
@@ -410,6 +445,12 @@ type ComplexityRoot struct {
 		Total      func(childComplexity int) int
 		Used       func(childComplexity int) int
 		Waitlisted func(childComplexity int) int
+	}
+
+	SetReclaimPolicyPayload struct {
+		NextRun    func(childComplexity int) int
+		Policy     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	SpendSummary struct {
@@ -567,6 +608,7 @@ type LicenseResolver interface {
 
 	Utilization(ctx context.Context, obj *models.License, from time.Time, to *time.Time, interval *string) ([]*economics.Bucket, error)
 	Usage(ctx context.Context, obj *models.License, inactiveDays *int) (*economics.Usage, error)
+	ReclaimPolicy(ctx context.Context, obj *models.License) (*models.ReclaimPolicy, error)
 }
 type MutationResolver interface {
 	CreateLicense(ctx context.Context, input licensing.CreateLicenseInput) (*model.LicensePayload, error)
@@ -591,6 +633,7 @@ type MutationResolver interface {
 	DeleteWebhookEndpoint(ctx context.Context, input webhooks.IDInput) (*model.WebhookEndpointPayload, error)
 	RotateWebhookSecret(ctx context.Context, input webhooks.RotateInput) (*model.WebhookEndpointPayload, error)
 	RedeliverWebhook(ctx context.Context, input webhooks.RedeliverInput) (*model.WebhookDeliveryPayload, error)
+	SetReclaimPolicy(ctx context.Context, input licensing.ReclaimPolicyInput) (*model.SetReclaimPolicyPayload, error)
 }
 type PersonResolver interface {
 	ID(ctx context.Context, obj *models.Person) (string, error)
@@ -616,6 +659,14 @@ type QueryResolver interface {
 	SpendSummary(ctx context.Context, inactiveDays *int) (*economics.SpendSummary, error)
 	Renewals(ctx context.Context, within string) (*economics.RenewalReport, error)
 	WebhookEndpoints(ctx context.Context) ([]*models.WebhookEndpoint, error)
+	ReclaimCandidates(ctx context.Context, licenseID string) (*licensing.ReclaimPlan, error)
+}
+type ReclaimPolicyResolver interface {
+	LicenseID(ctx context.Context, obj *models.ReclaimPolicy) (string, error)
+
+	ExcludeGroupIds(ctx context.Context, obj *models.ReclaimPolicy) ([]string, error)
+
+	Actor(ctx context.Context, obj *models.ReclaimPolicy) (string, error)
 }
 type SubscriptionResolver interface {
 	AssignmentEvents(ctx context.Context, licenseID *string, assigneeID *string, after *string) (<-chan *models.AssignmentEvent, error)
@@ -1466,6 +1517,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.ProgramKey(childComplexity), true
+	case "License.reclaimPolicy":
+		if e.ComplexityRoot.License.ReclaimPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.License.ReclaimPolicy(childComplexity), true
 	case "License.renewsAt":
 		if e.ComplexityRoot.License.RenewsAt == nil {
 			break
@@ -1855,6 +1912,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateWebhookSecret(childComplexity, args["input"].(webhooks.RotateInput)), true
+	case "Mutation.setReclaimPolicy":
+		if e.ComplexityRoot.Mutation.SetReclaimPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setReclaimPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetReclaimPolicy(childComplexity, args["input"].(licensing.ReclaimPolicyInput)), true
 	case "Mutation.updateAssignment":
 		if e.ComplexityRoot.Mutation.UpdateAssignment == nil {
 			break
@@ -2252,6 +2320,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PersonByEmail(childComplexity, args["email"].(string)), true
+	case "Query.reclaimCandidates":
+		if e.ComplexityRoot.Query.ReclaimCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reclaimCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReclaimCandidates(childComplexity, args["licenseId"].(string)), true
 	case "Query.renewals":
 		if e.ComplexityRoot.Query.Renewals == nil {
 			break
@@ -2314,6 +2393,141 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
+
+	case "ReclaimCandidate.assignment":
+		if e.ComplexityRoot.ReclaimCandidate.Assignment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimCandidate.Assignment(childComplexity), true
+	case "ReclaimCandidate.deadline":
+		if e.ComplexityRoot.ReclaimCandidate.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimCandidate.Deadline(childComplexity), true
+	case "ReclaimCandidate.reason":
+		if e.ComplexityRoot.ReclaimCandidate.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimCandidate.Reason(childComplexity), true
+	case "ReclaimCandidate.unusedSince":
+		if e.ComplexityRoot.ReclaimCandidate.UnusedSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimCandidate.UnusedSince(childComplexity), true
+	case "ReclaimCandidate.warnedAt":
+		if e.ComplexityRoot.ReclaimCandidate.WarnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimCandidate.WarnedAt(childComplexity), true
+
+	case "ReclaimPlan.at":
+		if e.ComplexityRoot.ReclaimPlan.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPlan.At(childComplexity), true
+	case "ReclaimPlan.cancel":
+		if e.ComplexityRoot.ReclaimPlan.Cancel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPlan.Cancel(childComplexity), true
+	case "ReclaimPlan.due":
+		if e.ComplexityRoot.ReclaimPlan.Due == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPlan.Due(childComplexity), true
+	case "ReclaimPlan.inGrace":
+		if e.ComplexityRoot.ReclaimPlan.InGrace == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPlan.InGrace(childComplexity), true
+	case "ReclaimPlan.policy":
+		if e.ComplexityRoot.ReclaimPlan.Policy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPlan.Policy(childComplexity), true
+	case "ReclaimPlan.warn":
+		if e.ComplexityRoot.ReclaimPlan.Warn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPlan.Warn(childComplexity), true
+
+	case "ReclaimPolicy.action":
+		if e.ComplexityRoot.ReclaimPolicy.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.Action(childComplexity), true
+	case "ReclaimPolicy.actor":
+		if e.ComplexityRoot.ReclaimPolicy.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.Actor(childComplexity), true
+	case "ReclaimPolicy.createdAt":
+		if e.ComplexityRoot.ReclaimPolicy.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.CreatedAt(childComplexity), true
+	case "ReclaimPolicy.createdBy":
+		if e.ComplexityRoot.ReclaimPolicy.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.CreatedBy(childComplexity), true
+	case "ReclaimPolicy.enabled":
+		if e.ComplexityRoot.ReclaimPolicy.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.Enabled(childComplexity), true
+	case "ReclaimPolicy.excludeGroupIds":
+		if e.ComplexityRoot.ReclaimPolicy.ExcludeGroupIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.ExcludeGroupIds(childComplexity), true
+	case "ReclaimPolicy.graceDays":
+		if e.ComplexityRoot.ReclaimPolicy.GraceDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.GraceDays(childComplexity), true
+	case "ReclaimPolicy.inactiveDays":
+		if e.ComplexityRoot.ReclaimPolicy.InactiveDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.InactiveDays(childComplexity), true
+	case "ReclaimPolicy.licenseId":
+		if e.ComplexityRoot.ReclaimPolicy.LicenseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.LicenseID(childComplexity), true
+	case "ReclaimPolicy.updatedAt":
+		if e.ComplexityRoot.ReclaimPolicy.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.UpdatedAt(childComplexity), true
+	case "ReclaimPolicy.updatedBy":
+		if e.ComplexityRoot.ReclaimPolicy.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReclaimPolicy.UpdatedBy(childComplexity), true
 
 	case "ReclaimUnusedSeatsPayload.count":
 		if e.ComplexityRoot.ReclaimUnusedSeatsPayload.Count == nil {
@@ -2457,6 +2671,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Seats.Waitlisted(childComplexity), true
+
+	case "SetReclaimPolicyPayload.nextRun":
+		if e.ComplexityRoot.SetReclaimPolicyPayload.NextRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetReclaimPolicyPayload.NextRun(childComplexity), true
+	case "SetReclaimPolicyPayload.policy":
+		if e.ComplexityRoot.SetReclaimPolicyPayload.Policy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetReclaimPolicyPayload.Policy(childComplexity), true
+	case "SetReclaimPolicyPayload.userErrors":
+		if e.ComplexityRoot.SetReclaimPolicyPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetReclaimPolicyPayload.UserErrors(childComplexity), true
 
 	case "SpendSummary.annual":
 		if e.ComplexityRoot.SpendSummary.Annual == nil {
@@ -2865,6 +3098,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
 			graphql.NewInputUnmarshaler("RevokeAssignmentInput", ec.unmarshalInputRevokeAssignmentInput),
 			graphql.NewInputUnmarshaler("RotateWebhookSecretInput", ec.unmarshalInputRotateWebhookSecretInput),
+			graphql.NewInputUnmarshaler("SetReclaimPolicyInput", ec.unmarshalInputSetReclaimPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateAssignmentInput", ec.unmarshalInputUpdateAssignmentInput),
 			graphql.NewInputUnmarshaler("UpdateGroupInput", ec.unmarshalInputUpdateGroupInput),
 			graphql.NewInputUnmarshaler("UpdateLicenseInput", ec.unmarshalInputUpdateLicenseInput),
@@ -4747,6 +4981,143 @@ extend type Mutation {
   ): WebhookDeliveryPayload!
 }
 `, BuiltIn: false},
+	{Name: "../reclaim.graphqls", Input: `# Reclaim policies (SPEC §10): per license, the server's reclaim job warns
+# the holders of direct seats unused for inactiveDays and, when graceDays
+# pass with no new usage, suspends or revokes the seat.
+
+"What a reclaim policy does to a warned seat whose grace period passed with no usage."
+enum ReclaimAction {
+  "Suspend the grant (active false, status SUSPENDED): it keeps its seat and can be resumed with updateAssignment."
+  SUSPEND
+  "Revoke the grant (status REVOKED, with a revokeReason): its seat is freed and the license's waitlist is promoted at once."
+  REVOKE
+}
+
+extend enum AssignmentEventType {
+  "The reclaim job warned that the seat is unused (actor reclaim-policy:lic_…, actorType SYSTEM; event assignment.reclaim_warning); changes carry unusedSince, lastUsedAt and the deadline."
+  RECLAIM_WARNING
+  "A reclaim warning no longer stands: the seat was used after it, no longer matches the policy, or the policy was disabled (event assignment.reclaim_cancelled); changes.reason says which."
+  RECLAIM_CANCELLED
+}
+
+"""
+A license's reclaim policy. The server's reclaim job (every RECLAIM_INTERVAL)
+warns each direct, live, seat-holding grant (not a group grant, not
+inherited through a group, not waitlisted or deactivated; for SUSPEND, not
+suspended already) whose holder is in none of excludeGroupIds and which has
+not been used for inactiveDays (a seat never used counts from assignedAt).
+When graceDays pass after the warning with no usage recorded, it applies
+action. Any usage recorded after the warning cancels it. Every step is in
+the assignment's history, with the policy (reclaim-policy:lic_…) as actor.
+"""
+type ReclaimPolicy {
+  "The license the policy is for (lic_…); a license has at most one policy."
+  licenseId: ID!
+  "Days without usage after which a seat is warned (1 to 3650)."
+  inactiveDays: Int!
+  "Days between the warning and the action (0 to 365); 0 acts at the first run after the warning."
+  graceDays: Int!
+  "What happens to a warned seat whose grace period passed with no usage."
+  action: ReclaimAction!
+  "Groups (grp_…) whose members' seats are never warned."
+  excludeGroupIds: [ID!]!
+  "False: the job does nothing for this license (disabling cancels the pending warnings)."
+  enabled: Boolean!
+  "The subject that names the policy as actor in history rows and events, and as revokedBy: reclaim-policy:<licenseId>."
+  actor: String!
+  "When the policy was first set."
+  createdAt: DateTime!
+  "When the policy was last set."
+  updatedAt: DateTime!
+  "Subject that first set the policy."
+  createdBy: String!
+  "Subject that last set the policy."
+  updatedBy: String!
+}
+
+"One seat in a reclaim plan."
+type ReclaimCandidate {
+  "The grant."
+  assignment: Assignment!
+  "Since when the seat has been unused: its lastUsedAt, or its assignedAt when it was never used."
+  unusedSince: DateTime!
+  "When the seat was warned; null for a seat the run is about to warn."
+  warnedAt: DateTime
+  "When the grace period ends (warnedAt + graceDays); for a seat about to be warned, the deadline a warning at the plan's time would set."
+  deadline: DateTime!
+  "Why the warning is cancelled (in cancel only): the seat was used after the warning, or no longer matches the policy."
+  reason: String
+}
+
+"""
+What the reclaim job's next run does to one license's seats, as of at:
+each list in assignment id order, at most 500 seats (the job's bound per
+license and run; the rest wait for the following run).
+"""
+type ReclaimPlan {
+  "The license's policy."
+  policy: ReclaimPolicy!
+  "The time the plan was read at (database clock)."
+  at: DateTime!
+  "Warned seats whose warning no longer stands: the run cancels the warning (RECLAIM_CANCELLED)."
+  cancel: [ReclaimCandidate!]!
+  "Warned seats whose deadline has passed with no usage: the run suspends or revokes them (the policy's action)."
+  due: [ReclaimCandidate!]!
+  "Warned seats still in their grace period, with their deadline: the run leaves them alone."
+  inGrace: [ReclaimCandidate!]!
+  "Seats unused for inactiveDays and not yet warned: the run warns them (RECLAIM_WARNING, event assignment.reclaim_warning)."
+  warn: [ReclaimCandidate!]!
+}
+
+"The input of setReclaimPolicy: the license's whole policy (setting it again replaces it)."
+input SetReclaimPolicyInput {
+  "The license (lic_…); it must exist and be visible to the caller, else NOT_FOUND."
+  licenseId: ID!
+  "Days without usage after which a seat is warned: 1 to 3650, else INVALID."
+  inactiveDays: Int!
+  "Days between the warning and the action: 0 to 365, else INVALID."
+  graceDays: Int!
+  "What happens to a warned seat whose grace period passed with no usage."
+  action: ReclaimAction!
+  "Groups (grp_…) whose members' seats are never warned: at most 100, each a live group of the tenant (else NOT_FOUND)."
+  excludeGroupIds: [ID!]
+  "False stops the policy and cancels its pending warnings; default true."
+  enabled: Boolean
+  "True: answer the policy and the first run's plan, and write nothing."
+  dryRun: Boolean
+}
+
+"The answer of setReclaimPolicy."
+type SetReclaimPolicyPayload {
+  "The policy as set (or as it would be, under dryRun); null when userErrors say why nothing changed."
+  policy: ReclaimPolicy
+  "What the job's next run does under this policy (under dryRun: what its first run would do)."
+  nextRun: ReclaimPlan
+  "Why nothing was written; empty on success."
+  userErrors: [UserError!]!
+}
+
+extend type License {
+  "The license's reclaim policy; null when it has none. Needs licenses:read."
+  reclaimPolicy: ReclaimPolicy
+}
+
+extend type Query {
+  "What the reclaim job's next run does to a license's seats (cancel, due, inGrace, warn); null when the license has no policy. An unknown license is a BAD_USER_INPUT error (NOT_FOUND). Needs licenses:read."
+  reclaimCandidates(
+    "The license (lic_…)."
+    licenseId: ID!
+  ): ReclaimPlan
+}
+
+extend type Mutation {
+  "Sets a license's reclaim policy (the server's job then warns, suspends or revokes unused seats: try dryRun first). Needs admin."
+  setReclaimPolicy(
+    "The license and its policy."
+    input: SetReclaimPolicyInput!
+  ): SetReclaimPolicyPayload!
+}
+`, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
 	directive @authenticated on FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM
 	directive @composeDirective(name: String!) repeatable on SCHEMA
@@ -5205,6 +5576,8 @@ func (ec *executionContext) childFields_License(ctx context.Context, field graph
 		return ec.fieldContext_License_utilization(ctx, field)
 	case "usage":
 		return ec.fieldContext_License_usage(ctx, field)
+	case "reclaimPolicy":
+		return ec.fieldContext_License_reclaimPolicy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type License", field.Name)
 }
@@ -5373,6 +5746,68 @@ func (ec *executionContext) childFields_PersonPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type PersonPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_ReclaimCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "assignment":
+		return ec.fieldContext_ReclaimCandidate_assignment(ctx, field)
+	case "unusedSince":
+		return ec.fieldContext_ReclaimCandidate_unusedSince(ctx, field)
+	case "warnedAt":
+		return ec.fieldContext_ReclaimCandidate_warnedAt(ctx, field)
+	case "deadline":
+		return ec.fieldContext_ReclaimCandidate_deadline(ctx, field)
+	case "reason":
+		return ec.fieldContext_ReclaimCandidate_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReclaimCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_ReclaimPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "policy":
+		return ec.fieldContext_ReclaimPlan_policy(ctx, field)
+	case "at":
+		return ec.fieldContext_ReclaimPlan_at(ctx, field)
+	case "cancel":
+		return ec.fieldContext_ReclaimPlan_cancel(ctx, field)
+	case "due":
+		return ec.fieldContext_ReclaimPlan_due(ctx, field)
+	case "inGrace":
+		return ec.fieldContext_ReclaimPlan_inGrace(ctx, field)
+	case "warn":
+		return ec.fieldContext_ReclaimPlan_warn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReclaimPlan", field.Name)
+}
+
+func (ec *executionContext) childFields_ReclaimPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "licenseId":
+		return ec.fieldContext_ReclaimPolicy_licenseId(ctx, field)
+	case "inactiveDays":
+		return ec.fieldContext_ReclaimPolicy_inactiveDays(ctx, field)
+	case "graceDays":
+		return ec.fieldContext_ReclaimPolicy_graceDays(ctx, field)
+	case "action":
+		return ec.fieldContext_ReclaimPolicy_action(ctx, field)
+	case "excludeGroupIds":
+		return ec.fieldContext_ReclaimPolicy_excludeGroupIds(ctx, field)
+	case "enabled":
+		return ec.fieldContext_ReclaimPolicy_enabled(ctx, field)
+	case "actor":
+		return ec.fieldContext_ReclaimPolicy_actor(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReclaimPolicy_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ReclaimPolicy_updatedAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ReclaimPolicy_createdBy(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_ReclaimPolicy_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReclaimPolicy", field.Name)
+}
+
 func (ec *executionContext) childFields_ReclaimUnusedSeatsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "reclaimed":
@@ -5447,6 +5882,18 @@ func (ec *executionContext) childFields_Seats(ctx context.Context, field graphql
 		return ec.fieldContext_Seats_available(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Seats", field.Name)
+}
+
+func (ec *executionContext) childFields_SetReclaimPolicyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "policy":
+		return ec.fieldContext_SetReclaimPolicyPayload_policy(ctx, field)
+	case "nextRun":
+		return ec.fieldContext_SetReclaimPolicyPayload_nextRun(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetReclaimPolicyPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetReclaimPolicyPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SpendSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6279,6 +6726,20 @@ func (ec *executionContext) field_Mutation_rotateWebhookSecret_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setReclaimPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (licensing.ReclaimPolicyInput, error) {
+			return ec.unmarshalNSetReclaimPolicyInput2seatgraphᚋinternalᚋlicensingᚐReclaimPolicyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAssignment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6796,6 +7257,20 @@ func (ec *executionContext) field_Query_person_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_reclaimCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "licenseId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["licenseId"] = arg0
 	return args, nil
 }
 
@@ -10710,6 +11185,38 @@ func (ec *executionContext) fieldContext_License_usage(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _License_reclaimPolicy(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_License_reclaimPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.License().ReclaimPolicy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ReclaimPolicy) graphql.Marshaler {
+			return ec.marshalOReclaimPolicy2ᚖseatgraphᚋmodelsᚐReclaimPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_License_reclaimPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "License",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LicenseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LicenseConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12158,6 +12665,50 @@ func (ec *executionContext) fieldContext_Mutation_redeliverWebhook(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_redeliverWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setReclaimPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setReclaimPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetReclaimPolicy(ctx, fc.Args["input"].(licensing.ReclaimPolicyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetReclaimPolicyPayload) graphql.Marshaler {
+			return ec.marshalNSetReclaimPolicyPayload2ᚖseatgraphᚋgraphᚋmodelᚐSetReclaimPolicyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setReclaimPolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetReclaimPolicyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setReclaimPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13731,6 +14282,50 @@ func (ec *executionContext) fieldContext_Query_webhookEndpoints(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_reclaimCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_reclaimCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReclaimCandidates(ctx, fc.Args["licenseId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *licensing.ReclaimPlan) graphql.Marshaler {
+			return ec.marshalOReclaimPlan2ᚖseatgraphᚋinternalᚋlicensingᚐReclaimPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_reclaimCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimPlan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_reclaimCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query__entities(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13881,6 +14476,566 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ReclaimCandidate_assignment(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimCandidate_assignment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assignment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Assignment) graphql.Marshaler {
+			return ec.marshalNAssignment2ᚖseatgraphᚋmodelsᚐAssignment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimCandidate_assignment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReclaimCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Assignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReclaimCandidate_unusedSince(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimCandidate_unusedSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnusedSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimCandidate_unusedSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimCandidate", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReclaimCandidate_warnedAt(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimCandidate_warnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimCandidate_warnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimCandidate", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReclaimCandidate_deadline(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimCandidate_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimCandidate_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimCandidate", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReclaimCandidate_reason(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimCandidate_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimCandidate_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimCandidate", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReclaimPlan_policy(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPlan_policy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Policy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ReclaimPolicy) graphql.Marshaler {
+			return ec.marshalNReclaimPolicy2ᚖseatgraphᚋmodelsᚐReclaimPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPlan_policy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReclaimPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReclaimPlan_at(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPlan_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPlan_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPlan", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReclaimPlan_cancel(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPlan_cancel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cancel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*licensing.ReclaimCandidate) graphql.Marshaler {
+			return ec.marshalNReclaimCandidate2ᚕᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPlan_cancel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReclaimPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReclaimPlan_due(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPlan_due(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Due, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*licensing.ReclaimCandidate) graphql.Marshaler {
+			return ec.marshalNReclaimCandidate2ᚕᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPlan_due(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReclaimPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReclaimPlan_inGrace(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPlan_inGrace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InGrace, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*licensing.ReclaimCandidate) graphql.Marshaler {
+			return ec.marshalNReclaimCandidate2ᚕᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPlan_inGrace(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReclaimPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReclaimPlan_warn(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPlan_warn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*licensing.ReclaimCandidate) graphql.Marshaler {
+			return ec.marshalNReclaimCandidate2ᚕᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPlan_warn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReclaimPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReclaimPolicy_licenseId(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_licenseId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReclaimPolicy().LicenseID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_licenseId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ReclaimPolicy_inactiveDays(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_inactiveDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InactiveDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_inactiveDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReclaimPolicy_graceDays(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_graceDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GraceDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_graceDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReclaimPolicy_action(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ReclaimAction) graphql.Marshaler {
+			return ec.marshalNReclaimAction2seatgraphᚋmodelsᚐReclaimAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, false, false, "ReclaimAction")
+}
+
+func (ec *executionContext) _ReclaimPolicy_excludeGroupIds(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_excludeGroupIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReclaimPolicy().ExcludeGroupIds(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_excludeGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ReclaimPolicy_enabled(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ReclaimPolicy_actor(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReclaimPolicy().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, true, true, "String")
+}
+
+func (ec *executionContext) _ReclaimPolicy_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReclaimPolicy_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReclaimPolicy_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReclaimPolicy_updatedBy(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReclaimPolicy_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReclaimPolicy_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReclaimPolicy", field, false, false, "String")
 }
 
 func (ec *executionContext) _ReclaimUnusedSeatsPayload_reclaimed(ctx context.Context, field graphql.CollectedField, obj *model.ReclaimUnusedSeatsPayload) (ret graphql.Marshaler) {
@@ -14482,6 +15637,102 @@ func (ec *executionContext) _Seats_available(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Seats_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Seats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SetReclaimPolicyPayload_policy(ctx context.Context, field graphql.CollectedField, obj *model.SetReclaimPolicyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetReclaimPolicyPayload_policy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Policy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ReclaimPolicy) graphql.Marshaler {
+			return ec.marshalOReclaimPolicy2ᚖseatgraphᚋmodelsᚐReclaimPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetReclaimPolicyPayload_policy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetReclaimPolicyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetReclaimPolicyPayload_nextRun(ctx context.Context, field graphql.CollectedField, obj *model.SetReclaimPolicyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetReclaimPolicyPayload_nextRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *licensing.ReclaimPlan) graphql.Marshaler {
+			return ec.marshalOReclaimPlan2ᚖseatgraphᚋinternalᚋlicensingᚐReclaimPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetReclaimPolicyPayload_nextRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetReclaimPolicyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReclaimPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetReclaimPolicyPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetReclaimPolicyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetReclaimPolicyPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖseatgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetReclaimPolicyPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetReclaimPolicyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SpendSummary_inactiveDays(ctx context.Context, field graphql.CollectedField, obj *economics.SpendSummary) (ret graphql.Marshaler) {
@@ -18931,6 +20182,90 @@ func UnmarshalRotateWebhookSecretInput(ctx context.Context, raw any) (webhooks.R
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSetReclaimPolicyInput(ctx context.Context, obj any) (licensing.ReclaimPolicyInput, error) {
+	var it licensing.ReclaimPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"licenseId", "inactiveDays", "graceDays", "action", "excludeGroupIds", "enabled", "dryRun"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "licenseId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("licenseId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LicenseID = data
+		case "inactiveDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inactiveDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InactiveDays = data
+		case "graceDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("graceDays"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GraceDays = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalNReclaimAction2seatgraphᚋmodelsᚐReclaimAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "excludeGroupIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("excludeGroupIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExcludeGroupIds = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSetReclaimPolicyInput unmarshals raw into the SetReclaimPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSetReclaimPolicyInput(ctx context.Context, raw any) (licensing.ReclaimPolicyInput, error) {
+	var out licensing.ReclaimPolicyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SetReclaimPolicyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateAssignmentInput(ctx context.Context, obj any) (licensing.UpdateAssignmentInput, error) {
 	var it licensing.UpdateAssignmentInput
 	if obj == nil {
@@ -20770,6 +22105,12 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_usage(ctx, field, obj)
 				})
+		case "reclaimPolicy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._License_reclaimPolicy(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21187,6 +22528,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "redeliverWebhook":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_redeliverWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setReclaimPolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setReclaimPolicy(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -21638,6 +22986,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_webhookEndpoints(ctx, field)
 				})
+		case "reclaimCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_reclaimCandidates(ctx, field)
+				})
 		case "_entities":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -21661,6 +23015,203 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___schema(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reclaimCandidateImplementors = []string{"ReclaimCandidate"}
+
+func (ec *executionContext) _ReclaimCandidate(ctx context.Context, sel ast.SelectionSet, obj *licensing.ReclaimCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReclaimCandidate")
+		case "assignment":
+			out.Values[i] = ec._ReclaimCandidate_assignment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unusedSince":
+			out.Values[i] = ec._ReclaimCandidate_unusedSince(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnedAt":
+			out.Values[i] = ec._ReclaimCandidate_warnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deadline":
+			out.Values[i] = ec._ReclaimCandidate_deadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ReclaimCandidate_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reclaimPlanImplementors = []string{"ReclaimPlan"}
+
+func (ec *executionContext) _ReclaimPlan(ctx context.Context, sel ast.SelectionSet, obj *licensing.ReclaimPlan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimPlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReclaimPlan")
+		case "policy":
+			out.Values[i] = ec._ReclaimPlan_policy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._ReclaimPlan_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancel":
+			out.Values[i] = ec._ReclaimPlan_cancel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "due":
+			out.Values[i] = ec._ReclaimPlan_due(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inGrace":
+			out.Values[i] = ec._ReclaimPlan_inGrace(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warn":
+			out.Values[i] = ec._ReclaimPlan_warn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reclaimPolicyImplementors = []string{"ReclaimPolicy"}
+
+func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.SelectionSet, obj *models.ReclaimPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReclaimPolicy")
+		case "licenseId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReclaimPolicy_licenseId(ctx, field, obj)
+				})
+		case "inactiveDays":
+			out.Values[i] = ec._ReclaimPolicy_inactiveDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "graceDays":
+			out.Values[i] = ec._ReclaimPolicy_graceDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._ReclaimPolicy_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "excludeGroupIds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReclaimPolicy_excludeGroupIds(ctx, field, obj)
+				})
+		case "enabled":
+			out.Values[i] = ec._ReclaimPolicy_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReclaimPolicy_actor(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._ReclaimPolicy_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ReclaimPolicy_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._ReclaimPolicy_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedBy":
+			out.Values[i] = ec._ReclaimPolicy_updatedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -21917,6 +23468,49 @@ func (ec *executionContext) _Seats(ctx context.Context, sel ast.SelectionSet, ob
 		case "available":
 			out.Values[i] = ec._Seats_available(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var setReclaimPolicyPayloadImplementors = []string{"SetReclaimPolicyPayload"}
+
+func (ec *executionContext) _SetReclaimPolicyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetReclaimPolicyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setReclaimPolicyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetReclaimPolicyPayload")
+		case "policy":
+			out.Values[i] = ec._SetReclaimPolicyPayload_policy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nextRun":
+			out.Values[i] = ec._SetReclaimPolicyPayload_nextRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SetReclaimPolicyPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -23648,6 +25242,48 @@ func (ec *executionContext) marshalNPersonPayload2ᚖseatgraphᚋgraphᚋmodel�
 	return ec._PersonPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNReclaimAction2seatgraphᚋmodelsᚐReclaimAction(ctx context.Context, v any) (models.ReclaimAction, error) {
+	var res models.ReclaimAction
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReclaimAction2seatgraphᚋmodelsᚐReclaimAction(ctx context.Context, sel ast.SelectionSet, v models.ReclaimAction) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNReclaimCandidate2ᚕᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*licensing.ReclaimCandidate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReclaimCandidate2ᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReclaimCandidate2ᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidate(ctx context.Context, sel ast.SelectionSet, v *licensing.ReclaimCandidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReclaimCandidate!")
+		return graphql.Null
+	}
+	return ec._ReclaimCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReclaimPolicy2ᚖseatgraphᚋmodelsᚐReclaimPolicy(ctx context.Context, sel ast.SelectionSet, v *models.ReclaimPolicy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReclaimPolicy!")
+		return graphql.Null
+	}
+	return ec._ReclaimPolicy(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNReclaimUnusedSeatsInput2seatgraphᚋinternalᚋlicensingᚐReclaimInput(ctx context.Context, v any) (licensing.ReclaimInput, error) {
 	res, err := ec.unmarshalInputReclaimUnusedSeatsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23723,6 +25359,19 @@ func (ec *executionContext) marshalNSeats2ᚖseatgraphᚋgraphᚋmodelᚐSeats(c
 		return graphql.Null
 	}
 	return ec._Seats(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSetReclaimPolicyInput2seatgraphᚋinternalᚋlicensingᚐReclaimPolicyInput(ctx context.Context, v any) (licensing.ReclaimPolicyInput, error) {
+	res, err := ec.unmarshalInputSetReclaimPolicyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetReclaimPolicyPayload2ᚖseatgraphᚋgraphᚋmodelᚐSetReclaimPolicyPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetReclaimPolicyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SetReclaimPolicyPayload!")
+		return graphql.Null
+	}
+	return ec._SetReclaimPolicyPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSourceType2seatgraphᚋmodelsᚐSourceType(ctx context.Context, v any) (models.SourceType, error) {
@@ -24734,6 +26383,20 @@ func (ec *executionContext) unmarshalOPersonOrder2ᚖseatgraphᚋinternalᚋdire
 	}
 	res, err := ec.unmarshalInputPersonOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReclaimPlan2ᚖseatgraphᚋinternalᚋlicensingᚐReclaimPlan(ctx context.Context, sel ast.SelectionSet, v *licensing.ReclaimPlan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReclaimPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReclaimPolicy2ᚖseatgraphᚋmodelsᚐReclaimPolicy(ctx context.Context, sel ast.SelectionSet, v *models.ReclaimPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReclaimPolicy(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSeats2ᚖseatgraphᚋgraphᚋmodelᚐSeats(ctx context.Context, sel ast.SelectionSet, v *model.Seats) graphql.Marshaler {

@@ -71,7 +71,7 @@ var (
 	sourceTypes    = []SourceType{SourceFrontend, SourceBackend, SourceServer, SourceSystem, SourceAPI}
 	eventTypes     = []EventType{EventAssigned, EventUpdated, EventSuspended, EventResumed, EventFulfilled,
 		EventWaitlisted, EventPromoted, EventExpired, EventRevoked, EventDeleted,
-		EventDeactivated, EventReactivated}
+		EventDeactivated, EventReactivated, EventReclaimWarning, EventReclaimCancelled}
 	statuses = []Status{StatusRevoked, StatusExpired, StatusDeactivated, StatusWaitlisted, StatusSuspended, StatusPending, StatusActive}
 )
 

@@ -3,6 +3,7 @@
 package model
 
 import (
+	"seatgraph/internal/licensing"
 	"seatgraph/internal/webhooks"
 	"seatgraph/models"
 )
@@ -174,6 +175,16 @@ type Seats struct {
 	Waitlisted int `json:"waitlisted"`
 	// total - used; null when unlimited.
 	Available *int `json:"available,omitempty"`
+}
+
+// The answer of setReclaimPolicy.
+type SetReclaimPolicyPayload struct {
+	// The policy as set (or as it would be, under dryRun); null when userErrors say why nothing changed.
+	Policy *models.ReclaimPolicy `json:"policy,omitempty"`
+	// What the job's next run does under this policy (under dryRun: what its first run would do).
+	NextRun *licensing.ReclaimPlan `json:"nextRun,omitempty"`
+	// Why nothing was written; empty on success.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // Live events, over the graphql-transport-ws WebSocket protocol or Server-Sent

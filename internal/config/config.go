@@ -67,6 +67,8 @@ type Config struct {
 	Source           string
 	ExpiryInterval   time.Duration
 	SnapshotInterval time.Duration
+	// ReclaimInterval is how often the reclaim job runs (RECLAIM_INTERVAL).
+	ReclaimInterval  time.Duration
 	StatementTimeout time.Duration
 	LockTimeout      time.Duration
 	RequestTimeout   time.Duration
@@ -137,6 +139,7 @@ func Load(needDatabase bool) (*Config, error) {
 	c.Source = e.str("RECORD_SOURCE", "edm")
 	c.ExpiryInterval = e.duration("EXPIRY_INTERVAL", 30*time.Second)
 	c.SnapshotInterval = e.duration("SNAPSHOT_INTERVAL", time.Hour)
+	c.ReclaimInterval = e.duration("RECLAIM_INTERVAL", 10*time.Minute)
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
 	c.LockTimeout = e.duration("LOCK_TIMEOUT", 2*time.Second)
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)

@@ -35,6 +35,8 @@ var assignmentTypes = map[models.EventType]string{
 	// revoked (the history says DELETED).
 	models.EventDeleted: "assignment.revoked",
 	"DEACTIVATED":       "assignment.deactivated", "REACTIVATED": "assignment.reactivated",
+	// The reclaim job (reclaimjob.go).
+	models.EventReclaimWarning: "assignment.reclaim_warning", models.EventReclaimCancelled: "assignment.reclaim_cancelled",
 }
 
 var kindNames = map[gid.Kind]string{gid.License: "license", gid.Person: "person", gid.Group: "group", gid.Assignment: "assignment"}

@@ -77,6 +77,7 @@ type Loaders struct {
 	Entitlements     *dataloadgen.Loader[uuid.UUID, []licensing.Entitlement]
 	Utilization      *List[economics.UtilizationArgs, []*economics.Bucket]
 	Usage            *List[int, *economics.Usage]
+	ReclaimPolicy    *List[struct{}, *models.ReclaimPolicy]
 }
 
 // New makes the loaders of one request, reading through sess.
@@ -117,6 +118,9 @@ func New(sess *store.Session) *Loaders {
 		}),
 		Usage: newList("Usage", lv, func(ctx context.Context, ids []uuid.UUID, inactiveDays int) (map[uuid.UUID]*economics.Usage, error) {
 			return economics.LicenseUsage(ctx, sess, ids, inactiveDays)
+		}),
+		ReclaimPolicy: newList("ReclaimPolicy", lv, func(ctx context.Context, ids []uuid.UUID, _ struct{}) (map[uuid.UUID]*models.ReclaimPolicy, error) {
+			return licensing.ReclaimPolicies(ctx, sess, ids)
 		}),
 		Entitlements: dataloadgen.NewMappedLoader(telemetry.Batched("Entitlements", func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
 			return licensing.Entitlements(ctx, sess, people)

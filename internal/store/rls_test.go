@@ -68,6 +68,13 @@ func TestRowLevelSecurity(t *testing.T) {
 		FROM unnest(ARRAY[$1::text, $2::text]) t`, a, b)
 	mustExec(t, super, `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_seq, created_at)
 		SELECT tenant_id, gen_random_uuid(), id, 1, now() FROM webhook_endpoints WHERE tenant_id IN ($1, $2)`, a, b)
+	// Reclaim policies and their warnings (the reclaim job's tables).
+	mustExec(t, super, `INSERT INTO reclaim_policies (tenant_id, license_id, inactive_days, grace_days, action, enabled,
+		created_at, updated_at, created_by, updated_by)
+		SELECT tenant_id, id, 30, 7, 'REVOKE', true, now(), now(), 'test', 'test' FROM licenses WHERE tenant_id IN ($1, $2)`, a, b)
+	mustExec(t, super, `INSERT INTO reclaim_warnings (tenant_id, assignment_id, license_id, warned_at, unused_since)
+		SELECT tenant_id, id, license_id, now(), assigned_at FROM assignments
+		WHERE tenant_id IN ($1, $2) AND person_id IS NOT NULL AND via_assignment_id IS NULL`, a, b)
 
 	app, err := sql.Open("pgx", d.AppURL)
 	if err != nil {

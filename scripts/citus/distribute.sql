@@ -66,10 +66,12 @@ END $$;
 DO $$
 DECLARE
     -- (the event outbox and webhooks, docs/events.md: events before the
-    -- deliveries whose foreign key points at them)
+    -- deliveries whose foreign key points at them; reclaim policies before
+    -- their warnings)
     distributed text[] := ARRAY['licenses', 'people', 'groups', 'group_members', 'assignments',
                                 'assignment_events', 'seat_holders', 'email_locks', 'license_snapshots',
-                                'event_streams', 'events', 'webhook_endpoints', 'webhook_deliveries'];
+                                'event_streams', 'events', 'webhook_endpoints', 'webhook_deliveries',
+                                'reclaim_policies', 'reclaim_warnings'];
     t text;
 BEGIN
     FOREACH t IN ARRAY distributed LOOP
