@@ -57,7 +57,8 @@ func TestSubscriptionEndsWhenCredentialsLapse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.subscribe("1", eventsSub, map[string]any{"license": lic})
+	first := a.assign(lic, map[string]any{"email": "first@lapse.example"})["assignment"].(map[string]any)["id"].(string)
+	w.subscribe("1", eventsSub, map[string]any{"license": lic, "after": a.lastEvent(first)})
 	a.assign(lic, map[string]any{"personId": a.person("before@lapse.example")})
 	if e := eventOf(w.next("1")); e["eventType"] != "assignment.created" {
 		t.Fatalf("before the expiry: %v", e)
@@ -77,7 +78,7 @@ func TestSubscriptionEndsWhenCredentialsLapse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.subscribe("2", eventsSub, map[string]any{"license": lic})
+	w.subscribe("2", eventsSub, map[string]any{"license": lic, "after": a.lastEvent(first)})
 	a.assign(lic, map[string]any{"personId": a.person("keyed@lapse.example")})
 	if e := eventOf(w.next("2")); e["eventType"] != "assignment.created" {
 		t.Fatalf("before the revocation: %v", e)
