@@ -72,7 +72,9 @@ func Reclaim(ctx context.Context, db *store.DB, actor Actor, in ReclaimInput) ([
 	c := problem.Check{Prefix: "input."}
 	license := c.OptID(gid.License, "licenseId", in.LicenseID)
 	c.Text("reason", in.Reason, false)
-	if in.UnusedSince.After(db.Now()) {
+	// A minute of tolerance, as for recordUsage's usedAt: a caller's
+	// "now" read on its own clock may be a little ahead of the database's.
+	if in.UnusedSince.After(db.Now().Add(time.Minute)) {
 		c.Add(problem.Invalid, "unusedSince", "must not be in the future")
 	}
 	if err := c.Err(); err != nil {
