@@ -3,6 +3,7 @@ package graph_test
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,11 +262,28 @@ func TestRecordUsagesLimits(t *testing.T) {
 		t.Errorf("an empty batch: %v, %d statements", p, srv.DB.Statements()-n)
 	}
 
+	// It needs usage:write, as recordUsage does; licenses:write is not it.
+	n = srv.DB.Statements()
+	writer := apitest.Token(t, tenant, auth.ScopeLicensesRead, auth.ScopeLicensesWrite, auth.ScopeDirectoryRead)
+	r := srv.Do(t, writer, `mutation($input: RecordUsagesInput!) { recordUsages(input: $input) { updated } }`,
+		map[string]any{"input": map[string]any{"items": batch(3, base)}})
+	if codes := r.Codes(); len(codes) != 1 || codes[0] != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "usage:write") {
+		t.Errorf("recordUsages without usage:write: %s", r.Raw)
+	}
+	if d := srv.DB.Statements() - n; d != 0 || snapshot(t, db, tenant) != before {
+		t.Errorf("a forbidden call ran %d statements or changed the database", d)
+	}
+	// A caller with usage:write alone may.
+	usageOnly := &api{t: t, srv: srv, tok: apitest.Token(t, tenant, auth.ScopeUsageWrite)}
+	if p := usageOnly.usages(batch(1, base)...); num(p["updated"]) != 1 {
+		t.Errorf("with usage:write: updated %v, want 1", p["updated"])
+	}
+
 	// The statements of one call do not grow with its size.
 	var counts []int64
 	for k, size := range []int{1, 10, 1000} {
 		n := srv.DB.Statements()
-		p := a.usages(batch(size, base.Add(time.Duration(k)*time.Minute))...)
+		p := a.usages(batch(size, base.Add(time.Duration(k+1)*time.Minute))...)
 		counts = append(counts, srv.DB.Statements()-n)
 		if size == 1000 {
 			if num(p["failed"]) != 400 || num(p["updated"]) != 4 {
@@ -287,7 +305,7 @@ func TestRecordUsagesLimits(t *testing.T) {
 				last = i
 			}
 		}
-		want := base.Add(2*time.Minute + time.Duration(last)*time.Millisecond)
+		want := base.Add(3*time.Minute + time.Duration(last)*time.Millisecond)
 		if got := lastUsed(t, db, tenant, g); !got.Equal(want) {
 			t.Errorf("grant %d: lastUsedAt %v, want %v", k, got, want)
 		}
