@@ -161,8 +161,8 @@ type usageRow struct {
 	Moved bool      `bun:"moved"`
 }
 
-// checkUsage validates one item and files it under the way it names its
-// grants; it reports whether the item is valid.
+// checkUsage validates item i and, when it is valid, files it under the
+// way it names its grants; it returns the item's problems.
 func checkUsage(in *UsageInput, i int, prefix string, now time.Time, ways *[usageWays]usageArrays) problem.List {
 	c := problem.Check{Prefix: prefix}
 	if in.UsedAt != nil && in.UsedAt.After(now.Add(time.Minute)) {
