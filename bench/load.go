@@ -131,9 +131,10 @@ func (c *client) post(ctx context.Context, query string, vars map[string]any) er
 	for _, v := range out.Data {
 		var payload struct {
 			UserErrors []json.RawMessage `json:"userErrors"`
+			Failed     int               `json:"failed"` // items of a batch with an error
 		}
-		if v != nil && json.Unmarshal(*v, &payload) == nil && len(payload.UserErrors) > 0 {
-			return fmt.Errorf("userErrors: %.300s", raw)
+		if v != nil && json.Unmarshal(*v, &payload) == nil && (len(payload.UserErrors) > 0 || payload.Failed > 0) {
+			return fmt.Errorf("userErrors or failed items: %.300s", raw)
 		}
 	}
 	return nil

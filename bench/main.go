@@ -146,7 +146,7 @@ func run1(ctx context.Context, o options) error {
 			continue
 		}
 		log.Printf("shape %s", sh.Name)
-		r := result{Shape: sh.Name, About: sh.About}
+		r := result{Shape: sh.Name, About: sh.About, PerRequest: sh.PerRequest}
 		server := func(ctx context.Context, i int) error { return bigClient.post(ctx, sh.Query, sh.Vars(i)) }
 		var directStatements int
 		directCall := func(ctx context.Context, i int) error {

@@ -39,6 +39,7 @@ type side struct {
 type result struct {
 	Shape            string  `json:"shape"`
 	About            string  `json:"about"`
+	PerRequest       int     `json:"recordsPerRequest,omitempty"`
 	Statements       float64 `json:"statementsPerRequest"`
 	DirectStatements int     `json:"directStatementsPerRequest"`
 	Server           side    `json:"server"`
@@ -100,6 +101,12 @@ func (r *report) write(w io.Writer, jsonPath string) error {
 			x.Server.C64.RPS, x.Direct.C64.RPS, ratio(x.Server.C64.RPS, x.Direct.C64.RPS), small, errs)
 	}
 	_ = tw.Flush()
+	for _, x := range r.Results {
+		if n := float64(x.PerRequest); n > 0 {
+			fmt.Fprintf(w, "\n%s: %d records per request: %.0f records/s at c=16 (direct %.0f), %.0f at c=64 (direct %.0f); p50 %.2f ms per request at the fixed rate\n",
+				x.Shape, x.PerRequest, n*x.Server.C16.RPS, n*x.Direct.C16.RPS, n*x.Server.C64.RPS, n*x.Direct.C64.RPS, x.Server.Rate.P50MS)
+		}
+	}
 	if r.Expiry != nil {
 		fmt.Fprintf(w, "\nexpiry job, 1M tenant, nothing due: best %.1f ms, median %.1f ms %s\n", r.Expiry.BestMS, r.Expiry.MedianMS, r.Expiry.Error)
 	}

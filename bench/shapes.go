@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +22,9 @@ type shape struct {
 	Name  string
 	About string
 	Write bool
+	// PerRequest is how many records one request carries (a batch's
+	// items; 0: one).
+	PerRequest int
 	// Query is the GraphQL document; Vars picks the variables of the i-th
 	// request.
 	Query string
@@ -39,6 +44,7 @@ type ids struct {
 	big        uuid.UUID   // the license with the most grants
 	people     []uuid.UUID // by id
 	usage      []uuid.UUID // live direct grants, for recordUsage
+	usages     []uuid.UUID // live person grants in license order, for recordUsages
 	unusedDays time.Time   // D's lastUsedBefore
 }
 
@@ -60,6 +66,13 @@ func loadIDs(ctx context.Context, db *pgxpool.Pool, withUsage bool) (*ids, error
 		rows, _ = db.Query(ctx, `SELECT id FROM assignments WHERE license_id = $1 AND person_id IS NOT NULL
 			AND revoked_at IS NULL AND expired_at IS NULL AND NOT is_deleted ORDER BY id LIMIT 5000`, out.licenses[1])
 		if out.usage, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+			return nil, err
+		}
+		// Live person grants in license order: a batch is mostly one
+		// license's users (as an agent of one product reports them).
+		rows, _ = db.Query(ctx, `SELECT id FROM assignments WHERE person_id IS NOT NULL
+			AND revoked_at IS NULL AND expired_at IS NULL AND NOT is_deleted ORDER BY license_id, id LIMIT $1`, usagePool)
+		if out.usages, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
 			return nil, err
 		}
 	}
@@ -232,6 +245,12 @@ func shapes(tenant string, d, small *ids, writeLicense func(phase string) (uuid.
 				return 1, err
 			},
 		})
+	}
+	if len(d.usages) >= 4*usageBatch {
+		spread := slices.Clone(d.usages)
+		rand.New(rand.NewPCG(1, 2)).Shuffle(len(spread), func(i, j int) { spread[i], spread[j] = spread[j], spread[i] })
+		out = append(out, usagesShape("recordUsages", "grants in license order (mostly one license's users)", tenant, d.usages),
+			usagesShape("recordUsagesSpread", "grants spread at random over the tenant", tenant, spread))
 	}
 	if writeLicense != nil {
 		// Each phase assigns people not yet holding the license: one new

@@ -295,6 +295,7 @@ type ComplexityRoot struct {
 		DeleteWebhookEndpoint func(childComplexity int, input webhooks.IDInput) int
 		ReclaimUnusedSeats    func(childComplexity int, input licensing.ReclaimInput) int
 		RecordUsage           func(childComplexity int, input licensing.UsageInput) int
+		RecordUsages          func(childComplexity int, input licensing.UsagesInput) int
 		RedeliverWebhook      func(childComplexity int, input webhooks.RedeliverInput) int
 		RemoveGroupMembers    func(childComplexity int, input directory.MembersInput) int
 		RevokeAssignment      func(childComplexity int, input licensing.RevokeInput) int
@@ -420,6 +421,13 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	RecordUsagesPayload struct {
+		Failed     func(childComplexity int) int
+		Results    func(childComplexity int) int
+		Updated    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Renewal struct {
 		CostAtRenewal  func(childComplexity int) int
 		License        func(childComplexity int) int
@@ -468,6 +476,13 @@ type ComplexityRoot struct {
 
 	TechnologyAsset struct {
 		ID func(childComplexity int) int
+	}
+
+	UsageResult struct {
+		AssignmentIds func(childComplexity int) int
+		Error         func(childComplexity int) int
+		Index         func(childComplexity int) int
+		Updated       func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -634,6 +649,7 @@ type MutationResolver interface {
 	RotateWebhookSecret(ctx context.Context, input webhooks.RotateInput) (*model.WebhookEndpointPayload, error)
 	RedeliverWebhook(ctx context.Context, input webhooks.RedeliverInput) (*model.WebhookDeliveryPayload, error)
 	SetReclaimPolicy(ctx context.Context, input licensing.ReclaimPolicyInput) (*model.SetReclaimPolicyPayload, error)
+	RecordUsages(ctx context.Context, input licensing.UsagesInput) (*model.RecordUsagesPayload, error)
 }
 type PersonResolver interface {
 	ID(ctx context.Context, obj *models.Person) (string, error)
@@ -1868,6 +1884,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordUsage(childComplexity, args["input"].(licensing.UsageInput)), true
+	case "Mutation.recordUsages":
+		if e.ComplexityRoot.Mutation.RecordUsages == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordUsages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordUsages(childComplexity, args["input"].(licensing.UsagesInput)), true
 	case "Mutation.redeliverWebhook":
 		if e.ComplexityRoot.Mutation.RedeliverWebhook == nil {
 			break
@@ -2561,6 +2588,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordUsagePayload.UserErrors(childComplexity), true
 
+	case "RecordUsagesPayload.failed":
+		if e.ComplexityRoot.RecordUsagesPayload.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagesPayload.Failed(childComplexity), true
+	case "RecordUsagesPayload.results":
+		if e.ComplexityRoot.RecordUsagesPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagesPayload.Results(childComplexity), true
+	case "RecordUsagesPayload.updated":
+		if e.ComplexityRoot.RecordUsagesPayload.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagesPayload.Updated(childComplexity), true
+	case "RecordUsagesPayload.userErrors":
+		if e.ComplexityRoot.RecordUsagesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordUsagesPayload.UserErrors(childComplexity), true
+
 	case "Renewal.costAtRenewal":
 		if e.ComplexityRoot.Renewal.CostAtRenewal == nil {
 			break
@@ -2751,6 +2803,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TechnologyAsset.ID(childComplexity), true
+
+	case "UsageResult.assignmentIds":
+		if e.ComplexityRoot.UsageResult.AssignmentIds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageResult.AssignmentIds(childComplexity), true
+	case "UsageResult.error":
+		if e.ComplexityRoot.UsageResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageResult.Error(childComplexity), true
+	case "UsageResult.index":
+		if e.ComplexityRoot.UsageResult.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageResult.Index(childComplexity), true
+	case "UsageResult.updated":
+		if e.ComplexityRoot.UsageResult.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageResult.Updated(childComplexity), true
 
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
@@ -3095,6 +3172,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PersonOrder", ec.unmarshalInputPersonOrder),
 			graphql.NewInputUnmarshaler("ReclaimUnusedSeatsInput", ec.unmarshalInputReclaimUnusedSeatsInput),
 			graphql.NewInputUnmarshaler("RecordUsageInput", ec.unmarshalInputRecordUsageInput),
+			graphql.NewInputUnmarshaler("RecordUsagesInput", ec.unmarshalInputRecordUsagesInput),
 			graphql.NewInputUnmarshaler("RedeliverWebhookInput", ec.unmarshalInputRedeliverWebhookInput),
 			graphql.NewInputUnmarshaler("RevokeAssignmentInput", ec.unmarshalInputRevokeAssignmentInput),
 			graphql.NewInputUnmarshaler("RotateWebhookSecretInput", ec.unmarshalInputRotateWebhookSecretInput),
@@ -4518,11 +4596,11 @@ type AssignmentPayload {
   userErrors: [UserError!]!
 }
 
-"A use of a seat. Name the grant by assignmentId, or by licenseId and personId."
+"A use of a seat. Name the grant by assignmentId, or by licenseId and personId (or email)."
 input RecordUsageInput {
   "The grant used (asg_…)."
   assignmentId: ID
-  "The license used, with personId."
+  "The license used, with personId or email."
   licenseId: ID
   "The person who used it, with licenseId."
   personId: ID
@@ -5116,6 +5194,75 @@ extend type Mutation {
     "The license and its policy."
     input: SetReclaimPolicyInput!
   ): SetReclaimPolicyPayload!
+}
+`, BuiltIn: false},
+	{Name: "../usage.graphqls", Input: `# Usage at scale (SPEC §10): recordUsages, usage records in bulk.
+
+extend input RecordUsageInput {
+  """
+  The address of who used it, with licenseId (instead of personId): the
+  grants of the person with this email (case-insensitive), or, when no
+  person has it, the pending invitation to this address. For an
+  application, only its own people and invitations.
+  """
+  email: String
+}
+
+"Usage records in bulk: each item is applied, or answered with its own error, without failing the others."
+input RecordUsagesInput {
+  """
+  The usage records, at most 1,000 (more: the whole call is refused, nothing
+  is written). Each names its grant by assignmentId, or by licenseId with
+  personId or email; field paths in errors name the item
+  (input.items[3].usedAt). Several items naming one grant collapse to the
+  latest usedAt.
+  """
+  items: [RecordUsageInput!]!
+}
+
+"The answer for one item of recordUsages."
+type UsageResult {
+  "The item's position in input.items, from 0."
+  index: Int!
+  """
+  The live grants the item named (asg_…): one for an assignmentId; for a
+  license and a person, their direct grant and any they inherit through
+  groups. Empty when error is set.
+  """
+  assignmentIds: [ID!]!
+  """
+  How many of them moved lastUsedAt forward to this item's usedAt: 0 when
+  it was already as late or later (a repeat, an older use, or a later item
+  of the same call naming the same grant).
+  """
+  updated: Int!
+  "Why the item was not applied (INVALID: bad input; NOT_FOUND: no live grant of yours matches); null when it was."
+  error: UserError
+}
+
+"The answer of recordUsages."
+type RecordUsagesPayload {
+  "One result per item, in the order of the items; empty when userErrors is not."
+  results: [UsageResult!]!
+  "How many grants' lastUsedAt moved forward, over all items."
+  updated: Int!
+  "How many items have an error (the others were applied)."
+  failed: Int!
+  "Why the whole call was refused and nothing written (more than 1,000 items); empty otherwise, also when some items failed."
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  """
+  Record up to 1,000 uses of seats in one call, in one statement: like
+  recordUsage for each item (lastUsedAt only moves forward, no history),
+  with a result per item; a bad item does not fail the others. Needs
+  usage:write.
+  """
+  recordUsages(
+    "The usage records."
+    input: RecordUsagesInput!
+  ): RecordUsagesPayload!
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -5830,6 +5977,20 @@ func (ec *executionContext) childFields_RecordUsagePayload(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type RecordUsagePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_RecordUsagesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_RecordUsagesPayload_results(ctx, field)
+	case "updated":
+		return ec.fieldContext_RecordUsagesPayload_updated(ctx, field)
+	case "failed":
+		return ec.fieldContext_RecordUsagesPayload_failed(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RecordUsagesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordUsagesPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Renewal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "license":
@@ -5918,6 +6079,20 @@ func (ec *executionContext) childFields_TechnologyAsset(ctx context.Context, fie
 		return ec.fieldContext_TechnologyAsset_id(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TechnologyAsset", field.Name)
+}
+
+func (ec *executionContext) childFields_UsageResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_UsageResult_index(ctx, field)
+	case "assignmentIds":
+		return ec.fieldContext_UsageResult_assignmentIds(ctx, field)
+	case "updated":
+		return ec.fieldContext_UsageResult_updated(ctx, field)
+	case "error":
+		return ec.fieldContext_UsageResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UsageResult", field.Name)
 }
 
 func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6662,6 +6837,20 @@ func (ec *executionContext) field_Mutation_recordUsage_args(ctx context.Context,
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (licensing.UsageInput, error) {
 			return ec.unmarshalNRecordUsageInput2seatgraphᚋinternalᚋlicensingᚐUsageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordUsages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (licensing.UsagesInput, error) {
+			return ec.unmarshalNRecordUsagesInput2seatgraphᚋinternalᚋlicensingᚐUsagesInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12715,6 +12904,50 @@ func (ec *executionContext) fieldContext_Mutation_setReclaimPolicy(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordUsages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordUsages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordUsages(ctx, fc.Args["input"].(licensing.UsagesInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordUsagesPayload) graphql.Marshaler {
+			return ec.marshalNRecordUsagesPayload2ᚖseatgraphᚋgraphᚋmodelᚐRecordUsagesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordUsages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordUsagesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordUsages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *paging.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15180,6 +15413,116 @@ func (ec *executionContext) fieldContext_RecordUsagePayload_userErrors(_ context
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordUsagesPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagesPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsageResult) graphql.Marshaler {
+			return ec.marshalNUsageResult2ᚕᚖseatgraphᚋgraphᚋmodelᚐUsageResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagesPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordUsagesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UsageResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordUsagesPayload_updated(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagesPayload_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagesPayload_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordUsagesPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecordUsagesPayload_failed(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagesPayload_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagesPayload_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordUsagesPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecordUsagesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordUsagesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖseatgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordUsagesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordUsagesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Renewal_license(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15995,6 +16338,107 @@ func (ec *executionContext) _TechnologyAsset_id(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_TechnologyAsset_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TechnologyAsset", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UsageResult_index(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageResult_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageResult_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageResult_assignmentIds(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageResult_assignmentIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AssignmentIds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageResult_assignmentIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UsageResult_updated(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageResult_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageResult_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UsageResult_error(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserError) graphql.Marshaler {
+			return ec.marshalOUserError2ᚖseatgraphᚋgraphᚋmodelᚐUserError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UsageResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
@@ -19976,7 +20420,7 @@ func (ec *executionContext) unmarshalInputRecordUsageInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"assignmentId", "licenseId", "personId", "usedAt"}
+	fieldsInOrder := [...]string{"assignmentId", "licenseId", "personId", "usedAt", "email"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20011,6 +20455,13 @@ func (ec *executionContext) unmarshalInputRecordUsageInput(ctx context.Context, 
 				return it, err
 			}
 			it.UsedAt = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
 		}
 	}
 	return it, nil
@@ -20025,6 +20476,48 @@ func (ec *executionContext) unmarshalInputRecordUsageInput(ctx context.Context, 
 func UnmarshalRecordUsageInput(ctx context.Context, raw any) (licensing.UsageInput, error) {
 	var out licensing.UsageInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordUsageInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordUsagesInput(ctx context.Context, obj any) (licensing.UsagesInput, error) {
+	var it licensing.UsagesInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"items"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalNRecordUsageInput2ᚕᚖseatgraphᚋinternalᚋlicensingᚐUsageInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordUsagesInput unmarshals raw into the RecordUsagesInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordUsagesInput(ctx context.Context, raw any) (licensing.UsagesInput, error) {
+	var out licensing.UsagesInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordUsagesInput", raw, &out)
 	return out, err
 }
 
@@ -22539,6 +23032,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "recordUsages":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordUsages(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23313,6 +23813,54 @@ func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var recordUsagesPayloadImplementors = []string{"RecordUsagesPayload"}
+
+func (ec *executionContext) _RecordUsagesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordUsagesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordUsagesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordUsagesPayload")
+		case "results":
+			out.Values[i] = ec._RecordUsagesPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._RecordUsagesPayload_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._RecordUsagesPayload_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RecordUsagesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var renewalImplementors = []string{"Renewal"}
 
 func (ec *executionContext) _Renewal(ctx context.Context, sel ast.SelectionSet, obj *economics.Renewal) graphql.Marshaler {
@@ -23619,6 +24167,54 @@ func (ec *executionContext) _TechnologyAsset(ctx context.Context, sel ast.Select
 		case "id":
 			out.Values[i] = ec._TechnologyAsset_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var usageResultImplementors = []string{"UsageResult"}
+
+func (ec *executionContext) _UsageResult(ctx context.Context, sel ast.SelectionSet, obj *model.UsageResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, usageResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UsageResult")
+		case "index":
+			out.Values[i] = ec._UsageResult_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignmentIds":
+			out.Values[i] = ec._UsageResult_assignmentIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._UsageResult_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._UsageResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -25302,12 +25898,44 @@ func (ec *executionContext) unmarshalNRecordUsageInput2seatgraphᚋinternalᚋli
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRecordUsageInput2ᚕᚖseatgraphᚋinternalᚋlicensingᚐUsageInputᚄ(ctx context.Context, v any) ([]*licensing.UsageInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*licensing.UsageInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRecordUsageInput2ᚖseatgraphᚋinternalᚋlicensingᚐUsageInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNRecordUsageInput2ᚖseatgraphᚋinternalᚋlicensingᚐUsageInput(ctx context.Context, v any) (*licensing.UsageInput, error) {
+	res, err := ec.unmarshalInputRecordUsageInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRecordUsagePayload2ᚖseatgraphᚋgraphᚋmodelᚐRecordUsagePayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordUsagePayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RecordUsagePayload!")
 		return graphql.Null
 	}
 	return ec._RecordUsagePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordUsagesInput2seatgraphᚋinternalᚋlicensingᚐUsagesInput(ctx context.Context, v any) (licensing.UsagesInput, error) {
+	res, err := ec.unmarshalInputRecordUsagesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordUsagesPayload2ᚖseatgraphᚋgraphᚋmodelᚐRecordUsagesPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordUsagesPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordUsagesPayload!")
+		return graphql.Null
+	}
+	return ec._RecordUsagesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRedeliverWebhookInput2seatgraphᚋinternalᚋwebhooksᚐRedeliverInput(ctx context.Context, v any) (webhooks.RedeliverInput, error) {
@@ -25458,6 +26086,30 @@ func (ec *executionContext) unmarshalNUpdatePersonInput2seatgraphᚋinternalᚋd
 func (ec *executionContext) unmarshalNUpdateWebhookEndpointInput2seatgraphᚋinternalᚋwebhooksᚐUpdateInput(ctx context.Context, v any) (webhooks.UpdateInput, error) {
 	res, err := ec.unmarshalInputUpdateWebhookEndpointInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUsageResult2ᚕᚖseatgraphᚋgraphᚋmodelᚐUsageResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUsageResult2ᚖseatgraphᚋgraphᚋmodelᚐUsageResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUsageResult2ᚖseatgraphᚋgraphᚋmodelᚐUsageResult(ctx context.Context, sel ast.SelectionSet, v *model.UsageResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UsageResult!")
+		return graphql.Null
+	}
+	return ec._UsageResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUserError2ᚕᚖseatgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
@@ -26510,6 +27162,13 @@ func (ec *executionContext) marshalOTechnologyAsset2ᚖseatgraphᚋgraphᚋmodel
 		return graphql.Null
 	}
 	return ec._TechnologyAsset(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUserError2ᚖseatgraphᚋgraphᚋmodelᚐUserError(ctx context.Context, sel ast.SelectionSet, v *model.UserError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UserError(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOUtilizationInterval2ᚖstring(ctx context.Context, v any) (*string, error) {

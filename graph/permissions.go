@@ -67,6 +67,7 @@ var fieldScopes = map[string]string{
 	"Mutation.updateAssignment":   auth.ScopeLicensesWrite,
 	"Mutation.revokeAssignment":   auth.ScopeLicensesWrite,
 	"Mutation.recordUsage":        auth.ScopeUsageWrite,
+	"Mutation.recordUsages":       auth.ScopeUsageWrite,
 	"Mutation.reclaimUnusedSeats": auth.ScopeAdmin,
 	"Mutation.setReclaimPolicy":   auth.ScopeAdmin,
 	"Mutation.createPerson":       auth.ScopeDirectoryWrite,

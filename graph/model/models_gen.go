@@ -163,6 +163,18 @@ type RecordUsagePayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// The answer of recordUsages.
+type RecordUsagesPayload struct {
+	// One result per item, in the order of the items; empty when userErrors is not.
+	Results []*UsageResult `json:"results"`
+	// How many grants' lastUsedAt moved forward, over all items.
+	Updated int `json:"updated"`
+	// How many items have an error (the others were applied).
+	Failed int `json:"failed"`
+	// Why the whole call was refused and nothing written (more than 1,000 items); empty otherwise, also when some items failed.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // Seat usage of a license. A person counts once, however many grants reach them.
 type Seats struct {
 	// Seats bought; null when the license is unlimited.
@@ -198,6 +210,22 @@ type TechnologyAsset struct {
 }
 
 func (TechnologyAsset) IsEntity() {}
+
+// The answer for one item of recordUsages.
+type UsageResult struct {
+	// The item's position in input.items, from 0.
+	Index int `json:"index"`
+	// The live grants the item named (asg_…): one for an assignmentId; for a
+	// license and a person, their direct grant and any they inherit through
+	// groups. Empty when error is set.
+	AssignmentIds []string `json:"assignmentIds"`
+	// How many of them moved lastUsedAt forward to this item's usedAt: 0 when
+	// it was already as late or later (a repeat, an older use, or a later item
+	// of the same call naming the same grant).
+	Updated int `json:"updated"`
+	// Why the item was not applied (INVALID: bad input; NOT_FOUND: no live grant of yours matches); null when it was.
+	Error *UserError `json:"error,omitempty"`
+}
 
 // An expected business failure: nothing was written.
 type UserError struct {

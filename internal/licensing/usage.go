@@ -2,8 +2,12 @@ package licensing
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"seatgraph/internal/gid"
@@ -12,59 +16,283 @@ import (
 	"seatgraph/models"
 )
 
-// UsageInput is the input of recordUsage.
+// MaxUsageItems is the most items one recordUsages call takes.
+const MaxUsageItems = 1000
+
+// UsageInput is one use of a seat: the input of recordUsage, and an item
+// of recordUsages. The grant is named by AssignmentID, or by LicenseID
+// with PersonID or Email.
 type UsageInput struct {
 	AssignmentID *string
 	LicenseID    *string
 	PersonID     *string
-	UsedAt       *time.Time
+	// Email names the grants of the person with this address
+	// (case-insensitive) or, when no person has it, the pending invitation
+	// to it: a person created with an invited address takes the
+	// invitation over (seat rule 7), so one address is never both.
+	Email  *string
+	UsedAt *time.Time
+}
+
+// UsagesInput is the input of recordUsages.
+type UsagesInput struct {
+	Items []*UsageInput
+}
+
+// UsageResult is what became of one item of recordUsages.
+type UsageResult struct {
+	Index int
+	// AssignmentIDs are the live grants the item named (a license and a
+	// person may name their direct grant and inherited ones).
+	AssignmentIDs []uuid.UUID
+	// Updated is how many of them moved lastUsedAt to this item's time.
+	Updated int
+	// Problems are why the item was not applied (nil when it was).
+	Problems problem.List
 }
 
 // RecordUsage moves lastUsedAt forward, in one statement, with no history
 // row: it is telemetry, not an edit of the grant, so it leaves updatedAt
 // (and so expectedUpdatedAt checks) alone. It returns how many live
-// assignments moved.
+// assignments moved. It is recordUsages with one item.
 func RecordUsage(ctx context.Context, db *store.DB, actor Actor, in UsageInput) (int, error) {
-	c := problem.Check{Prefix: "input."}
-	if in.UsedAt != nil && in.UsedAt.After(db.Now().Add(time.Minute)) {
-		c.Add(problem.Invalid, "usedAt", "must not be in the future")
-	}
-	var cond string
-	var args []any
-	switch {
-	case in.AssignmentID != nil && in.LicenseID == nil && in.PersonID == nil:
-		cond, args = "a.id = ?", []any{c.ID(gid.Assignment, "assignmentId", *in.AssignmentID)}
-	case in.AssignmentID == nil && in.LicenseID != nil && in.PersonID != nil:
-		cond, args = "a.license_id = ? AND a.person_id = ?",
-			[]any{c.ID(gid.License, "licenseId", *in.LicenseID), c.ID(gid.Person, "personId", *in.PersonID)}
-	default:
-		c.Add(problem.Invalid, "assignmentId", "give assignmentId, or licenseId and personId")
-	}
-	if err := c.Err(); err != nil {
-		return 0, err
-	}
-	var found, moved int
-	// One statement, one round trip: no transaction around it.
-	err := db.WriteStatement(ctx, actor.Tenant, func(s store.Scope) error {
-		// Without a time given, the database's clock, in the statement.
-		var usedAt any = bun.Safe("now()")
-		if in.UsedAt != nil {
-			usedAt = in.UsedAt.UTC()
-		}
-		target := s.Select((*models.Assignment)(nil)).Column("a.id", "a.last_used_at").
-			Where(cond, args...).Where(liveSQL)
-		moves := s.Update((*models.Assignment)(nil)).Set("last_used_at = ?", usedAt).TableExpr("target").
-			Where("a.id = target.id").Where("(target.last_used_at IS NULL OR target.last_used_at < ?)", usedAt).
-			Returning("a.id")
-		return s.Compose().With("target", target).With("moved", moves).
-			ColumnExpr("(SELECT count(*) FROM target) AS found, (SELECT count(*) FROM moved) AS moved").
-			Scan(ctx, &found, &moved)
-	})
+	res, err := recordUsages(ctx, db, actor, []*UsageInput{&in}, func(int) string { return "input." })
 	if err != nil {
 		return 0, err
 	}
-	if found == 0 {
-		return 0, problem.New(problem.NotFound, "input", "no live assignment matches")
+	if err := res[0].Problems.Err(); err != nil {
+		return 0, err
 	}
-	return moved, nil
+	return res[0].Updated, nil
+}
+
+// RecordUsages applies up to MaxUsageItems usage records in one statement
+// (no transaction around it): each as RecordUsage would, except that a
+// bad item (malformed, or naming no live grant of the caller) gets its
+// own problems in its result and the others are applied. Several items
+// naming one grant collapse to the latest time. More than MaxUsageItems
+// items is a problem of the call: nothing is written.
+func RecordUsages(ctx context.Context, db *store.DB, actor Actor, in UsagesInput) ([]UsageResult, error) {
+	if len(in.Items) > MaxUsageItems {
+		return nil, problem.New(problem.Invalid, "input.items", "at most %d items per call (got %d): split them into several calls",
+			MaxUsageItems, len(in.Items))
+	}
+	return recordUsages(ctx, db, actor, in.Items, func(i int) string { return "input.items[" + strconv.Itoa(i) + "]." })
+}
+
+// usageBy is how an item names its grants; each way is one branch of the
+// statement, sent only when some item needs it.
+type usageBy int
+
+const (
+	byAssignment usageBy = iota // assignmentId
+	byPerson                    // licenseId and personId
+	byEmail                     // licenseId and email
+	usageWays
+)
+
+// usageArrays are the items named one way.
+type usageArrays struct {
+	index  []int
+	key    []string // the assignment's or the license's id
+	second []string // the person's id or the email; none by assignment
+	usedAt []*time.Time
+}
+
+func (u *usageArrays) add(i int, key, second string, usedAt *time.Time) {
+	u.index = append(u.index, i)
+	u.key = append(u.key, key)
+	if second != "" {
+		u.second = append(u.second, second)
+	}
+	u.usedAt = append(u.usedAt, usedAt)
+}
+
+// params are the items as the statement's parameters: one value per
+// column. Several items are arrays (PostgreSQL array literals, one
+// parameter each however many items, so a batch of any size is one
+// prepared statement; PostgreSQL plans it for its size on each call).
+// One item is plain values: a statement PostgreSQL plans once and reuses
+// (with arrays it would plan each call anew: 3× the time of the whole
+// single-row update).
+func (u *usageArrays) params(q *bun.SelectQuery, second string) *bun.SelectQuery {
+	if len(u.index) == 1 {
+		var at any
+		if u.usedAt[0] != nil {
+			at = u.usedAt[0].UTC()
+		}
+		expr, args := "?::int AS i, ?::uuid AS key, ?::timestamptz AS used_at", []any{strconv.Itoa(u.index[0]), u.key[0], at}
+		if second != "" {
+			expr += fmt.Sprintf(", ?::%s AS second", second)
+			args = append(args, u.second[0])
+		}
+		return q.ColumnExpr(expr, args...)
+	}
+	index, at := make([]string, len(u.index)), make([]string, len(u.index))
+	for k, i := range u.index {
+		index[k] = strconv.Itoa(i)
+		at[k] = "NULL" // the database's clock, in the statement
+		if t := u.usedAt[k]; t != nil {
+			at[k] = t.UTC().Format("2006-01-02T15:04:05.999999Z07:00")
+		}
+	}
+	args := []any{arrayLiteral(index), arrayLiteral(u.key), arrayLiteral(at)}
+	if second == "" {
+		return q.TableExpr("unnest(?::int[], ?::uuid[], ?::timestamptz[]) AS item(i, key, used_at)", args...).ColumnExpr("item.*")
+	}
+	quoted := make([]string, len(u.second))
+	for k, v := range u.second {
+		quoted[k] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+	}
+	return q.TableExpr(fmt.Sprintf("unnest(?::int[], ?::uuid[], ?::timestamptz[], ?::%s[]) AS item(i, key, used_at, second)", second),
+		append(args, arrayLiteral(quoted))...).ColumnExpr("item.*")
+}
+
+// arrayLiteral writes elems (quoted where they need it) as a PostgreSQL
+// array literal.
+func arrayLiteral(elems []string) string {
+	return "{" + strings.Join(elems, ",") + "}"
+}
+
+// usageRow is one grant an item named.
+type usageRow struct {
+	I     int       `bun:"i"`
+	ID    uuid.UUID `bun:"id"`
+	Moved bool      `bun:"moved"`
+}
+
+// checkUsage validates item i and, when it is valid, files it under the
+// way it names its grants; it returns the item's problems.
+func checkUsage(in *UsageInput, i int, prefix string, now time.Time, ways *[usageWays]usageArrays) problem.List {
+	c := problem.Check{Prefix: prefix}
+	if in.UsedAt != nil && in.UsedAt.After(now.Add(time.Minute)) {
+		c.Add(problem.Invalid, "usedAt", "must not be in the future")
+	}
+	switch {
+	case in.AssignmentID != nil && in.LicenseID == nil && in.PersonID == nil && in.Email == nil:
+		id := c.ID(gid.Assignment, "assignmentId", *in.AssignmentID)
+		if c.Err() == nil {
+			ways[byAssignment].add(i, id.String(), "", in.UsedAt)
+		}
+	case in.AssignmentID == nil && in.LicenseID != nil && in.PersonID != nil && in.Email == nil:
+		lic := c.ID(gid.License, "licenseId", *in.LicenseID)
+		per := c.ID(gid.Person, "personId", *in.PersonID)
+		if c.Err() == nil {
+			ways[byPerson].add(i, lic.String(), per.String(), in.UsedAt)
+		}
+	case in.AssignmentID == nil && in.LicenseID != nil && in.PersonID == nil && in.Email != nil:
+		lic := c.ID(gid.License, "licenseId", *in.LicenseID)
+		c.Email("email", in.Email)
+		if c.Err() == nil {
+			ways[byEmail].add(i, lic.String(), *in.Email, in.UsedAt)
+		}
+	default:
+		c.Add(problem.Invalid, "assignmentId", "give assignmentId, or licenseId with personId or email")
+	}
+	return c.Problems
+}
+
+// recordUsages validates the items, applies the valid ones in one
+// statement and answers per item; prefix(i) is item i's field path.
+func recordUsages(ctx context.Context, db *store.DB, actor Actor, items []*UsageInput,
+	prefix func(int) string) ([]UsageResult, error) {
+	out := make([]UsageResult, len(items))
+	var ways [usageWays]usageArrays
+	now, valid := db.Now(), 0
+	for i, in := range items {
+		out[i] = UsageResult{Index: i, AssignmentIDs: []uuid.UUID{}}
+		if in == nil {
+			in = &UsageInput{}
+		}
+		if out[i].Problems = checkUsage(in, i, prefix(i), now, &ways); out[i].Problems == nil {
+			valid++
+		}
+	}
+	if valid == 0 {
+		return out, nil
+	}
+	var rows []usageRow
+	// One statement, one round trip: no transaction around it.
+	err := db.WriteStatement(ctx, actor.Tenant, func(s store.Scope) error {
+		rows = rows[:0]
+		return usageStatement(s, &ways).Scan(ctx, &rows)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		res := &out[r.I]
+		res.AssignmentIDs = append(res.AssignmentIDs, r.ID)
+		if r.Moved {
+			res.Updated++
+		}
+	}
+	for i := range out {
+		if out[i].Problems == nil && len(out[i].AssignmentIDs) == 0 {
+			out[i].Problems = problem.List{problem.New(problem.NotFound, strings.TrimSuffix(prefix(i), "."), "no live assignment matches")}
+		}
+	}
+	return out, nil
+}
+
+// usageStatement is the one statement of a batch: the items as arrays
+// (one parameter each, however many items, so a batch of any size is the
+// same prepared statement), the live grants they name (the caller's
+// tenant and app only), the latest time per grant, the update of those
+// still behind it, and a row per item and grant:
+//
+//	WITH by_assignment AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::timestamptz[])), …,
+//	     target AS (SELECT item.i, a.id, coalesce(item.used_at, now()) FROM by_assignment JOIN assignments … UNION ALL …),
+//	     latest AS (SELECT id, max(used_at) FROM target GROUP BY id ORDER BY id),
+//	     moved AS (UPDATE assignments … FROM latest WHERE … last_used_at < latest.used_at RETURNING id)
+//	SELECT target.i, target.id, moved AND target.used_at = latest.used_at FROM target …
+//
+// Every table it reads or writes is filtered by the tenant: one shard on
+// Citus. Grants are updated in id order (the order of latest), so two
+// batches naming the same grants seldom deadlock; when they do,
+// WriteStatement runs the statement again.
+func usageStatement(s store.Scope, ways *[usageWays]usageArrays) *bun.SelectQuery {
+	q := s.Compose()
+	var target *bun.SelectQuery
+	union := func(b *bun.SelectQuery) {
+		b = b.ColumnExpr("item.i, a.id, coalesce(item.used_at, now()) AS used_at").Where(liveSQL)
+		if target == nil {
+			target = b
+		} else {
+			target = target.UnionAll(b)
+		}
+	}
+	// The items named one way: i, key, used_at (and second).
+	items := func(name, second string, w *usageArrays) {
+		q = q.With(name, w.params(s.Compose(), second))
+	}
+	assignments := func() *bun.SelectQuery { return s.Select((*models.Assignment)(nil)) }
+	if w := &ways[byAssignment]; len(w.index) > 0 {
+		items("by_assignment", "", w)
+		union(assignments().Join("JOIN by_assignment AS item ON item.key = a.id"))
+	}
+	if w := &ways[byPerson]; len(w.index) > 0 {
+		items("by_person", "uuid", w)
+		union(assignments().Join("JOIN by_person AS item ON item.key = a.license_id AND item.second = a.person_id"))
+	}
+	if w := &ways[byEmail]; len(w.index) > 0 {
+		items("by_email", "text", w)
+		// The person with the address (one: emails are unique among
+		// people not deleted), among those the caller may see.
+		people := s.Select((*models.Person)(nil)).ColumnExpr("item.i, item.key, p.id AS person_id, item.used_at").
+			Join("JOIN by_email AS item ON lower(p.email) = lower(item.second)").Where("NOT p.is_deleted")
+		q = q.With("by_email_person", people)
+		union(assignments().Join("JOIN by_email_person AS item ON item.key = a.license_id AND item.person_id = a.person_id"))
+		// Or the invitation to the address.
+		union(assignments().Join("JOIN by_email AS item ON item.key = a.license_id AND lower(a.email) = lower(item.second)").
+			Where("a.email IS NOT NULL"))
+	}
+	latest := s.Compose().TableExpr("target").ColumnExpr("target.id, max(target.used_at) AS used_at").
+		GroupExpr("target.id").OrderExpr("target.id")
+	moved := s.Update((*models.Assignment)(nil)).Set("last_used_at = latest.used_at").TableExpr("latest").
+		Where("a.id = latest.id").Where("(a.last_used_at IS NULL OR a.last_used_at < latest.used_at)").Where(liveSQL).
+		Returning("a.id")
+	return q.With("target", target).With("latest", latest).With("moved", moved).
+		TableExpr("target").Join("JOIN latest ON latest.id = target.id").Join("LEFT JOIN moved ON moved.id = target.id").
+		ColumnExpr("target.i, target.id, (moved.id IS NOT NULL AND target.used_at = latest.used_at) AS moved")
 }
