@@ -53,8 +53,13 @@ func Take(ctx context.Context, db *store.DB, job, holder string, ttl, renewAfter
 	l := &Lease{db: db, job: job, holder: holder, ttl: ttl, renewAfter: renewAfter}
 	// The condition compares with the new row's taken_at rather than now():
 	// Citus wants no function but IMMUTABLE ones in an ON CONFLICT's WHERE.
+	// The claim is not cancelled in flight: pgx answers a cancelled
+	// statement at once and drops its connection, and PostgreSQL may still
+	// commit the claim after a release sent at once on another connection
+	// found nothing to delete (a shutdown then left the lease held). It is
+	// one short statement; a cancelled ctx is looked at once it is answered.
 	var got string
-	err := db.Bun().QueryRowContext(ctx, `INSERT INTO job_leases AS l (job, holder, taken_at, expires_at)
+	err := db.Bun().QueryRowContext(context.WithoutCancel(ctx), `INSERT INTO job_leases AS l (job, holder, taken_at, expires_at)
 		VALUES (?, ?, now(), now() + make_interval(secs => ?))
 		ON CONFLICT (job) DO UPDATE
 		SET holder = excluded.holder, taken_at = excluded.taken_at, expires_at = excluded.expires_at
@@ -64,10 +69,11 @@ func Take(ctx context.Context, db *store.DB, job, holder string, ttl, renewAfter
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, ErrHeld
 	case err != nil:
-		// A claim cancelled in flight may still have been written: take
-		// back whatever this holder got.
-		l.Release(ctx)
 		return nil, err
+	case ctx.Err() != nil:
+		// Cancelled while claiming: give back what was just taken.
+		l.Release(ctx)
+		return nil, ctx.Err()
 	}
 	l.renewed = time.Now()
 	return l, nil
