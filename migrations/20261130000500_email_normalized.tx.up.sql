@@ -11,3 +11,7 @@ ALTER TABLE assignments ADD COLUMN email_normalized text GENERATED ALWAYS AS (lo
 CREATE INDEX people_email_normalized_idx ON people (tenant_id, email_normalized);
 CREATE INDEX assignments_email_normalized_idx ON assignments (tenant_id, email_normalized)
     WHERE email_normalized IS NOT NULL;
+-- Statistics for the new columns now, so that the filters are planned on
+-- the index from the first request rather than after autovacuum's turn.
+ANALYZE people (email_normalized);
+ANALYZE assignments (email_normalized);
