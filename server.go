@@ -67,6 +67,7 @@ func serve(ctx context.Context) error {
 	}
 	log := newLogger(cfg.LogLevel)
 	slog.SetDefault(log)
+	config.TuneGC()
 	// Bind first: a taken port stops serve before it migrates or connects.
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 
 	"seatgraph/internal/apikey"
 	"seatgraph/internal/auth"
+	"seatgraph/internal/config"
 	"seatgraph/internal/httpapi"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/store"
@@ -61,6 +62,7 @@ func main() {
 	flag.BoolVar(&o.skipDiff, "no-small", false, "skip the 10k-tenant latency comparison")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
+	config.TuneGC() // as the server runs (serve in server.go)
 	if err := run1(context.Background(), o); err != nil {
 		log.Fatal(err)
 	}

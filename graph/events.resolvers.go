@@ -7,14 +7,8 @@ package graph
 
 import (
 	"context"
-	"seatgraph/internal/gid"
 	"seatgraph/models"
 )
-
-// AssignmentID is the resolver for the assignmentId field.
-func (r *assignmentEventResolver) AssignmentID(ctx context.Context, obj *models.AssignmentEvent) (string, error) {
-	return gid.Assignment.Format(obj.AssignmentID), nil
-}
 
 // AssignmentEvents is the resolver for the assignmentEvents field.
 func (r *subscriptionResolver) AssignmentEvents(ctx context.Context, licenseID *string, assigneeID *string, after *string) (<-chan *models.AssignmentEvent, error) {

@@ -38,7 +38,6 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Assignment() AssignmentResolver
-	AssignmentEvent() AssignmentEventResolver
 	Entitlement() EntitlementResolver
 	Entity() EntityResolver
 	Group() GroupResolver
@@ -70,47 +69,47 @@ type ComplexityRoot struct {
 	}
 
 	Assignment struct {
-		Active        func(childComplexity int) int
-		AppID         func(childComplexity int) int
-		Asset         func(childComplexity int) int
-		AssetID       func(childComplexity int) int
-		AssignedAt    func(childComplexity int) int
-		AssignedBy    func(childComplexity int) int
-		Assignee      func(childComplexity int) int
-		AssigneeID    func(childComplexity int) int
-		AssigneeType  func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		CreatedBy     func(childComplexity int) int
-		DeletedAt     func(childComplexity int) int
-		DeletedBy     func(childComplexity int) int
-		Direct        func(childComplexity int) int
-		Email         func(childComplexity int) int
-		ExpiresAt     func(childComplexity int) int
-		Fulfilled     func(childComplexity int) int
-		History       func(childComplexity int, first *int, after *string, last *int, before *string) int
-		ID            func(childComplexity int) int
-		IsDeleted     func(childComplexity int) int
-		LastUsedAt    func(childComplexity int) int
-		License       func(childComplexity int) int
-		LicenseID     func(childComplexity int) int
-		LicenseName   func(childComplexity int) int
-		Metadata      func(childComplexity int) int
-		Name          func(childComplexity int) int
-		ProgramKey    func(childComplexity int) int
-		RedirectTo    func(childComplexity int) int
-		RevokeReason  func(childComplexity int) int
-		RevokedAt     func(childComplexity int) int
-		RevokedBy     func(childComplexity int) int
-		SchemaVersion func(childComplexity int) int
-		Source        func(childComplexity int) int
-		SourceType    func(childComplexity int) int
-		Status        func(childComplexity int) int
-		TenantID      func(childComplexity int) int
-		UpdatedAt     func(childComplexity int) int
-		UpdatedBy     func(childComplexity int) int
-		Username      func(childComplexity int) int
-		ViaAssignment func(childComplexity int) int
-		ViaGroup      func(childComplexity int) int
+		Active         func(childComplexity int) int
+		AppID          func(childComplexity int) int
+		Asset          func(childComplexity int) int
+		AssetID        func(childComplexity int) int
+		AssignedAt     func(childComplexity int) int
+		AssignedBy     func(childComplexity int) int
+		Assignee       func(childComplexity int) int
+		AssigneeType   func(childComplexity int) int
+		AssigneeTypeID func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		CreatedBy      func(childComplexity int) int
+		DeletedAt      func(childComplexity int) int
+		DeletedBy      func(childComplexity int) int
+		Direct         func(childComplexity int) int
+		Email          func(childComplexity int) int
+		ExpiresAt      func(childComplexity int) int
+		Fulfilled      func(childComplexity int) int
+		History        func(childComplexity int, first *int, after *string, last *int, before *string) int
+		IsDeleted      func(childComplexity int) int
+		LastUsedAt     func(childComplexity int) int
+		License        func(childComplexity int) int
+		LicenseName    func(childComplexity int) int
+		LicenseTypeID  func(childComplexity int) int
+		Metadata       func(childComplexity int) int
+		Name           func(childComplexity int) int
+		ProgramKey     func(childComplexity int) int
+		RedirectTo     func(childComplexity int) int
+		RevokeReason   func(childComplexity int) int
+		RevokedAt      func(childComplexity int) int
+		RevokedBy      func(childComplexity int) int
+		SchemaVersion  func(childComplexity int) int
+		Source         func(childComplexity int) int
+		SourceType     func(childComplexity int) int
+		Status         func(childComplexity int) int
+		TenantID       func(childComplexity int) int
+		TypeID         func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+		UpdatedBy      func(childComplexity int) int
+		Username       func(childComplexity int) int
+		ViaAssignment  func(childComplexity int) int
+		ViaGroup       func(childComplexity int) int
 	}
 
 	AssignmentConnection struct {
@@ -126,15 +125,15 @@ type ComplexityRoot struct {
 	}
 
 	AssignmentEvent struct {
-		Actor        func(childComplexity int) int
-		ActorType    func(childComplexity int) int
-		AssignmentID func(childComplexity int) int
-		Changes      func(childComplexity int) int
-		Data         func(childComplexity int) int
-		EventType    func(childComplexity int) int
-		ID           func(childComplexity int) int
-		OccurredAt   func(childComplexity int) int
-		Type         func(childComplexity int) int
+		Actor            func(childComplexity int) int
+		ActorType        func(childComplexity int) int
+		AssignmentTypeID func(childComplexity int) int
+		Changes          func(childComplexity int) int
+		Data             func(childComplexity int) int
+		EventType        func(childComplexity int) int
+		OccurredAt       func(childComplexity int) int
+		Type             func(childComplexity int) int
+		TypeID           func(childComplexity int) int
 	}
 
 	AssignmentEventConnection struct {
@@ -178,7 +177,6 @@ type ComplexityRoot struct {
 		DeletedAt     func(childComplexity int) int
 		DeletedBy     func(childComplexity int) int
 		Description   func(childComplexity int) int
-		ID            func(childComplexity int) int
 		IsDeleted     func(childComplexity int) int
 		Members       func(childComplexity int, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) int
 		Name          func(childComplexity int) int
@@ -186,6 +184,7 @@ type ComplexityRoot struct {
 		Source        func(childComplexity int) int
 		SourceType    func(childComplexity int) int
 		TenantID      func(childComplexity int) int
+		TypeID        func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
 		UpdatedBy     func(childComplexity int) int
 	}
@@ -226,7 +225,6 @@ type ComplexityRoot struct {
 		DeletedBy         func(childComplexity int) int
 		Expired           func(childComplexity int) int
 		ExpiresAt         func(childComplexity int) int
-		ID                func(childComplexity int) int
 		IsDeleted         func(childComplexity int) int
 		LowSeatsThreshold func(childComplexity int) int
 		Metadata          func(childComplexity int) int
@@ -241,6 +239,7 @@ type ComplexityRoot struct {
 		StartsAt          func(childComplexity int) int
 		TenantID          func(childComplexity int) int
 		TotalSeats        func(childComplexity int) int
+		TypeID            func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
 		UpdatedBy         func(childComplexity int) int
 		Usage             func(childComplexity int, inactiveDays *int) int
@@ -327,13 +326,13 @@ type ComplexityRoot struct {
 		Entitlements  func(childComplexity int) int
 		ExternalID    func(childComplexity int) int
 		Groups        func(childComplexity int, first *int, after *string, last *int, before *string, filter *directory.GroupFilter, orderBy *directory.GroupOrder) int
-		ID            func(childComplexity int) int
 		IsDeleted     func(childComplexity int) int
 		Name          func(childComplexity int) int
 		SchemaVersion func(childComplexity int) int
 		Source        func(childComplexity int) int
 		SourceType    func(childComplexity int) int
 		TenantID      func(childComplexity int) int
+		TypeID        func(childComplexity int) int
 		UpdatedAt     func(childComplexity int) int
 		UpdatedBy     func(childComplexity int) int
 		Username      func(childComplexity int) int
@@ -567,12 +566,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AssignmentResolver interface {
-	ID(ctx context.Context, obj *models.Assignment) (string, error)
-
 	License(ctx context.Context, obj *models.Assignment) (*models.License, error)
-	LicenseID(ctx context.Context, obj *models.Assignment) (string, error)
 
-	AssigneeID(ctx context.Context, obj *models.Assignment) (*string, error)
 	Assignee(ctx context.Context, obj *models.Assignment) (model.Assignee, error)
 	Email(ctx context.Context, obj *models.Assignment) (*string, error)
 	Username(ctx context.Context, obj *models.Assignment) (*string, error)
@@ -590,11 +585,6 @@ type AssignmentResolver interface {
 
 	History(ctx context.Context, obj *models.Assignment, first *int, after *string, last *int, before *string) (*model.AssignmentEventConnection, error)
 }
-type AssignmentEventResolver interface {
-	ID(ctx context.Context, obj *models.AssignmentEvent) (string, error)
-
-	AssignmentID(ctx context.Context, obj *models.AssignmentEvent) (string, error)
-}
 type EntitlementResolver interface {
 	License(ctx context.Context, obj *licensing.Entitlement) (*models.License, error)
 }
@@ -605,14 +595,10 @@ type EntityResolver interface {
 	FindManyPersonByIDs(ctx context.Context, reps []*model.PersonByIDsInput) ([]*models.Person, error)
 }
 type GroupResolver interface {
-	ID(ctx context.Context, obj *models.Group) (string, error)
-
 	Members(ctx context.Context, obj *models.Group, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) (*model.PersonConnection, error)
 	Assignments(ctx context.Context, obj *models.Group, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error)
 }
 type LicenseResolver interface {
-	ID(ctx context.Context, obj *models.License) (string, error)
-
 	Expired(ctx context.Context, obj *models.License) (bool, error)
 
 	Asset(ctx context.Context, obj *models.License) (*model.TechnologyAsset, error)
@@ -652,8 +638,6 @@ type MutationResolver interface {
 	RecordUsages(ctx context.Context, input licensing.UsagesInput) (*model.RecordUsagesPayload, error)
 }
 type PersonResolver interface {
-	ID(ctx context.Context, obj *models.Person) (string, error)
-
 	Assignments(ctx context.Context, obj *models.Person, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error)
 	Groups(ctx context.Context, obj *models.Person, first *int, after *string, last *int, before *string, filter *directory.GroupFilter, orderBy *directory.GroupOrder) (*model.GroupConnection, error)
 	Entitlements(ctx context.Context, obj *models.Person) ([]*licensing.Entitlement, error)
@@ -801,18 +785,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.Assignee(childComplexity), true
-	case "Assignment.assigneeId":
-		if e.ComplexityRoot.Assignment.AssigneeID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Assignment.AssigneeID(childComplexity), true
 	case "Assignment.assigneeType":
 		if e.ComplexityRoot.Assignment.AssigneeType == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Assignment.AssigneeType(childComplexity), true
+	case "Assignment.assigneeId":
+		if e.ComplexityRoot.Assignment.AssigneeTypeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.AssigneeTypeID(childComplexity), true
 	case "Assignment.createdAt":
 		if e.ComplexityRoot.Assignment.CreatedAt == nil {
 			break
@@ -872,12 +856,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.History(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
-	case "Assignment.id":
-		if e.ComplexityRoot.Assignment.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Assignment.ID(childComplexity), true
 	case "Assignment.isDeleted":
 		if e.ComplexityRoot.Assignment.IsDeleted == nil {
 			break
@@ -896,18 +874,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.License(childComplexity), true
-	case "Assignment.licenseId":
-		if e.ComplexityRoot.Assignment.LicenseID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Assignment.LicenseID(childComplexity), true
 	case "Assignment.licenseName":
 		if e.ComplexityRoot.Assignment.LicenseName == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Assignment.LicenseName(childComplexity), true
+	case "Assignment.licenseId":
+		if e.ComplexityRoot.Assignment.LicenseTypeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.LicenseTypeID(childComplexity), true
 	case "Assignment.metadata":
 		if e.ComplexityRoot.Assignment.Metadata == nil {
 			break
@@ -980,6 +958,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Assignment.TenantID(childComplexity), true
+	case "Assignment.id":
+		if e.ComplexityRoot.Assignment.TypeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Assignment.TypeID(childComplexity), true
 	case "Assignment.updatedAt":
 		if e.ComplexityRoot.Assignment.UpdatedAt == nil {
 			break
@@ -1062,11 +1046,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AssignmentEvent.ActorType(childComplexity), true
 	case "AssignmentEvent.assignmentId":
-		if e.ComplexityRoot.AssignmentEvent.AssignmentID == nil {
+		if e.ComplexityRoot.AssignmentEvent.AssignmentTypeID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.AssignmentEvent.AssignmentID(childComplexity), true
+		return e.ComplexityRoot.AssignmentEvent.AssignmentTypeID(childComplexity), true
 	case "AssignmentEvent.changes":
 		if e.ComplexityRoot.AssignmentEvent.Changes == nil {
 			break
@@ -1085,12 +1069,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AssignmentEvent.EventType(childComplexity), true
-	case "AssignmentEvent.id":
-		if e.ComplexityRoot.AssignmentEvent.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.AssignmentEvent.ID(childComplexity), true
 	case "AssignmentEvent.occurredAt":
 		if e.ComplexityRoot.AssignmentEvent.OccurredAt == nil {
 			break
@@ -1103,6 +1081,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AssignmentEvent.Type(childComplexity), true
+	case "AssignmentEvent.id":
+		if e.ComplexityRoot.AssignmentEvent.TypeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssignmentEvent.TypeID(childComplexity), true
 
 	case "AssignmentEventConnection.edges":
 		if e.ComplexityRoot.AssignmentEventConnection.Edges == nil {
@@ -1284,12 +1268,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Group.Description(childComplexity), true
-	case "Group.id":
-		if e.ComplexityRoot.Group.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Group.ID(childComplexity), true
 	case "Group.isDeleted":
 		if e.ComplexityRoot.Group.IsDeleted == nil {
 			break
@@ -1337,6 +1315,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Group.TenantID(childComplexity), true
+	case "Group.id":
+		if e.ComplexityRoot.Group.TypeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Group.TypeID(childComplexity), true
 	case "Group.updatedAt":
 		if e.ComplexityRoot.Group.UpdatedAt == nil {
 			break
@@ -1497,12 +1481,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.ExpiresAt(childComplexity), true
-	case "License.id":
-		if e.ComplexityRoot.License.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.License.ID(childComplexity), true
 	case "License.isDeleted":
 		if e.ComplexityRoot.License.IsDeleted == nil {
 			break
@@ -1587,6 +1565,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.License.TotalSeats(childComplexity), true
+	case "License.id":
+		if e.ComplexityRoot.License.TypeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.License.TypeID(childComplexity), true
 	case "License.updatedAt":
 		if e.ComplexityRoot.License.UpdatedAt == nil {
 			break
@@ -2107,12 +2091,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Groups(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*directory.GroupFilter), args["orderBy"].(*directory.GroupOrder)), true
-	case "Person.id":
-		if e.ComplexityRoot.Person.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.ID(childComplexity), true
 	case "Person.isDeleted":
 		if e.ComplexityRoot.Person.IsDeleted == nil {
 			break
@@ -2149,6 +2127,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.TenantID(childComplexity), true
+	case "Person.id":
+		if e.ComplexityRoot.Person.TypeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.TypeID(childComplexity), true
 	case "Person.updatedAt":
 		if e.ComplexityRoot.Person.UpdatedAt == nil {
 			break
@@ -7853,7 +7837,7 @@ func (ec *executionContext) _Assignment_id(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Assignment_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Assignment().ID(ctx, obj)
+			return obj.TypeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7864,7 +7848,7 @@ func (ec *executionContext) _Assignment_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Assignment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Assignment", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Assignment", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Assignment_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
@@ -8184,7 +8168,7 @@ func (ec *executionContext) _Assignment_licenseId(ctx context.Context, field gra
 			return ec.fieldContext_Assignment_licenseId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Assignment().LicenseID(ctx, obj)
+			return obj.LicenseTypeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8195,7 +8179,7 @@ func (ec *executionContext) _Assignment_licenseId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Assignment_licenseId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Assignment", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Assignment", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Assignment_licenseName(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
@@ -8276,7 +8260,7 @@ func (ec *executionContext) _Assignment_assigneeId(ctx context.Context, field gr
 			return ec.fieldContext_Assignment_assigneeId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Assignment().AssigneeID(ctx, obj)
+			return obj.AssigneeTypeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -8287,7 +8271,7 @@ func (ec *executionContext) _Assignment_assigneeId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Assignment_assigneeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Assignment", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Assignment", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Assignment_assignee(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
@@ -9036,7 +9020,7 @@ func (ec *executionContext) _AssignmentEvent_id(ctx context.Context, field graph
 			return ec.fieldContext_AssignmentEvent_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AssignmentEvent().ID(ctx, obj)
+			return obj.TypeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9047,7 +9031,7 @@ func (ec *executionContext) _AssignmentEvent_id(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_AssignmentEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AssignmentEvent", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("AssignmentEvent", field, true, false, "ID")
 }
 
 func (ec *executionContext) _AssignmentEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.AssignmentEvent) (ret graphql.Marshaler) {
@@ -9174,7 +9158,7 @@ func (ec *executionContext) _AssignmentEvent_assignmentId(ctx context.Context, f
 			return ec.fieldContext_AssignmentEvent_assignmentId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AssignmentEvent().AssignmentID(ctx, obj)
+			return obj.AssignmentTypeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9185,7 +9169,7 @@ func (ec *executionContext) _AssignmentEvent_assignmentId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AssignmentEvent_assignmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AssignmentEvent", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("AssignmentEvent", field, true, false, "ID")
 }
 
 func (ec *executionContext) _AssignmentEvent_eventType(ctx context.Context, field graphql.CollectedField, obj *models.AssignmentEvent) (ret graphql.Marshaler) {
@@ -9822,7 +9806,7 @@ func (ec *executionContext) _Group_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Group_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Group().ID(ctx, obj)
+			return obj.TypeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9833,7 +9817,7 @@ func (ec *executionContext) _Group_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Group_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Group", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Group", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Group_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
@@ -10580,7 +10564,7 @@ func (ec *executionContext) _License_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_License_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.License().ID(ctx, obj)
+			return obj.TypeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10591,7 +10575,7 @@ func (ec *executionContext) _License_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_License_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("License", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("License", field, true, false, "ID")
 }
 
 func (ec *executionContext) _License_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
@@ -13049,7 +13033,7 @@ func (ec *executionContext) _Person_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Person_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Person().ID(ctx, obj)
+			return obj.TypeID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13060,7 +13044,7 @@ func (ec *executionContext) _Person_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Person_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Person", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Person_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
@@ -21498,11 +21482,10 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Assignment")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Assignment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "tenantId":
 			out.Values[i] = ec._Assignment_tenantId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21570,11 +21553,10 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 					return ec._Assignment_license(ctx, field, obj)
 				})
 		case "licenseId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_licenseId(ctx, field, obj)
-				})
+			out.Values[i] = ec._Assignment_licenseId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "licenseName":
 			out.Values[i] = ec._Assignment_licenseName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21591,11 +21573,10 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assigneeId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Assignment_assigneeId(ctx, field, obj)
-				})
+			out.Values[i] = ec._Assignment_assigneeId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "assignee":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -21833,51 +21814,49 @@ func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AssignmentEvent")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AssignmentEvent_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._AssignmentEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "type":
 			out.Values[i] = ec._AssignmentEvent_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "actor":
 			out.Values[i] = ec._AssignmentEvent_actor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "actorType":
 			out.Values[i] = ec._AssignmentEvent_actorType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "occurredAt":
 			out.Values[i] = ec._AssignmentEvent_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "changes":
 			out.Values[i] = ec._AssignmentEvent_changes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "assignmentId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AssignmentEvent_assignmentId(ctx, field, obj)
-				})
+			out.Values[i] = ec._AssignmentEvent_assignmentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "eventType":
 			out.Values[i] = ec._AssignmentEvent_eventType(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "data":
 			out.Values[i] = ec._AssignmentEvent_data(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22152,11 +22131,10 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Group")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Group_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Group_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "tenantId":
 			out.Values[i] = ec._Group_tenantId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22436,11 +22414,10 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("License")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._License_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._License_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "tenantId":
 			out.Values[i] = ec._License_tenantId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23116,11 +23093,10 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Person")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Person_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Person_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "tenantId":
 			out.Values[i] = ec._Person_tenantId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"seatgraph/internal/auth"
@@ -15,25 +14,23 @@ import (
 	"seatgraph/models"
 )
 
-// WriteBoundary is the field middleware that readies a request for each
-// of its mutations, before the mutation's resolver runs: the request's
-// reads end (it holds no connection while the write waits for one) and
-// its loaders forget what they read (so the payload shows what the write
-// did). After a mutation that gave up (SERVICE_UNAVAILABLE), the later
-// mutations of the request do not run.
-func WriteBoundary(ctx context.Context, next graphql.Resolver) (any, error) {
-	if fc := graphql.GetFieldContext(ctx); fc.Object == "Mutation" {
-		if store.GaveUp(ctx) {
-			// An earlier mutation could not get its turn: what follows
-			// would likely wait as long, and the client retries from it.
-			return nil, &gqlerror.Error{Message: "not run: an earlier mutation of this request could not get its turn",
-				Extensions: map[string]any{"code": codes.ServiceUnavailable}}
-		}
-		if err := loaders.For(ctx).EndReadsForWrite(); err != nil {
-			logging.From(ctx).WarnContext(ctx, "ending the read transaction before a write", "error", err.Error())
-		}
+// writeBoundary readies a request for each of its mutations, before the
+// mutation's resolver runs (Fields calls it): the request's reads end (it
+// holds no connection while the write waits for one) and its loaders
+// forget what they read (so the payload shows what the write did). After
+// a mutation that gave up (SERVICE_UNAVAILABLE), the later mutations of
+// the request do not run.
+func writeBoundary(ctx context.Context) error {
+	if store.GaveUp(ctx) {
+		// An earlier mutation could not get its turn: what follows
+		// would likely wait as long, and the client retries from it.
+		return &gqlerror.Error{Message: "not run: an earlier mutation of this request could not get its turn",
+			Extensions: map[string]any{"code": codes.ServiceUnavailable}}
 	}
-	return next(ctx)
+	if err := loaders.For(ctx).EndReadsForWrite(); err != nil {
+		logging.From(ctx).WarnContext(ctx, "ending the read transaction before a write", "error", err.Error())
+	}
+	return nil
 }
 
 // actor is the writer behind a mutation: the caller's tenant, app and

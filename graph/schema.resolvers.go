@@ -21,27 +21,9 @@ import (
 	"time"
 )
 
-// ID is the resolver for the id field.
-func (r *assignmentResolver) ID(ctx context.Context, obj *models.Assignment) (string, error) {
-	return gid.Assignment.Format(obj.ID), nil
-}
-
 // License is the resolver for the license field.
 func (r *assignmentResolver) License(ctx context.Context, obj *models.Assignment) (*models.License, error) {
 	return loaders.Get(ctx, loaders.For(ctx).License, obj.LicenseID)
-}
-
-// LicenseID is the resolver for the licenseId field.
-func (r *assignmentResolver) LicenseID(ctx context.Context, obj *models.Assignment) (string, error) {
-	return gid.License.Format(obj.LicenseID), nil
-}
-
-// AssigneeID is the resolver for the assigneeId field.
-func (r *assignmentResolver) AssigneeID(ctx context.Context, obj *models.Assignment) (*string, error) {
-	if obj.GroupID != nil {
-		return gid.Group.FormatPtr(obj.GroupID), nil
-	}
-	return gid.Person.FormatPtr(obj.PersonID), nil
 }
 
 // Assignee is the resolver for the assignee field.
@@ -111,19 +93,9 @@ func (r *assignmentResolver) History(ctx context.Context, obj *models.Assignment
 	return eventConnection(p, func(ctx context.Context) (int, error) { return l.EventCounts.Load(ctx, obj.ID, paging.Args{}) }), err
 }
 
-// ID is the resolver for the id field.
-func (r *assignmentEventResolver) ID(ctx context.Context, obj *models.AssignmentEvent) (string, error) {
-	return gid.Event.Format(obj.ID), nil
-}
-
 // License is the resolver for the license field.
 func (r *entitlementResolver) License(ctx context.Context, obj *licensing.Entitlement) (*models.License, error) {
 	return loaders.Get(ctx, loaders.For(ctx).License, obj.LicenseID)
-}
-
-// ID is the resolver for the id field.
-func (r *groupResolver) ID(ctx context.Context, obj *models.Group) (string, error) {
-	return gid.Group.Format(obj.ID), nil
 }
 
 // Members is the resolver for the members field.
@@ -139,11 +111,6 @@ func (r *groupResolver) Members(ctx context.Context, obj *models.Group, first *i
 // Assignments is the resolver for the assignments field.
 func (r *groupResolver) Assignments(ctx context.Context, obj *models.Group, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error) {
 	return assignmentsOf(ctx, licensing.ByGroup, obj.ID, paging.Args{First: first, After: after, Last: last, Before: before}, filter, orderBy)
-}
-
-// ID is the resolver for the id field.
-func (r *licenseResolver) ID(ctx context.Context, obj *models.License) (string, error) {
-	return gid.License.Format(obj.ID), nil
 }
 
 // Expired is the resolver for the expired field.
@@ -302,11 +269,6 @@ func (r *mutationResolver) RemoveGroupMembers(ctx context.Context, input directo
 	return membersPayload(res, err)
 }
 
-// ID is the resolver for the id field.
-func (r *personResolver) ID(ctx context.Context, obj *models.Person) (string, error) {
-	return gid.Person.Format(obj.ID), nil
-}
-
 // Assignments is the resolver for the assignments field.
 func (r *personResolver) Assignments(ctx context.Context, obj *models.Person, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error) {
 	return assignmentsOf(ctx, licensing.ByPerson, obj.ID, paging.Args{First: first, After: after, Last: last, Before: before}, filter, orderBy)
@@ -432,9 +394,6 @@ func (r *viewerResolver) Person(ctx context.Context, obj *model.Viewer) (*models
 // Assignment returns AssignmentResolver implementation.
 func (r *Resolver) Assignment() AssignmentResolver { return &assignmentResolver{r} }
 
-// AssignmentEvent returns AssignmentEventResolver implementation.
-func (r *Resolver) AssignmentEvent() AssignmentEventResolver { return &assignmentEventResolver{r} }
-
 // Entitlement returns EntitlementResolver implementation.
 func (r *Resolver) Entitlement() EntitlementResolver { return &entitlementResolver{r} }
 
@@ -457,13 +416,12 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Viewer() ViewerResolver { return &viewerResolver{r} }
 
 type (
-	assignmentResolver      struct{ *Resolver }
-	assignmentEventResolver struct{ *Resolver }
-	entitlementResolver     struct{ *Resolver }
-	groupResolver           struct{ *Resolver }
-	licenseResolver         struct{ *Resolver }
-	mutationResolver        struct{ *Resolver }
-	personResolver          struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
-	viewerResolver          struct{ *Resolver }
+	assignmentResolver  struct{ *Resolver }
+	entitlementResolver struct{ *Resolver }
+	groupResolver       struct{ *Resolver }
+	licenseResolver     struct{ *Resolver }
+	mutationResolver    struct{ *Resolver }
+	personResolver      struct{ *Resolver }
+	queryResolver       struct{ *Resolver }
+	viewerResolver      struct{ *Resolver }
 )

@@ -73,10 +73,13 @@ type Person struct {
 	bun.BaseModel `bun:"table:people,alias:p"`
 	Record
 
-	Email      string  `bun:"email,notnull"`
-	Username   *string `bun:"username"`
-	Name       string  `bun:"name,notnull"`
-	ExternalID *string `bun:"external_id"`
+	Email string `bun:"email,notnull"`
+	// EmailNormalized is Email in lower case, computed by PostgreSQL
+	// (a generated column): what the email filters compare, by index.
+	EmailNormalized string  `bun:"email_normalized,scanonly" json:"-"`
+	Username        *string `bun:"username"`
+	Name            string  `bun:"name,notnull"`
+	ExternalID      *string `bun:"external_id"`
 	// Active is false when the person was deactivated (by the identity
 	// provider or updatePerson): they hold no seat (seat rule 9).
 	Active bool `bun:"active,notnull"`
@@ -112,10 +115,12 @@ type Assignment struct {
 	bun.BaseModel `bun:"table:assignments,alias:a"`
 	Record
 
-	LicenseID          uuid.UUID      `bun:"license_id,notnull,type:uuid"`
-	PersonID           *uuid.UUID     `bun:"person_id,type:uuid"`
-	GroupID            *uuid.UUID     `bun:"group_id,type:uuid"`
-	Email              *string        `bun:"email"`
+	LicenseID uuid.UUID  `bun:"license_id,notnull,type:uuid"`
+	PersonID  *uuid.UUID `bun:"person_id,type:uuid"`
+	GroupID   *uuid.UUID `bun:"group_id,type:uuid"`
+	Email     *string    `bun:"email"`
+	// EmailNormalized is Email in lower case (a generated column).
+	EmailNormalized    *string        `bun:"email_normalized,scanonly" json:"-"`
 	ViaAssignmentID    *uuid.UUID     `bun:"via_assignment_id,type:uuid"`
 	ViaGroupID         *uuid.UUID     `bun:"via_group_id,type:uuid"`
 	AssetID            *string        `bun:"asset_id"`

@@ -87,7 +87,7 @@ func (f *PersonFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuer
 		q = q.Where("(p.email ILIKE ? OR p.name ILIKE ? OR p.username ILIKE ?)", p, p, p)
 	}
 	if f.Email != nil {
-		q = q.Where("lower(p.email) = lower(?)", *f.Email)
+		q = q.Where("p.email_normalized = lower(?)", *f.Email) // by index (migration 20261130000500)
 	}
 	if f.Active != nil {
 		q = q.Where("p.active = ?", *f.Active)
@@ -218,7 +218,7 @@ func GroupsByID(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[
 // PersonByEmail finds the (not deleted) person with this email, ignoring
 // case; nil when there is none.
 func PersonByEmail(ctx context.Context, sess *store.Session, email string) (*models.Person, error) {
-	return findPerson(ctx, sess, "lower(p.email) = lower(?)", email)
+	return findPerson(ctx, sess, "p.email_normalized = lower(?)", email)
 }
 
 // PersonByExternalID finds the (not deleted) person whose identity-provider

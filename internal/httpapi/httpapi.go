@@ -197,8 +197,7 @@ func graphQL(db *store.DB, opts Options, with ...any) http.Handler {
 	srv.Use(graph.Credentials{})
 	srv.Use(&limits.Extension{Limits: opts.Limits})
 	srv.Use(telemetry.NewGraphQL(opts.Tracing.Provider()))
-	srv.AroundFields(graph.Authorize)
-	srv.AroundFields(graph.WriteBoundary)
+	srv.AroundFields(graph.Fields)
 	srv.SetErrorPresenter(graph.PresentError)
 	srv.SetRecoverFunc(graph.Recover)
 	return srv

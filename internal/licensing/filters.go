@@ -140,8 +140,11 @@ func (f *AssignmentFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.Select
 		q = q.Where(col + " IS NOT NULL")
 	}
 	if f.Email != nil {
-		byEmail := s.Select((*models.Person)(nil)).Column("p.id").Where("lower(p.email) = lower(?)", *f.Email)
-		q = q.Where("(lower(a.email) = lower(?) OR a.person_id IN (?))", *f.Email, byEmail)
+		// email_normalized, not lower(email), and the people as an array
+		// computed first (ARRAY(…), not IN (…)): both sides of the OR are
+		// then index conditions (migration 20261130000500).
+		byEmail := s.Select((*models.Person)(nil)).Column("p.id").Where("p.email_normalized = lower(?)", *f.Email)
+		q = q.Where("(a.email_normalized = lower(?) OR a.person_id = ANY(ARRAY(?)))", *f.Email, byEmail)
 	}
 	if f.Status != nil {
 		q = q.Where("("+statusSQL+") IN (?)", bun.List(f.Status))
