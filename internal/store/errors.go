@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,12 +24,46 @@ const (
 )
 
 // Violation reports the SQLSTATE and constraint of a PostgreSQL error.
+//
+// On Citus, a violation on a shard reaches the coordinator's client
+// without its constraint field: Citus passes on the worker's message,
+// which names the constraint as the shard has it (an index, so a unique
+// key, carries the shard id: the name, "_" and the id). The constraint is
+// then read from the message, without the shard id, so callers see the
+// name the migrations gave it on either database. (The messages are the
+// server's English ones.)
 func Violation(err error) (code, constraint string, ok bool) {
 	var pg *pgconn.PgError
 	if !errors.As(err, &pg) {
 		return "", "", false
 	}
-	return pg.Code, pg.ConstraintName, true
+	constraint = pg.ConstraintName
+	if constraint == "" && strings.HasPrefix(pg.Code, "23") {
+		constraint = shardConstraint(pg.Message)
+	}
+	return pg.Code, constraint, true
+}
+
+var (
+	namedConstraint = regexp.MustCompile(`violates (?:unique|check|foreign key|exclusion) constraint "([^"]+)"`)
+	namedShard      = regexp.MustCompile(`(?:relation|table) "[^"]*(_[0-9]+)"`)
+	shardSuffix     = regexp.MustCompile(`_[0-9]+$`)
+)
+
+// shardConstraint is the constraint a Citus shard's violation message
+// names, without the shard id: `duplicate key value violates unique
+// constraint "people_email_key_102044"` names people_email_key, `new row
+// for relation "licenses_102035" violates check constraint
+// "licenses_seats_within_total"` licenses_seats_within_total.
+func shardConstraint(message string) string {
+	m := namedConstraint.FindStringSubmatch(message)
+	if m == nil {
+		return ""
+	}
+	if shard := namedShard.FindStringSubmatch(message); shard != nil {
+		return strings.TrimSuffix(m[1], shard[1])
+	}
+	return shardSuffix.ReplaceAllString(m[1], "")
 }
 
 // ErrRestart, returned by a WriteRetrying function, rolls its transaction
