@@ -472,7 +472,7 @@ func (t *Tx) writeEvents(events []*models.Event) error {
 	// statement, the endpoint and the event): on Citus, an INSERT … SELECT
 	// that reads a CTE's rows or calls a volatile function is run through
 	// the coordinator as a COPY, which row-level security refuses; this one
-	// runs on the tenant's shard (docs/scale-out.md, rule 9).
+	// runs on the tenant's shard (docs/scale-out.md, rule 10).
 	type queued struct {
 		Seq   int64   `json:"seq"`
 		Type  string  `json:"type"`
