@@ -54,14 +54,24 @@ var (
 // names, without the shard id: `duplicate key value violates unique
 // constraint "people_email_key_102044"` names people_email_key, `new row
 // for relation "licenses_102035" violates check constraint
-// "licenses_seats_within_total"` licenses_seats_within_total.
+// "licenses_seats_within_total"` licenses_seats_within_total, `update or
+// delete on table "groups_102040" violates foreign key constraint
+// "group_members_tenant_id_group_id_fkey_102072" on table
+// "group_members_102072"` group_members_tenant_id_group_id_fkey.
 func shardConstraint(message string) string {
 	m := namedConstraint.FindStringSubmatch(message)
 	if m == nil {
 		return ""
 	}
-	if shard := namedShard.FindStringSubmatch(message); shard != nil {
-		return strings.TrimSuffix(m[1], shard[1])
+	// A message names the shards of the tables it is about (both, for a
+	// row a foreign key still points at); a unique key's names none.
+	if shards := namedShard.FindAllStringSubmatch(message, -1); shards != nil {
+		for _, shard := range shards {
+			if strings.HasSuffix(m[1], shard[1]) {
+				return strings.TrimSuffix(m[1], shard[1])
+			}
+		}
+		return m[1]
 	}
 	return shardSuffix.ReplaceAllString(m[1], "")
 }

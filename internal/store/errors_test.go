@@ -10,11 +10,11 @@ import (
 	"seatgraph/models"
 )
 
-// TestViolationNamesConstraint: a unique or check violation names the
-// constraint the migrations made, on plain PostgreSQL and on Citus alike
-// (where the error comes from a shard, whose copy of the constraint has
-// the shard id in its name, and reaches the client without its constraint
-// field). The services tell violations apart by name: a seat limit
+// TestViolationNamesConstraint: a unique, check or foreign key violation
+// names the constraint the migrations made, on plain PostgreSQL and on
+// Citus alike (where the error comes from a shard, whose copy of the
+// constraint may have the shard id in its name, and reaches the client
+// without its constraint field). The services tell violations apart by name: a seat limit
 // reached, a person's username taken, two grants of one license racing.
 func TestViolationNamesConstraint(t *testing.T) {
 	ctx := context.Background()
@@ -23,6 +23,7 @@ func TestViolationNamesConstraint(t *testing.T) {
 	f := apitest.NewFixture(t, db, tenant)
 	l := f.License("One seat", 1)
 	p := f.Person("dup@violation.example")
+	g := f.Group("Team", p)
 
 	write := func(fn func(store.Scope) error) error {
 		return db.Write(ctx, store.Tenant{ID: tenant}, fn)
@@ -39,6 +40,11 @@ func TestViolationNamesConstraint(t *testing.T) {
 		})},
 		{"check", store.CheckViolation, "licenses_seats_within_total", write(func(s store.Scope) error {
 			_, err := s.Exec(ctx, "UPDATE licenses SET seats_used = 2 WHERE tenant_id = ? AND id = ?", tenant, l.ID)
+			return err
+		})},
+		// (On Citus, the message names the shards of both tables.)
+		{"foreign key", store.ForeignKeyViolation, "group_members_tenant_id_group_id_fkey", write(func(s store.Scope) error {
+			_, err := s.Exec(ctx, "DELETE FROM groups WHERE tenant_id = ? AND id = ?", tenant, g.ID)
 			return err
 		})},
 	} {
