@@ -71,10 +71,13 @@ func (e *reclaimEnv) usedAgo(asg string, days int) {
 		WHERE tenant_id = $1 AND id = $3`, days, uuidOf(e.t, asg))
 }
 
-// passDays moves the tenant's warnings days into the past.
+// passDays moves the tenant's warnings days into the past. (The arithmetic
+// is done in UTC, with IMMUTABLE functions only: Citus refuses a STABLE
+// function of a column, such as timestamptz - interval, in an UPDATE's SET.)
 func (e *reclaimEnv) passDays(days int) {
 	e.t.Helper()
-	e.exec(`UPDATE reclaim_warnings SET warned_at = warned_at - make_interval(days => $2) WHERE tenant_id = $1`, days)
+	e.exec(`UPDATE reclaim_warnings SET warned_at = ((warned_at AT TIME ZONE 'UTC') - make_interval(days => $2)) AT TIME ZONE 'UTC'
+		WHERE tenant_id = $1`, days)
 }
 
 func (e *reclaimEnv) grant(license, person string) string {
@@ -449,8 +452,8 @@ func TestReclaimCandidatesMatchRun(t *testing.T) {
 	e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 10, "action": "REVOKE"})
 	runReclaim(t, srv)
 	e.ok("recordUsage", "", map[string]any{"assignmentId": seats["used"]})
-	e.exec(`UPDATE reclaim_warnings SET warned_at = warned_at - interval '11 days' WHERE tenant_id = $1 AND assignment_id = $2`,
-		uuidOf(t, seats["due"]))
+	e.exec(`UPDATE reclaim_warnings SET warned_at = ((warned_at AT TIME ZONE 'UTC') - interval '11 days') AT TIME ZONE 'UTC'
+		WHERE tenant_id = $1 AND assignment_id = $2`, uuidOf(t, seats["due"]))
 	e.usedAgo(seats["new"], 31)
 
 	plan := e.plan(lic)

@@ -1,2 +1,3 @@
 COMMENT ON FUNCTION assignments_seats() IS NULL;
+--bun:split
 COMMENT ON TABLE seat_holders IS NULL;

@@ -1,2 +1,3 @@
 CREATE INDEX people_username_idx ON people (tenant_id, lower(username), id);
+--bun:split
 DROP INDEX people_username_key;

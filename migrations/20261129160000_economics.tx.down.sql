@@ -1,7 +1,11 @@
 DROP TABLE license_snapshots;
+--bun:split
 DROP INDEX licenses_renews_idx;
+--bun:split
 DROP INDEX assignments_holder_use_idx;
+--bun:split
 DROP INDEX assignments_license_id_idx;
+--bun:split
 ALTER TABLE licenses
     DROP CONSTRAINT licenses_cost_terms,
     DROP COLUMN cost_per_seat,

@@ -82,11 +82,15 @@ func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error)
 		own := t.s.Select((*models.Assignment)(nil)).Column("a.id").Where(liveSQL).Where(endedSQL("a.expires_at"), t.now)
 		byLicense := joinLicenses(t.s).Column("a.id").Where(liveSQL).
 			Where("coalesce(l.expires_at, 'infinity'::timestamptz) <= ?", t.now).
+			// (The subqueries compare tenant_id with the tenant's value, not
+			// with l.tenant_id: Citus then finds their one shard; else the
+			// query ran on every shard.)
 			Where(`(l.seats_used > 0 OR l.seats_waitlisted > 0
-				OR EXISTS (SELECT FROM assignments AS g WHERE g.tenant_id = l.tenant_id AND g.license_id = l.id
+				OR EXISTS (SELECT FROM assignments AS g WHERE g.tenant_id = ? AND g.license_id = l.id
 				   AND g.group_id IS NOT NULL AND NOT g.is_deleted AND g.revoked_at IS NULL AND g.expired_at IS NULL)
-				OR EXISTS (SELECT FROM assignments AS d WHERE d.tenant_id = l.tenant_id AND d.license_id = l.id
-				   AND d.deactivated_at IS NOT NULL AND NOT d.is_deleted AND d.revoked_at IS NULL AND d.expired_at IS NULL))`)
+				OR EXISTS (SELECT FROM assignments AS d WHERE d.tenant_id = ? AND d.license_id = l.id
+				   AND d.deactivated_at IS NOT NULL AND NOT d.is_deleted AND d.revoked_at IS NULL AND d.expired_at IS NULL))`,
+				tenant, tenant)
 		var ids []uuid.UUID
 		if err := own.Union(byLicense).Scan(t.ctx, &ids); err != nil || len(ids) == 0 {
 			return err

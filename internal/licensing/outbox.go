@@ -465,15 +465,35 @@ func (t *Tx) writeEvents(events []*models.Event) error {
 	}
 	// One statement after the stream's lock: the events, their deliveries
 	// and the notification (sent at commit).
-	insert := t.s.Insert(&events).Returning("tenant_id, seq, type, app_id")
+	//
+	// The deliveries are selected from the endpoints and the events as
+	// given (one JSON value), not from the inserted rows, with ids made
+	// without a volatile function (a hash of a random value of this
+	// statement, the endpoint and the event): on Citus, an INSERT … SELECT
+	// that reads a CTE's rows or calls a volatile function is run through
+	// the coordinator as a COPY, which row-level security refuses; this one
+	// runs on the tenant's shard (docs/scale-out.md, rule 10).
+	type queued struct {
+		Seq   int64   `json:"seq"`
+		Type  string  `json:"type"`
+		AppID *string `json:"app_id"`
+	}
+	given := make([]queued, len(events))
+	for i, ev := range events {
+		given[i] = queued{ev.Seq, ev.Type, ev.AppID}
+	}
+	rows, err := json.Marshal(given)
+	if err != nil {
+		return err
+	}
 	_, err = t.s.Exec(t.ctx, `WITH ev AS (?), queued AS (
 		INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_seq, status, next_attempt_at, created_at)
-		SELECT ev.tenant_id, gen_random_uuid(), w.id, ev.seq, 'PENDING', ?, ?
-		  FROM ev JOIN webhook_endpoints w ON w.tenant_id = ev.tenant_id
+		SELECT w.tenant_id, md5(?::text || w.id::text || e.seq::text)::uuid, w.id, e.seq, 'PENDING', ?, ?
+		  FROM webhook_endpoints w, jsonb_to_recordset(?::jsonb) AS e(seq bigint, type text, app_id text)
 		 WHERE w.tenant_id = ? AND w.enabled AND NOT w.is_deleted
-		   AND (w.event_types = '{}' OR ev.type = ANY (w.event_types))
-		   AND (w.app_id IS NULL OR w.app_id = ev.app_id))
-		SELECT pg_notify(?, ?)`, insert, t.now, t.now, t.actor.Tenant.ID,
+		   AND (w.event_types = '{}' OR e.type = ANY (w.event_types))
+		   AND (w.app_id IS NULL OR w.app_id = e.app_id))
+		SELECT pg_notify(?, ?)`, t.s.Insert(&events), uuid.NewString(), t.now, t.now, string(rows), t.actor.Tenant.ID,
 		NotifyChannel, fmt.Sprintf("%s:%d", t.actor.Tenant.ID, stream.LastSeq))
 	return err
 }

@@ -261,9 +261,11 @@ func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 		for _, g := range p.ExcludeGroupIDs {
 			ids = append(ids, uuid.MustParse(g))
 		}
+		// (Subqueries compare tenant_id with the tenant's value: Citus
+		// then finds their shard, docs/scale-out.md rule 7.)
 		cond += ` AND NOT EXISTS (SELECT FROM group_members AS gm JOIN groups AS xg ON xg.tenant_id = gm.tenant_id AND xg.id = gm.group_id
-			WHERE gm.tenant_id = a.tenant_id AND gm.person_id = a.person_id AND gm.group_id = ANY(?) AND NOT xg.is_deleted)`
-		args = append(args, ids)
+			WHERE gm.tenant_id = ? AND xg.tenant_id = ? AND gm.person_id = a.person_id AND gm.group_id = ANY(?) AND NOT xg.is_deleted)`
+		args = append(args, p.TenantID, p.TenantID, ids)
 	}
 	return cond, args
 }
@@ -341,6 +343,6 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 		}
 	}
 	plan.Warn, err = read(base(false).Where(cand, args...).
-		Where("NOT EXISTS (SELECT FROM reclaim_warnings AS w WHERE w.tenant_id = a.tenant_id AND w.assignment_id = a.id)"), false)
+		Where("NOT EXISTS (SELECT FROM reclaim_warnings AS w WHERE w.tenant_id = ? AND w.assignment_id = a.id)", p.TenantID), false)
 	return plan, err
 }

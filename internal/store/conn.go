@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -132,8 +133,12 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 }
 
 // beginLocal begins a transaction with the tenant setting as SET LOCAL,
-// in the same round trip as BEGIN (one simple-protocol message; the
-// tenant is quoted as a literal, since SET takes no parameters).
+// in the same round trip as BEGIN: one pipeline of separate statements
+// (the tenant is quoted as a literal, since SET takes no parameters).
+// Not one query of several statements: Citus passes each SET LOCAL on to
+// the workers as the text of the query that held it, so every worker
+// connection of the transaction would be sent the BEGIN too (a warning
+// there each time) and every setting once per SET.
 func (c *conn) beginLocal(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	begin := "BEGIN"
 	if opts.ReadOnly {
@@ -142,9 +147,16 @@ func (c *conn) beginLocal(ctx context.Context, opts driver.TxOptions) (driver.Tx
 	if strings.IndexByte(c.want, 0) >= 0 {
 		return nil, fmt.Errorf("store: a tenant name holds a NUL byte")
 	}
-	q := begin + "; SET LOCAL app.tenant_id = '" + strings.ReplaceAll(c.want, "'", "''") +
-		"'; SET LOCAL statement_timeout = " + c.timeout + "; SET LOCAL lock_timeout = " + c.lockTimeout
-	if _, err := c.Conn.Conn().Exec(ctx, q); err != nil {
+	b := &pgconn.Batch{}
+	for _, q := range []string{begin, "SET LOCAL app.tenant_id = '" + strings.ReplaceAll(c.want, "'", "''") + "'",
+		"SET LOCAL statement_timeout = " + c.timeout, "SET LOCAL lock_timeout = " + c.lockTimeout} {
+		b.ExecParams(q, nil, nil, nil, nil)
+	}
+	pg := c.Conn.Conn().PgConn()
+	if _, err := pg.ExecBatch(ctx, b).ReadAll(); err != nil {
+		if pg.TxStatus() != 'I' {
+			_, _ = c.Conn.Conn().Exec(context.Background(), "ROLLBACK")
+		}
 		return nil, fmt.Errorf("store: set tenant: %w", err)
 	}
 	return localTx{c}, nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,12 +24,56 @@ const (
 )
 
 // Violation reports the SQLSTATE and constraint of a PostgreSQL error.
+//
+// On Citus, a violation on a shard reaches the coordinator's client
+// without its constraint field: Citus passes on the worker's message,
+// which names the constraint as the shard has it (an index, so a unique
+// key, carries the shard id: the name, "_" and the id). The constraint is
+// then read from the message, without the shard id, so callers see the
+// name the migrations gave it on either database. (The messages are the
+// server's English ones.)
 func Violation(err error) (code, constraint string, ok bool) {
 	var pg *pgconn.PgError
 	if !errors.As(err, &pg) {
 		return "", "", false
 	}
-	return pg.Code, pg.ConstraintName, true
+	constraint = pg.ConstraintName
+	if constraint == "" && strings.HasPrefix(pg.Code, "23") {
+		constraint = shardConstraint(pg.Message)
+	}
+	return pg.Code, constraint, true
+}
+
+var (
+	namedConstraint = regexp.MustCompile(`violates (?:unique|check|foreign key|exclusion) constraint "([^"]+)"`)
+	namedShard      = regexp.MustCompile(`(?:relation|table) "[^"]*(_[0-9]+)"`)
+	shardSuffix     = regexp.MustCompile(`_[0-9]+$`)
+)
+
+// shardConstraint is the constraint a Citus shard's violation message
+// names, without the shard id: `duplicate key value violates unique
+// constraint "people_email_key_102044"` names people_email_key, `new row
+// for relation "licenses_102035" violates check constraint
+// "licenses_seats_within_total"` licenses_seats_within_total, `update or
+// delete on table "groups_102040" violates foreign key constraint
+// "group_members_tenant_id_group_id_fkey_102072" on table
+// "group_members_102072"` group_members_tenant_id_group_id_fkey.
+func shardConstraint(message string) string {
+	m := namedConstraint.FindStringSubmatch(message)
+	if m == nil {
+		return ""
+	}
+	// A message names the shards of the tables it is about (both, for a
+	// row a foreign key still points at); a unique key's names none.
+	if shards := namedShard.FindAllStringSubmatch(message, -1); shards != nil {
+		for _, shard := range shards {
+			if strings.HasSuffix(m[1], shard[1]) {
+				return strings.TrimSuffix(m[1], shard[1])
+			}
+		}
+		return m[1]
+	}
+	return shardSuffix.ReplaceAllString(m[1], "")
 }
 
 // ErrRestart, returned by a WriteRetrying function, rolls its transaction

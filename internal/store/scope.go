@@ -215,7 +215,9 @@ func (db *DB) scoped(ctx context.Context, t Tenant, fn func(bun.IDB) error) erro
 		if !db.local.Load() {
 			return fn(c)
 		}
-		tx, err := c.BeginTx(ctx, nil)
+		// fn's statements get ctx; the transaction's own BEGIN and
+		// COMMIT count as the tenant setting (DB.Statements).
+		tx, err := c.BeginTx(context.WithValue(ctx, settingTx{}, true), nil)
 		if err != nil {
 			return err
 		}

@@ -66,7 +66,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	sqldb.SetMaxIdleConns(opts.MaxConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db.bun = bun.NewDB(sqldb, newDialect())
-	db.bun = db.bun.WithQueryHook(counter{&db.statements})
+	db.bun = db.bun.WithQueryHook(counter{&db.statements, &db.settings})
 	for _, h := range opts.Hooks {
 		db.bun = db.bun.WithQueryHook(h)
 	}
@@ -106,18 +106,30 @@ func (db *DB) Close() error {
 // this pool's callers have sent since it was opened. Tests use it to prove
 // batching. The session tenant setting a connection sends when it passes
 // to another tenant is counted apart (TenantSettings): how often it goes
-// depends on which pooled connection a statement gets.
+// depends on which pooled connection a statement gets. So, on Citus, are
+// the BEGIN (with the SET LOCAL tenant setting) and COMMIT around a read
+// or a single-statement write, which exist only to carry the setting: the
+// same work counts the same statements on either database.
 func (db *DB) Statements() int64 { return db.statements.Load() }
 
 // TenantSettings is the number of session tenant settings (and resets)
-// this pool's connections have sent.
+// this pool's connections have sent, and on Citus the BEGIN and COMMIT
+// (or ROLLBACK) of the transactions that carry the setting of a read.
 func (db *DB) TenantSettings() int64 { return db.settings.Load() }
 
-// counter is a bun query hook that counts statements.
-type counter struct{ n *atomic.Int64 }
+// settingTx marks the context of a transaction begun only to carry the
+// tenant setting (scoped, on Citus).
+type settingTx struct{}
 
-func (c counter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	c.n.Add(1)
+// counter is a bun query hook that counts statements.
+type counter struct{ n, settings *atomic.Int64 }
+
+func (c counter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	if ctx.Value(settingTx{}) != nil && (e.Query == "BEGIN" || e.Query == "COMMIT" || e.Query == "ROLLBACK") {
+		c.settings.Add(1)
+	} else {
+		c.n.Add(1)
+	}
 	return ctx
 }
 
