@@ -243,16 +243,30 @@ func ReclaimCandidates(ctx context.Context, sess *store.Session, licenseID strin
 	return plan, err
 }
 
+// seatedSQL is when a grant (assignments a) last took its seat after
+// holding none: its last promotion from the waitlist or reactivation
+// (seat rule 9); null when it has held its seat since assignedAt. A seat
+// is unused since coalesce(lastUsedAt, assignedAt) or since then,
+// whichever is later (unusedSQL): a waiter promoted today is not idle for
+// the days it waited.
+const seatedSQL = "(SELECT max(e.occurred_at) FROM assignment_events AS e WHERE e.tenant_id = a.tenant_id" +
+	" AND e.assignment_id = a.id AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "'))"
+
+// unusedSQL is since when a seat (assignments a) has been unused.
+const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedSQL + ")"
+
 // candidateSQL is the condition on a seat (assignments a) to be a
 // candidate of policy p at now, with its arguments. Unused for
-// inactiveDays is written without coalesce so that the partial index of
-// seat holders (assignments_holder_use_idx: tenant_id, license_id,
-// last_used_at) can serve it.
+// inactiveDays (unusedSQL) is written without coalesce or greatest so
+// that the partial index of seat holders (assignments_holder_use_idx:
+// tenant_id, license_id, last_used_at) can serve it.
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
-		" AND (a.last_used_at <= ? OR (a.last_used_at IS NULL AND a.assigned_at <= ?))"
+		" AND (a.last_used_at <= ? OR (a.last_used_at IS NULL AND a.assigned_at <= ?))" +
+		" AND NOT EXISTS (SELECT FROM assignment_events AS e WHERE e.tenant_id = a.tenant_id AND e.assignment_id = a.id" +
+		" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "') AND e.occurred_at > ?)"
 	cut := now.Add(-time.Duration(p.InactiveDays) * day)
-	args := []any{p.LicenseID, now, cut, cut}
+	args := []any{p.LicenseID, now, cut, cut, cut}
 	if p.Action == models.ReclaimSuspend {
 		cond += " AND a.active"
 	}
@@ -290,7 +304,7 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 	// A warning stands while its seat is a candidate and unused since.
 	stands := "coalesce((" + cand + ") AND coalesce(a.last_used_at, a.assigned_at) <= rw.unused_since, false)"
 	base := func(warned bool) *bun.SelectQuery {
-		q := selectAssignments(s).ColumnExpr("coalesce(a.last_used_at, a.assigned_at) AS unused")
+		q := selectAssignments(s).ColumnExpr(unusedSQL + " AS unused")
 		if warned {
 			q = q.Join("JOIN reclaim_warnings AS rw ON rw.tenant_id = a.tenant_id AND rw.assignment_id = a.id").
 				ColumnExpr("rw.warned_at").
