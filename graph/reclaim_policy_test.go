@@ -36,3 +36,46 @@ func TestReclaimPromotedSeatIdleSincePromotion(t *testing.T) {
 		WHERE tenant_id = $1 AND type = 'PROMOTED'`)
 	sameIDs(t, "warn 31 days after the promotion", e.plan(lic)["warn"], []string{waiting})
 }
+
+// A warning promises an action and a deadline (its event says both).
+// Changing the policy's action or grace period cancels the pending
+// warnings, and the next run warns again under the new terms: a holder
+// told "suspended in 30 days" is never revoked at the next run.
+func TestReclaimPolicyChangeRewarns(t *testing.T) {
+	srv := apitest.NewServer(t)
+	e := newReclaimEnv(t, srv, "reclaim-change")
+	lic := e.license("Jira", 0)
+	seat := e.grant(lic, e.person("idle@example.com"))
+	e.unusedFor(seat, 60)
+	e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 30, "action": "SUSPEND"})
+	if n := e.run(); n != 1 {
+		t.Fatalf("first run changed %d seats, want 1 (the warning)", n)
+	}
+	e.passDays(1)
+	// Stricter: revoke, at once.
+	p := e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 0, "action": "REVOKE"})
+	sameIDs(t, "nextRun.due after the change", planIDs(t, p["nextRun"])["due"], nil)
+	sameIDs(t, "nextRun.warn after the change", planIDs(t, p["nextRun"])["warn"], []string{seat})
+	if h := e.history(seat); h[len(h)-1] != "RECLAIM_CANCELLED by test-user" {
+		t.Errorf("history after the policy changed = %v, want the warning cancelled", h)
+	}
+	e.run()
+	if s := e.status(seat); s != "ACTIVE" {
+		t.Fatalf("the run after the change: seat %s, want ACTIVE (warned again, not revoked)", s)
+	}
+	d := e.query(`query($id: ID!) { assignment(id: $id) { history(last: 1) { nodes { type changes } } } }`, map[string]any{"id": seat})
+	if last := jsonAt(t, d, "assignment", "history", "nodes", 0); jsonAt(t, last, "type") != "RECLAIM_WARNING" ||
+		jsonAt(t, last, "changes", "action") != "REVOKE" {
+		t.Errorf("the seat's last history row = %v, want a new warning saying REVOKE", last)
+	}
+	e.run()
+	if s := e.status(seat); s != "REVOKED" {
+		t.Errorf("the run after the new warning: seat %s, want REVOKED", s)
+	}
+	// Setting the same terms again keeps the warnings.
+	other := e.grant(lic, e.person("other@example.com"))
+	e.unusedFor(other, 60)
+	e.run()
+	e.policy(lic, map[string]any{"inactiveDays": 40, "graceDays": 0, "action": "REVOKE"})
+	sameIDs(t, "due after the same terms were set again", e.plan(lic)["due"], []string{other})
+}

@@ -101,7 +101,8 @@ func reclaimActor(tenant string, license uuid.UUID, at time.Time) Actor {
 func ReclaimSubject(license uuid.UUID) string { return "reclaim-policy:" + gid.License.Format(license) }
 
 // SetReclaimPolicy sets a license's reclaim policy and answers it with
-// the plan of the job's next run under it. Disabling a policy cancels its
+// the plan of the job's next run under it. Disabling a policy, or changing
+// its action or grace period (which a warning promised), cancels its
 // pending warnings at once. With dryRun nothing is written.
 func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in ReclaimPolicyInput) (*ReclaimPolicyResult, error) {
 	c := problem.Check{Prefix: "input."}
@@ -137,6 +138,9 @@ func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in Reclaim
 		if err != nil {
 			return err
 		}
+		// A warning promises its action and deadline: new terms cancel
+		// the pending warnings (the next run warns again under them).
+		retermed := p != nil && (p.Action != in.Action || p.GraceDays != in.GraceDays)
 		if p == nil {
 			p = &models.ReclaimPolicy{TenantID: t.actor.Tenant.ID, LicenseID: license, AppID: l.AppID,
 				CreatedAt: t.now, CreatedBy: t.actor.Subject}
@@ -154,9 +158,12 @@ func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in Reclaim
 			return err
 		}
 		if !p.Enabled {
-			if err := t.cancelAll(license, "the reclaim policy was disabled"); err != nil {
-				return err
-			}
+			err = t.cancelAll(license, "the reclaim policy was disabled")
+		} else if retermed {
+			err = t.cancelAll(license, "the reclaim policy's action or grace period changed: the seat is warned again under the new terms")
+		}
+		if err != nil {
+			return err
 		}
 		plan, err := reclaimPlan(t.ctx, t.s, l, p, t.now, false)
 		res = &ReclaimPolicyResult{Policy: p, Plan: plan}
