@@ -24,10 +24,12 @@ import (
 // (no group grant, no inherited grant, not waitlisted, its person not
 // deactivated, its end not passed; for SUSPEND, not suspended already)
 // whose holder is in none of the excluded groups, and which has not been
-// used for inactiveDays (never used: since assignedAt). A warning stands
-// while its seat is still a candidate and its coalesce(lastUsedAt,
-// assignedAt) has not moved since the warning; usage only ever moves
-// lastUsedAt forward, so any usage recorded after the warning cancels it.
+// used for inactiveDays (never used: since assignedAt, or since it took
+// its seat after holding none, whichever is later: unusedSQL). A warning
+// stands while its seat is still a candidate and its coalesce(lastUsedAt,
+// assignedAt) is not past the warning's unused_since; usage only ever
+// moves lastUsedAt forward, so any usage recorded after the warning and
+// dated after unused_since cancels it.
 
 // reclaimBatch bounds each list of a license's run: a run cancels, acts
 // on and warns at most this many seats of each license (each list in
