@@ -79,3 +79,30 @@ func TestReclaimPolicyChangeRewarns(t *testing.T) {
 	e.policy(lic, map[string]any{"inactiveDays": 40, "graceDays": 0, "action": "REVOKE"})
 	sameIDs(t, "due after the same terms were set again", e.plan(lic)["due"], []string{other})
 }
+
+// A holder who joins an excluded group during the grace period is not
+// acted on: the next run cancels the warning instead. A group deleted
+// later excludes no one.
+func TestReclaimExcludedDuringGrace(t *testing.T) {
+	srv := apitest.NewServer(t)
+	e := newReclaimEnv(t, srv, "reclaim-join")
+	lic := e.license("Linear", 0)
+	person := e.person("idle@example.com")
+	seat := e.grant(lic, person)
+	execs := e.group("Executives")
+	e.unusedFor(seat, 60)
+	e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 0, "action": "REVOKE", "excludeGroupIds": []string{execs}})
+	if n := e.run(); n != 1 {
+		t.Fatalf("first run changed %d seats, want 1 (the warning)", n)
+	}
+	e.ok("addGroupMembers", "", map[string]any{"groupId": execs, "personIds": []string{person}})
+	sameIDs(t, "due after joining an excluded group", e.plan(lic)["due"], nil)
+	if n := e.run(); n != 1 || e.status(seat) != "ACTIVE" {
+		t.Fatalf("the run after the holder joined an excluded group changed %d seats, status %s; want 1 (the cancellation), ACTIVE", n, e.status(seat))
+	}
+	if h := e.history(seat); h[len(h)-1] != "RECLAIM_CANCELLED by reclaim-policy:"+lic {
+		t.Errorf("history = %v, want the warning cancelled by the policy", h)
+	}
+	e.ok("deleteGroup", "", map[string]any{"id": execs})
+	sameIDs(t, "warn after the excluded group was deleted", e.plan(lic)["warn"], []string{seat})
+}
