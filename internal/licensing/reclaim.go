@@ -258,8 +258,12 @@ func ReclaimCandidates(ctx context.Context, sess *store.Session, licenseID strin
 // is unused since coalesce(lastUsedAt, assignedAt) or since then,
 // whichever is later (unusedSQL): a waiter promoted today is not idle for
 // the days it waited.
-const seatedSQL = "(SELECT max(e.occurred_at) FROM assignment_events AS e WHERE e.tenant_id = a.tenant_id" +
-	" AND e.assignment_id = a.id AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "'))"
+const seatedSQL = "(SELECT max(e.occurred_at) FROM " + seatTakenSQL + ")"
+
+// seatTakenSQL is the history rows of a grant (assignments a) taking its
+// seat after holding none, as the FROM … WHERE of a subquery.
+const seatTakenSQL = "assignment_events AS e WHERE e.tenant_id = a.tenant_id AND e.assignment_id = a.id" +
+	" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "')"
 
 // unusedSQL is since when a seat (assignments a) has been unused.
 const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedSQL + ")"
@@ -272,8 +276,7 @@ const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedS
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
 		" AND (a.last_used_at <= ? OR (a.last_used_at IS NULL AND a.assigned_at <= ?))" +
-		" AND NOT EXISTS (SELECT FROM assignment_events AS e WHERE e.tenant_id = a.tenant_id AND e.assignment_id = a.id" +
-		" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "') AND e.occurred_at > ?)"
+		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)"
 	cut := now.Add(-time.Duration(p.InactiveDays) * day)
 	args := []any{p.LicenseID, now, cut, cut, cut}
 	if p.Action == models.ReclaimSuspend {
