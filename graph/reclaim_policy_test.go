@@ -106,3 +106,39 @@ func TestReclaimExcludedDuringGrace(t *testing.T) {
 	e.ok("deleteGroup", "", map[string]any{"id": execs})
 	sameIDs(t, "warn after the excluded group was deleted", e.plan(lic)["warn"], []string{seat})
 }
+
+// A person holds one seat per license however many grants reach them
+// (seat rule 1): usage recorded on their inherited grant is use of the
+// seat, so their direct grant on the same license is not warned.
+func TestReclaimUsageThroughAnotherGrant(t *testing.T) {
+	srv := apitest.NewServer(t)
+	e := newReclaimEnv(t, srv, "reclaim-both")
+	lic := e.license("GitHub", 0)
+	person := e.person("dev@example.com")
+	team := e.group("Team", person)
+	direct := e.grant(lic, person)
+	e.assign(lic, map[string]any{"groupId": team})
+	inherited := idAt(t, e.query(`query($g: ID!) { assignments(filter: {viaGroupId: $g}) { nodes { id } } }`,
+		map[string]any{"g": team}), "assignments", "nodes", 0, "id")
+	e.exec(`UPDATE assignments SET assigned_at = now() - interval '90 days' WHERE tenant_id = $1`)
+	e.ok("recordUsage", "", map[string]any{"assignmentId": inherited})
+	e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 0, "action": "REVOKE"})
+	sameIDs(t, "warn while the person uses the license through the group", e.plan(lic)["warn"], nil)
+	if n := e.run(); n != 0 {
+		t.Errorf("the run changed %d seats, want 0", n)
+	}
+	// Unused on both grants for 40 days, the direct grant is warned; a use
+	// through the group then cancels the warning as a use.
+	e.exec(`UPDATE assignments SET last_used_at = now() - interval '40 days' WHERE tenant_id = $1`)
+	if n := e.run(); n != 1 {
+		t.Fatalf("the run after 40 idle days changed %d seats, want 1 (the warning)", n)
+	}
+	e.ok("recordUsage", "", map[string]any{"assignmentId": inherited})
+	if n := e.run(); n != 1 || e.status(direct) != "ACTIVE" {
+		t.Fatalf("the run after a use through the group changed %d seats, direct grant %s; want 1 (the cancellation), ACTIVE", n, e.status(direct))
+	}
+	d := e.query(`query($id: ID!) { assignment(id: $id) { history(last: 1) { nodes { type changes } } } }`, map[string]any{"id": direct})
+	if last := jsonAt(t, d, "assignment", "history", "nodes", 0); jsonAt(t, last, "changes", "reason") != "the seat was used after the warning" {
+		t.Errorf("the direct grant's last history row = %v, want cancelled as used", last)
+	}
+}

@@ -25,11 +25,11 @@ import (
 // deactivated, its end not passed; for SUSPEND, not suspended already)
 // whose holder is in none of the excluded groups, and which has not been
 // used for inactiveDays (never used: since assignedAt, or since it took
-// its seat after holding none, whichever is later: unusedSQL). A warning
-// stands while its seat is still a candidate and its coalesce(lastUsedAt,
-// assignedAt) is not past the warning's unused_since; usage only ever
-// moves lastUsedAt forward, so any usage recorded after the warning and
-// dated after unused_since cancels it.
+// its seat after holding none, whichever is later; a use of the holder's
+// other grants of the license counts: unusedSQL). A warning stands while
+// its seat is still a candidate and unused since the warning's
+// unused_since; usage only ever moves lastUsedAt forward, so any usage
+// recorded after the warning and dated after unused_since cancels it.
 
 // reclaimBatch bounds each list of a license's run: a run cancels, acts
 // on and warns at most this many seats of each license (each list in
@@ -265,8 +265,17 @@ const seatedSQL = "(SELECT max(e.occurred_at) FROM " + seatTakenSQL + ")"
 const seatTakenSQL = "assignment_events AS e WHERE e.tenant_id = a.tenant_id AND e.assignment_id = a.id" +
 	" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "')"
 
+// otherGrantsSQL is the holder's other live grants (assignments o) of
+// the license of a grant (assignments a), as the FROM … WHERE of a
+// subquery: a person holds one seat per license however many grants
+// reach them (seat rule 1), so a use recorded on any of them is a use of
+// the seat.
+const otherGrantsSQL = "assignments AS o WHERE o.tenant_id = a.tenant_id AND o.person_id = a.person_id" +
+	" AND o.license_id = a.license_id AND o.id <> a.id AND NOT o.is_deleted AND o.revoked_at IS NULL AND o.expired_at IS NULL"
+
 // unusedSQL is since when a seat (assignments a) has been unused.
-const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedSQL + ")"
+const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedSQL +
+	", (SELECT max(o.last_used_at) FROM " + otherGrantsSQL + "))"
 
 // candidateSQL is the condition on a seat (assignments a) to be a
 // candidate of policy p at now, with its arguments. Unused for
@@ -276,9 +285,10 @@ const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedS
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
 		" AND (a.last_used_at <= ? OR (a.last_used_at IS NULL AND a.assigned_at <= ?))" +
-		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)"
+		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)" +
+		" AND NOT EXISTS (SELECT FROM " + otherGrantsSQL + " AND o.last_used_at > ?)"
 	cut := now.Add(-time.Duration(p.InactiveDays) * day)
-	args := []any{p.LicenseID, now, cut, cut, cut}
+	args := []any{p.LicenseID, now, cut, cut, cut, cut}
 	if p.Action == models.ReclaimSuspend {
 		cond += " AND a.active"
 	}
@@ -314,13 +324,13 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 	cand, args := candidateSQL(p, now)
 	grace := time.Duration(p.GraceDays) * day
 	// A warning stands while its seat is a candidate and unused since.
-	stands := "coalesce((" + cand + ") AND coalesce(a.last_used_at, a.assigned_at) <= rw.unused_since, false)"
+	stands := "coalesce((" + cand + ") AND " + unusedSQL + " <= rw.unused_since, false)"
 	base := func(warned bool) *bun.SelectQuery {
 		q := selectAssignments(s).ColumnExpr(unusedSQL + " AS unused")
 		if warned {
 			q = q.Join("JOIN reclaim_warnings AS rw ON rw.tenant_id = a.tenant_id AND rw.assignment_id = a.id").
 				ColumnExpr("rw.warned_at").
-				ColumnExpr("coalesce(a.last_used_at, a.assigned_at) > rw.unused_since AS used").
+				ColumnExpr(unusedSQL+" > rw.unused_since AS used").
 				Where("rw.license_id = ?", p.LicenseID)
 		}
 		if lock {
