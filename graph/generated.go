@@ -5058,7 +5058,7 @@ enum ReclaimAction {
 extend enum AssignmentEventType {
   "The reclaim job warned that the seat is unused (actor reclaim-policy:lic_…, actorType SYSTEM; event assignment.reclaim_warning); changes carry unusedSince, lastUsedAt and the deadline."
   RECLAIM_WARNING
-  "A reclaim warning no longer stands: the seat was used after it, no longer matches the policy, or the policy was disabled (event assignment.reclaim_cancelled); changes.reason says which."
+  "A reclaim warning no longer stands: the seat was used after it, no longer matches the policy, or the policy was disabled or its action or grace period changed (event assignment.reclaim_cancelled); changes.reason says which."
   RECLAIM_CANCELLED
 }
 
@@ -5101,7 +5101,7 @@ type ReclaimPolicy {
 type ReclaimCandidate {
   "The grant."
   assignment: Assignment!
-  "Since when the seat has been unused: its lastUsedAt, or its assignedAt when it was never used."
+  "Since when the seat has been unused: its lastUsedAt, or its assignedAt when it was never used; or, when later, the last time it took its seat after holding none (promoted from the waitlist, or its person reactivated) or the last use of the holder's other grant of the license (one inherited through a group)."
   unusedSince: DateTime!
   "When the seat was warned; null for a seat the run is about to warn."
   warnedAt: DateTime
@@ -5143,7 +5143,7 @@ input SetReclaimPolicyInput {
   action: ReclaimAction!
   "Groups (grp_…) whose members' seats are never warned: at most 100, each a live group of the tenant (else NOT_FOUND)."
   excludeGroupIds: [ID!]
-  "False stops the policy and cancels its pending warnings; default true."
+  "False stops the policy and cancels its pending warnings; default true. (A new action or graceDays cancels the pending warnings too: the next run warns again under the new terms.)"
   enabled: Boolean
   "True: answer the policy and the first run's plan, and write nothing."
   dryRun: Boolean

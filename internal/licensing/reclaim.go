@@ -24,10 +24,12 @@ import (
 // (no group grant, no inherited grant, not waitlisted, its person not
 // deactivated, its end not passed; for SUSPEND, not suspended already)
 // whose holder is in none of the excluded groups, and which has not been
-// used for inactiveDays (never used: since assignedAt). A warning stands
-// while its seat is still a candidate and its coalesce(lastUsedAt,
-// assignedAt) has not moved since the warning; usage only ever moves
-// lastUsedAt forward, so any usage recorded after the warning cancels it.
+// used for inactiveDays (never used: since assignedAt, or since it took
+// its seat after holding none, whichever is later; a use of the holder's
+// other grants of the license counts: unusedSQL). A warning stands while
+// its seat is still a candidate and unused since the warning's
+// unused_since; usage only ever moves lastUsedAt forward, so any usage
+// recorded after the warning and dated after unused_since cancels it.
 
 // reclaimBatch bounds each list of a license's run: a run cancels, acts
 // on and warns at most this many seats of each license (each list in
@@ -101,7 +103,8 @@ func reclaimActor(tenant string, license uuid.UUID, at time.Time) Actor {
 func ReclaimSubject(license uuid.UUID) string { return "reclaim-policy:" + gid.License.Format(license) }
 
 // SetReclaimPolicy sets a license's reclaim policy and answers it with
-// the plan of the job's next run under it. Disabling a policy cancels its
+// the plan of the job's next run under it. Disabling a policy, or changing
+// its action or grace period (which a warning promised), cancels its
 // pending warnings at once. With dryRun nothing is written.
 func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in ReclaimPolicyInput) (*ReclaimPolicyResult, error) {
 	c := problem.Check{Prefix: "input."}
@@ -137,6 +140,9 @@ func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in Reclaim
 		if err != nil {
 			return err
 		}
+		// A warning promises its action and deadline: new terms cancel
+		// the pending warnings (the next run warns again under them).
+		retermed := p != nil && (p.Action != in.Action || p.GraceDays != in.GraceDays)
 		if p == nil {
 			p = &models.ReclaimPolicy{TenantID: t.actor.Tenant.ID, LicenseID: license, AppID: l.AppID,
 				CreatedAt: t.now, CreatedBy: t.actor.Subject}
@@ -154,9 +160,12 @@ func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in Reclaim
 			return err
 		}
 		if !p.Enabled {
-			if err := t.cancelAll(license, "the reclaim policy was disabled"); err != nil {
-				return err
-			}
+			err = t.cancelAll(license, "the reclaim policy was disabled")
+		} else if retermed {
+			err = t.cancelAll(license, "the reclaim policy's action or grace period changed: the seat is warned again under the new terms")
+		}
+		if err != nil {
+			return err
 		}
 		plan, err := reclaimPlan(t.ctx, t.s, l, p, t.now, false)
 		res = &ReclaimPolicyResult{Policy: p, Plan: plan}
@@ -243,16 +252,43 @@ func ReclaimCandidates(ctx context.Context, sess *store.Session, licenseID strin
 	return plan, err
 }
 
+// seatedSQL is when a grant (assignments a) last took its seat after
+// holding none: its last promotion from the waitlist or reactivation
+// (seat rule 9); null when it has held its seat since assignedAt. A seat
+// is unused since coalesce(lastUsedAt, assignedAt) or since then,
+// whichever is later (unusedSQL): a waiter promoted today is not idle for
+// the days it waited.
+const seatedSQL = "(SELECT max(e.occurred_at) FROM " + seatTakenSQL + ")"
+
+// seatTakenSQL is the history rows of a grant (assignments a) taking its
+// seat after holding none, as the FROM … WHERE of a subquery.
+const seatTakenSQL = "assignment_events AS e WHERE e.tenant_id = a.tenant_id AND e.assignment_id = a.id" +
+	" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "')"
+
+// otherGrantsSQL is the holder's other live grants (assignments o) of
+// the license of a grant (assignments a), as the FROM … WHERE of a
+// subquery: a person holds one seat per license however many grants
+// reach them (seat rule 1), so a use recorded on any of them is a use of
+// the seat.
+const otherGrantsSQL = "assignments AS o WHERE o.tenant_id = a.tenant_id AND o.person_id = a.person_id" +
+	" AND o.license_id = a.license_id AND o.id <> a.id AND NOT o.is_deleted AND o.revoked_at IS NULL AND o.expired_at IS NULL"
+
+// unusedSQL is since when a seat (assignments a) has been unused.
+const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedSQL +
+	", (SELECT max(o.last_used_at) FROM " + otherGrantsSQL + "))"
+
 // candidateSQL is the condition on a seat (assignments a) to be a
 // candidate of policy p at now, with its arguments. Unused for
-// inactiveDays is written without coalesce so that the partial index of
-// seat holders (assignments_holder_use_idx: tenant_id, license_id,
-// last_used_at) can serve it.
+// inactiveDays (unusedSQL) is written without coalesce or greatest so
+// that the partial index of seat holders (assignments_holder_use_idx:
+// tenant_id, license_id, last_used_at) can serve it.
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
-		" AND (a.last_used_at <= ? OR (a.last_used_at IS NULL AND a.assigned_at <= ?))"
+		" AND (a.last_used_at <= ? OR (a.last_used_at IS NULL AND a.assigned_at <= ?))" +
+		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)" +
+		" AND NOT EXISTS (SELECT FROM " + otherGrantsSQL + " AND o.last_used_at > ?)"
 	cut := now.Add(-time.Duration(p.InactiveDays) * day)
-	args := []any{p.LicenseID, now, cut, cut}
+	args := []any{p.LicenseID, now, cut, cut, cut, cut}
 	if p.Action == models.ReclaimSuspend {
 		cond += " AND a.active"
 	}
@@ -290,13 +326,13 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 	cand, args := candidateSQL(p, now)
 	grace := time.Duration(p.GraceDays) * day
 	// A warning stands while its seat is a candidate and unused since.
-	stands := "coalesce((" + cand + ") AND coalesce(a.last_used_at, a.assigned_at) <= rw.unused_since, false)"
+	stands := "coalesce((" + cand + ") AND " + unusedSQL + " <= rw.unused_since, false)"
 	base := func(warned bool) *bun.SelectQuery {
-		q := selectAssignments(s).ColumnExpr("coalesce(a.last_used_at, a.assigned_at) AS unused")
+		q := selectAssignments(s).ColumnExpr(unusedSQL + " AS unused")
 		if warned {
 			q = q.Join("JOIN reclaim_warnings AS rw ON rw.tenant_id = a.tenant_id AND rw.assignment_id = a.id").
 				ColumnExpr("rw.warned_at").
-				ColumnExpr("coalesce(a.last_used_at, a.assigned_at) > rw.unused_since AS used").
+				ColumnExpr(unusedSQL+" > rw.unused_since AS used").
 				Where("rw.license_id = ?", p.LicenseID)
 		}
 		if lock {
