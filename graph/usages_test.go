@@ -376,3 +376,32 @@ func TestRecordUsagesWalls(t *testing.T) {
 		t.Error("the app's own grant was not used")
 	}
 }
+
+// TestRecordUsagesOutOfRange: a usedAt the database cannot hold (before
+// year 1 in UTC) is its item's error, not the whole call's.
+func TestRecordUsagesOutOfRange(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("usagerange")
+	a := newAPI(t, srv, tenant)
+	db := apitest.DB(t).SQL(t)
+	lic := a.license("Copilot", 0)
+	grant := idAt(t, a.assign(lic, map[string]any{"personId": a.person("ada@range.example")}), "assignment", "id")
+
+	for _, at := range []string{"0000-06-01T00:00:00Z", "0001-01-01T00:00:00+01:00"} {
+		p := a.usages(map[string]any{"assignmentId": grant, "usedAt": at}, map[string]any{"assignmentId": grant})
+		e, _ := result(t, p, 0)["error"].(map[string]any)
+		if e == nil || e["code"] != "INVALID" || e["field"] != "input.items[0].usedAt" {
+			t.Errorf("usedAt %s: item 0 error %v, want INVALID on input.items[0].usedAt", at, e)
+		}
+		if r := result(t, p, 1); r["error"] != nil || len(r["assignmentIds"].([]any)) != 1 {
+			t.Errorf("usedAt %s: the good item 1 was not applied: %v", at, r)
+		}
+		// recordUsage (a batch of one) says the same, as a userError.
+		if e := a.fails("recordUsage", "INVALID", map[string]any{"assignmentId": grant, "usedAt": at}); e["field"] != "input.usedAt" {
+			t.Errorf("recordUsage, usedAt %s: error on %v, want input.usedAt", at, e["field"])
+		}
+	}
+	if lastUsed(t, db, tenant, grant).IsZero() {
+		t.Error("the good items did not record a use")
+	}
+}

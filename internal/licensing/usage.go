@@ -154,6 +154,10 @@ func arrayLiteral(elems []string) string {
 	return "{" + strings.Join(elems, ",") + "}"
 }
 
+// earliestUse is the earliest usedAt taken: year 1, UTC (a DateTime may
+// be year 0, which PostgreSQL's timestamps do not write as text).
+var earliestUse = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
+
 // usageRow is one grant an item named.
 type usageRow struct {
 	I     int       `bun:"i"`
@@ -165,8 +169,14 @@ type usageRow struct {
 // way it names its grants; it returns the item's problems.
 func checkUsage(in *UsageInput, i int, prefix string, now time.Time, ways *[usageWays]usageArrays) problem.List {
 	c := problem.Check{Prefix: prefix}
-	if in.UsedAt != nil && in.UsedAt.After(now.Add(time.Minute)) {
+	switch {
+	case in.UsedAt == nil:
+	case in.UsedAt.After(now.Add(time.Minute)):
 		c.Add(problem.Invalid, "usedAt", "must not be in the future")
+	case in.UsedAt.Before(earliestUse):
+		// The statement writes it as text, which PostgreSQL reads only
+		// from year 1 (UTC): earlier would fail the whole batch.
+		c.Add(problem.Invalid, "usedAt", "must not be before %s", earliestUse.Format(time.RFC3339))
 	}
 	switch {
 	case in.AssignmentID != nil && in.LicenseID == nil && in.PersonID == nil && in.Email == nil:
