@@ -405,3 +405,26 @@ func TestRecordUsagesOutOfRange(t *testing.T) {
 		t.Error("the good items did not record a use")
 	}
 }
+
+// TestRecordUsagesSameTime: items naming one grant at the same, latest
+// time count one move (payload.updated is grants moved), not one each.
+func TestRecordUsagesSameTime(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("usagesame")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("Copilot", 0)
+	ada := a.person("ada@same.example")
+	grant := idAt(t, a.assign(lic, map[string]any{"personId": ada}), "assignment", "id")
+
+	at := rfc(time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond))
+	p := a.usages(map[string]any{"assignmentId": grant, "usedAt": at},
+		map[string]any{"licenseId": lic, "personId": ada, "usedAt": at},
+		map[string]any{"licenseId": lic, "email": "ADA@same.example", "usedAt": at})
+	total := 0
+	for i := range 3 {
+		total += num(result(t, p, i)["updated"])
+	}
+	if num(p["updated"]) != 1 || total != 1 {
+		t.Errorf("three items, one grant, one time: updated %v, items' sum %d; want 1, 1 (one grant moved once)", p["updated"], total)
+	}
+}

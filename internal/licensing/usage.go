@@ -230,12 +230,18 @@ func recordUsages(ctx context.Context, db *store.DB, actor Actor, items []*Usage
 	if err != nil {
 		return nil, err
 	}
+	// A grant moved once is credited to one item: the first of those
+	// naming it at its latest time (several may, all flagged moved).
+	mover := map[uuid.UUID]int{}
 	for _, r := range rows {
 		res := &out[r.I]
 		res.AssignmentIDs = append(res.AssignmentIDs, r.ID)
-		if r.Moved {
-			res.Updated++
+		if k, ok := mover[r.ID]; r.Moved && (!ok || r.I < k) {
+			mover[r.ID] = r.I
 		}
+	}
+	for _, i := range mover {
+		out[i].Updated++
 	}
 	for i := range out {
 		if out[i].Problems == nil && len(out[i].AssignmentIDs) == 0 {
