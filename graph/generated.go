@@ -5216,8 +5216,9 @@ type UsageResult {
   assignmentIds: [ID!]!
   """
   How many of them moved lastUsedAt forward to this item's usedAt: 0 when
-  it was already as late or later (a repeat, an older use, or a later item
-  of the same call naming the same grant).
+  it was already as late or later (a repeat, an older use, or another item
+  of the same call naming the same grant later, or at the same time and
+  earlier in the list: each grant's move counts once).
   """
   updated: Int!
   "Why the item was not applied (INVALID: bad input; NOT_FOUND: no live grant of yours matches); null when it was."

@@ -3,7 +3,9 @@ package graph_test
 import (
 	"database/sql"
 	"fmt"
+	"math/rand"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -374,5 +376,119 @@ func TestRecordUsagesWalls(t *testing.T) {
 	}
 	if got := lastUsed(t, db, tenant, billGrant); got.IsZero() {
 		t.Error("the app's own grant was not used")
+	}
+}
+
+// TestRecordUsagesOutOfRange: a usedAt the database cannot hold (before
+// year 1 in UTC) is its item's error, not the whole call's.
+func TestRecordUsagesOutOfRange(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("usagerange")
+	a := newAPI(t, srv, tenant)
+	db := apitest.DB(t).SQL(t)
+	lic := a.license("Copilot", 0)
+	grant := idAt(t, a.assign(lic, map[string]any{"personId": a.person("ada@range.example")}), "assignment", "id")
+
+	for _, at := range []string{"0000-06-01T00:00:00Z", "0001-01-01T00:00:00+01:00"} {
+		p := a.usages(map[string]any{"assignmentId": grant, "usedAt": at}, map[string]any{"assignmentId": grant})
+		e, _ := result(t, p, 0)["error"].(map[string]any)
+		if e == nil || e["code"] != "INVALID" || e["field"] != "input.items[0].usedAt" {
+			t.Errorf("usedAt %s: item 0 error %v, want INVALID on input.items[0].usedAt", at, e)
+		}
+		if r := result(t, p, 1); r["error"] != nil || len(r["assignmentIds"].([]any)) != 1 {
+			t.Errorf("usedAt %s: the good item 1 was not applied: %v", at, r)
+		}
+		// recordUsage (a batch of one) says the same, as a userError.
+		if e := a.fails("recordUsage", "INVALID", map[string]any{"assignmentId": grant, "usedAt": at}); e["field"] != "input.usedAt" {
+			t.Errorf("recordUsage, usedAt %s: error on %v, want input.usedAt", at, e["field"])
+		}
+	}
+	if lastUsed(t, db, tenant, grant).IsZero() {
+		t.Error("the good items did not record a use")
+	}
+}
+
+// TestRecordUsagesSameTime: items naming one grant at the same, latest
+// time count one move (payload.updated is grants moved), not one each.
+func TestRecordUsagesSameTime(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("usagesame")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("Copilot", 0)
+	ada := a.person("ada@same.example")
+	grant := idAt(t, a.assign(lic, map[string]any{"personId": ada}), "assignment", "id")
+
+	at := rfc(time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond))
+	p := a.usages(map[string]any{"assignmentId": grant, "usedAt": at},
+		map[string]any{"licenseId": lic, "personId": ada, "usedAt": at},
+		map[string]any{"licenseId": lic, "email": "ADA@same.example", "usedAt": at})
+	total := 0
+	for i := range 3 {
+		total += num(result(t, p, i)["updated"])
+	}
+	if num(p["updated"]) != 1 || total != 1 {
+		t.Errorf("three items, one grant, one time: updated %v, items' sum %d; want 1, 1 (one grant moved once)", p["updated"], total)
+	}
+}
+
+// TestRecordUsagesConcurrent: batches naming the same grants in different
+// orders, sent at once, each commit in one statement: none deadlocks
+// with another (a deadlock is retried, so it shows as extra statements),
+// and every grant ends at the latest use sent.
+func TestRecordUsagesConcurrent(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("usageconc")
+	a := newAPI(t, srv, tenant)
+	db := apitest.DB(t).SQL(t)
+	lic := a.license("Copilot", 0)
+	var grants []string
+	for i := range 300 {
+		p := a.person(fmt.Sprintf("p%d@conc.example", i))
+		grants = append(grants, idAt(t, a.assign(lic, map[string]any{"personId": p}), "assignment", "id"))
+	}
+	base := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	const workers, calls = 4, 20
+	n := srv.DB.Statements()
+	a.usages(map[string]any{"assignmentId": grants[0], "usedAt": rfc(base)})
+	perCall := srv.DB.Statements() - n
+
+	var wg sync.WaitGroup
+	failures := make(chan string, workers*calls)
+	n = srv.DB.Statements()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewSource(int64(w)))
+			for k := range calls {
+				// Odd workers send every grant (PostgreSQL scans the
+				// table), even ones a few (it looks them up by id).
+				order := r.Perm(len(grants))
+				if w%2 == 0 {
+					order = order[:4]
+				}
+				items := make([]map[string]any, len(order))
+				for i, j := range order {
+					items[i] = map[string]any{"assignmentId": grants[j], "usedAt": rfc(base.Add(time.Duration(k*workers+w) * time.Second))}
+				}
+				resp := srv.Do(t, a.tok, `mutation($input: RecordUsagesInput!) { recordUsages(input: $input) { failed } }`,
+					map[string]any{"input": map[string]any{"items": items}})
+				if p, _ := resp.Data["recordUsages"].(map[string]any); len(resp.Errors) > 0 || p == nil || p["failed"] != 0.0 {
+					failures <- string(resp.Raw)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Error(f)
+	}
+	if got, want := srv.DB.Statements()-n, int64(workers*calls)*perCall; got != want {
+		t.Errorf("%d calls ran %d statements, want %d: some deadlocked and ran again", workers*calls, got, want)
+	}
+	if n := sqlInt(t, db, `SELECT count(*) FROM assignments WHERE tenant_id = $1 AND last_used_at < $2`, tenant,
+		base.Add(time.Duration((calls-1)*workers)*time.Second)); n != 0 {
+		t.Errorf("%d grants are behind the last full batch", n)
 	}
 }

@@ -17,8 +17,9 @@ const minRecheck = time.Second
 // credentials it was opened with stop being accepted: a token at its
 // expiry (p.Until), an API key once revoked or expired, found by checking
 // header again every recheck (1 minute when zero). A check that cannot
-// reach the database keeps the stream: the next one decides. It stops
-// when ctx (the connection) ends.
+// reach the database keeps the stream (the next one decides) until the
+// credentials' own end (p.Until, an API key's expiry) has passed. It
+// stops when ctx (the connection) ends.
 func watchCredentials(ctx context.Context, authn *auth.Authenticator, header string, p *auth.Principal,
 	recheck time.Duration, lapsed func(reason string)) {
 	if recheck <= 0 {
@@ -45,6 +46,11 @@ func watchCredentials(ctx context.Context, authn *auth.Authenticator, header str
 				return
 			case err == nil:
 				until = q.Until
+			case !until.IsZero() && !time.Now().Before(until):
+				// The database cannot be asked, but the credentials'
+				// own end is known: an expired key stays expired.
+				lapsed("credentials no longer accepted: expired")
+				return
 			}
 		}
 	}()

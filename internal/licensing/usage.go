@@ -154,6 +154,10 @@ func arrayLiteral(elems []string) string {
 	return "{" + strings.Join(elems, ",") + "}"
 }
 
+// earliestUse is the earliest usedAt taken: year 1, UTC (a DateTime may
+// be year 0, which PostgreSQL's timestamps do not write as text).
+var earliestUse = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
+
 // usageRow is one grant an item named.
 type usageRow struct {
 	I     int       `bun:"i"`
@@ -165,8 +169,14 @@ type usageRow struct {
 // way it names its grants; it returns the item's problems.
 func checkUsage(in *UsageInput, i int, prefix string, now time.Time, ways *[usageWays]usageArrays) problem.List {
 	c := problem.Check{Prefix: prefix}
-	if in.UsedAt != nil && in.UsedAt.After(now.Add(time.Minute)) {
+	switch {
+	case in.UsedAt == nil:
+	case in.UsedAt.After(now.Add(time.Minute)):
 		c.Add(problem.Invalid, "usedAt", "must not be in the future")
+	case in.UsedAt.Before(earliestUse):
+		// The statement writes it as text, which PostgreSQL reads only
+		// from year 1 (UTC): earlier would fail the whole batch.
+		c.Add(problem.Invalid, "usedAt", "must not be before %s", earliestUse.Format(time.RFC3339))
 	}
 	switch {
 	case in.AssignmentID != nil && in.LicenseID == nil && in.PersonID == nil && in.Email == nil:
@@ -220,12 +230,18 @@ func recordUsages(ctx context.Context, db *store.DB, actor Actor, items []*Usage
 	if err != nil {
 		return nil, err
 	}
+	// A grant moved once is credited to one item: the first of those
+	// naming it at its latest time (several may, all flagged moved).
+	mover := map[uuid.UUID]int{}
 	for _, r := range rows {
 		res := &out[r.I]
 		res.AssignmentIDs = append(res.AssignmentIDs, r.ID)
-		if r.Moved {
-			res.Updated++
+		if k, ok := mover[r.ID]; r.Moved && (!ok || r.I < k) {
+			mover[r.ID] = r.I
 		}
+	}
+	for _, i := range mover {
+		out[i].Updated++
 	}
 	for i := range out {
 		if out[i].Problems == nil && len(out[i].AssignmentIDs) == 0 {
@@ -243,14 +259,17 @@ func recordUsages(ctx context.Context, db *store.DB, actor Actor, items []*Usage
 //
 //	WITH by_assignment AS (SELECT * FROM unnest($1::int[], $2::uuid[], $3::timestamptz[])), …,
 //	     target AS (SELECT item.i, a.id, coalesce(item.used_at, now()) FROM by_assignment JOIN assignments … UNION ALL …),
-//	     latest AS (SELECT id, max(used_at) FROM target GROUP BY id ORDER BY id),
-//	     moved AS (UPDATE assignments … FROM latest WHERE … last_used_at < latest.used_at RETURNING id)
+//	     latest AS (SELECT id, max(used_at) FROM target GROUP BY id),
+//	     locked AS (SELECT a.id, latest.used_at FROM assignments a JOIN latest … WHERE … ORDER BY a.id FOR NO KEY UPDATE OF a),
+//	     moved AS (UPDATE assignments … FROM locked WHERE … last_used_at < locked.used_at RETURNING id)
 //	SELECT target.i, target.id, moved AND target.used_at = latest.used_at FROM target …
 //
 // Every table it reads or writes is filtered by the tenant: one shard on
-// Citus. Grants are updated in id order (the order of latest), so two
-// batches naming the same grants seldom deadlock; when they do,
-// WriteStatement runs the statement again.
+// Citus. The grants to move are locked in id order (locked, SELECT …
+// ORDER BY id FOR NO KEY UPDATE) before the update, so two batches naming
+// the same grants in any order do not deadlock; should one still (with a
+// transaction locking grants in another order), WriteStatement runs the
+// statement again.
 func usageStatement(s store.Scope, ways *[usageWays]usageArrays) *bun.SelectQuery {
 	q := s.Compose()
 	var target *bun.SelectQuery
@@ -288,11 +307,19 @@ func usageStatement(s store.Scope, ways *[usageWays]usageArrays) *bun.SelectQuer
 			Where("a.email IS NOT NULL"))
 	}
 	latest := s.Compose().TableExpr("target").ColumnExpr("target.id, max(target.used_at) AS used_at").
-		GroupExpr("target.id").OrderExpr("target.id")
-	moved := s.Update((*models.Assignment)(nil)).Set("last_used_at = latest.used_at").TableExpr("latest").
-		Where("a.id = latest.id").Where("(a.last_used_at IS NULL OR a.last_used_at < latest.used_at)").Where(liveSQL).
+		GroupExpr("target.id")
+	// The grants to move, locked in id order first: the update's own
+	// order is its plan's (a scan of the table for a large batch, id
+	// lookups for a small one), and two batches locking in two orders
+	// deadlocked.
+	behind := "(a.last_used_at IS NULL OR a.last_used_at < latest.used_at)"
+	locked := s.Select((*models.Assignment)(nil)).ColumnExpr("a.id, latest.used_at").
+		Join("JOIN latest ON latest.id = a.id").Where(behind).Where(liveSQL).
+		OrderExpr("a.id").For("NO KEY UPDATE OF a")
+	moved := s.Update((*models.Assignment)(nil)).Set("last_used_at = latest.used_at").TableExpr("locked AS latest").
+		Where("a.id = latest.id").Where(behind).Where(liveSQL).
 		Returning("a.id")
-	return q.With("target", target).With("latest", latest).With("moved", moved).
+	return q.With("target", target).With("latest", latest).With("locked", locked).With("moved", moved).
 		TableExpr("target").Join("JOIN latest ON latest.id = target.id").Join("LEFT JOIN moved ON moved.id = target.id").
 		ColumnExpr("target.i, target.id, (moved.id IS NOT NULL AND target.used_at = latest.used_at) AS moved")
 }
