@@ -28,7 +28,7 @@ func TestSubscriptionEndsWhenCredentialsLapse(t *testing.T) {
 	lic := a.license("Figma", 5)
 	// Both streams' tokens are minted now and expire together, long
 	// enough from now for a first event to arrive on a loaded machine.
-	brief := apitest.TokenFor(t, auth.TokenRequest{Tenant: tenant, Subject: "brief", Scopes: auth.AllScopes, TTL: 8 * time.Second})
+	brief := apitest.TokenFor(t, auth.TokenRequest{Tenant: tenant, Subject: "brief", Scopes: auth.AllScopes, TTL: 12 * time.Second})
 
 	// A Server-Sent Events stream: its first event now, its end below.
 	body, _ := json.Marshal(map[string]any{"query": `subscription($id: ID!) { licenseSeats(licenseId: $id) { seats { used } } }`,

@@ -297,13 +297,15 @@ func usageStatement(s store.Scope, ways *[usageWays]usageArrays) *bun.SelectQuer
 	if w := &ways[byEmail]; len(w.index) > 0 {
 		items("by_email", "text", w)
 		// The person with the address (one: emails are unique among
-		// people not deleted), among those the caller may see.
+		// people not deleted), among those the caller may see; by the
+		// normalised column, which an index serves under row-level
+		// security (migration 20261130000500), lower(email) none.
 		people := s.Select((*models.Person)(nil)).ColumnExpr("item.i, item.key, p.id AS person_id, item.used_at").
-			Join("JOIN by_email AS item ON lower(p.email) = lower(item.second)").Where("NOT p.is_deleted")
+			Join("JOIN by_email AS item ON p.email_normalized = lower(item.second)").Where("NOT p.is_deleted")
 		q = q.With("by_email_person", people)
 		union(assignments().Join("JOIN by_email_person AS item ON item.key = a.license_id AND item.person_id = a.person_id"))
 		// Or the invitation to the address.
-		union(assignments().Join("JOIN by_email AS item ON item.key = a.license_id AND lower(a.email) = lower(item.second)").
+		union(assignments().Join("JOIN by_email AS item ON item.key = a.license_id AND a.email_normalized = lower(item.second)").
 			Where("a.email IS NOT NULL"))
 	}
 	latest := s.Compose().TableExpr("target").ColumnExpr("target.id, max(target.used_at) AS used_at").
