@@ -135,34 +135,16 @@ func serve(ctx context.Context) error {
 	defer awaitJobs(stopJobs, jobsDone, log)
 	var running sync.WaitGroup
 	running.Go(func() {
-		telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, func(ctx context.Context) (int, error) {
-			n, err := licensing.ExpireDue(ctx, db)
-			if errors.Is(err, licensing.ErrLeaseHeld) {
-				err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
-			}
-			return n, err
-		})
+		telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, leased(db, licensing.ExpireDue))
 	})
 	// The utilisation snapshots: every replica runs the job, a job_leases
 	// lease lets one at a time work.
 	running.Go(func() {
-		telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, func(ctx context.Context) (int, error) {
-			n, err := economics.TakeSnapshots(ctx, db)
-			if errors.Is(err, lease.ErrHeld) {
-				err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
-			}
-			return n, err
-		})
+		telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, leased(db, economics.TakeSnapshots))
 	})
 	// The reclaim policies (SPEC §10): one replica at a time, by a job_leases lease.
 	running.Go(func() {
-		telemetry.RunJob(jobs, metrics, "reclaim", cfg.ReclaimInterval, log, func(ctx context.Context) (int, error) {
-			n, err := licensing.ReclaimDue(ctx, db)
-			if errors.Is(err, lease.ErrHeld) {
-				err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
-			}
-			return n, err
-		})
+		telemetry.RunJob(jobs, metrics, "reclaim", cfg.ReclaimInterval, log, leased(db, licensing.ReclaimDue))
 	})
 	running.Go(func() {
 		telemetry.RunJob(jobs, metrics, "events", cfg.Events.JobInterval, log, func(ctx context.Context) (int, error) {
@@ -195,6 +177,18 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// leased is a job that runs under a job_leases lease, as RunJob runs it:
+// a run that found the lease held by another replica counts as skipped.
+func leased(db *store.DB, job func(context.Context, *store.DB) (int, error)) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		n, err := job(ctx, db)
+		if errors.Is(err, lease.ErrHeld) {
+			err = fmt.Errorf("%w: %w", telemetry.ErrSkipped, err)
+		}
+		return n, err
+	}
 }
 
 // httpOptions are the HTTP settings serve gives the handler.
