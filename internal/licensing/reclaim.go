@@ -257,25 +257,35 @@ func ReclaimCandidates(ctx context.Context, sess *store.Session, licenseID strin
 // (seat rule 9); null when it has held its seat since assignedAt. A seat
 // is unused since coalesce(lastUsedAt, assignedAt) or since then,
 // whichever is later (unusedSQL): a waiter promoted today is not idle for
-// the days it waited.
+// the days it waited. Its one argument is the tenant.
 const seatedSQL = "(SELECT max(e.occurred_at) FROM " + seatTakenSQL + ")"
 
 // seatTakenSQL is the history rows of a grant (assignments a) taking its
-// seat after holding none, as the FROM … WHERE of a subquery.
-const seatTakenSQL = "assignment_events AS e WHERE e.tenant_id = a.tenant_id AND e.assignment_id = a.id" +
+// seat after holding none, as the FROM … WHERE of a subquery; its one
+// argument is the tenant. (The subqueries of this file compare tenant_id
+// with the tenant's value, a parameter, never with a.tenant_id: Citus
+// then finds their one shard, docs/scale-out.md rule 7; compared with
+// a.tenant_id, reclaimCandidates ran on every shard and Citus refused the
+// job's locking read.)
+const seatTakenSQL = "assignment_events AS e WHERE e.tenant_id = ? AND e.assignment_id = a.id" +
 	" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "')"
 
 // otherGrantsSQL is the holder's other live grants (assignments o) of
 // the license of a grant (assignments a), as the FROM … WHERE of a
 // subquery: a person holds one seat per license however many grants
 // reach them (seat rule 1), so a use recorded on any of them is a use of
-// the seat.
-const otherGrantsSQL = "assignments AS o WHERE o.tenant_id = a.tenant_id AND o.person_id = a.person_id" +
+// the seat. Its one argument is the tenant.
+const otherGrantsSQL = "assignments AS o WHERE o.tenant_id = ? AND o.person_id = a.person_id" +
 	" AND o.license_id = a.license_id AND o.id <> a.id AND NOT o.is_deleted AND o.revoked_at IS NULL AND o.expired_at IS NULL"
 
-// unusedSQL is since when a seat (assignments a) has been unused.
+// unusedSQL is since when a seat (assignments a) has been unused; its
+// arguments are unusedArgs(tenant).
 const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedSQL +
 	", (SELECT max(o.last_used_at) FROM " + otherGrantsSQL + "))"
+
+// unusedArgs are the arguments of unusedSQL: the tenant, for each of its
+// two subqueries.
+func unusedArgs(tenant string) []any { return []any{tenant, tenant} }
 
 // candidateSQL is the condition on a seat (assignments a) to be a
 // candidate of policy p at now, with its arguments. Unused for
@@ -288,7 +298,7 @@ func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)" +
 		" AND NOT EXISTS (SELECT FROM " + otherGrantsSQL + " AND o.last_used_at > ?)"
 	cut := now.Add(-time.Duration(p.InactiveDays) * day)
-	args := []any{p.LicenseID, now, cut, cut, cut, cut}
+	args := []any{p.LicenseID, now, cut, cut, p.TenantID, cut, p.TenantID, cut}
 	if p.Action == models.ReclaimSuspend {
 		cond += " AND a.active"
 	}
@@ -297,8 +307,7 @@ func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 		for _, g := range p.ExcludeGroupIDs {
 			ids = append(ids, uuid.MustParse(g))
 		}
-		// (Subqueries compare tenant_id with the tenant's value: Citus
-		// then finds their shard, docs/scale-out.md rule 7.)
+		// (The tenant's value again, rule 7.)
 		cond += ` AND NOT EXISTS (SELECT FROM group_members AS gm JOIN groups AS xg ON xg.tenant_id = gm.tenant_id AND xg.id = gm.group_id
 			WHERE gm.tenant_id = ? AND xg.tenant_id = ? AND gm.person_id = a.person_id AND gm.group_id = ANY(?) AND NOT xg.is_deleted)`
 		args = append(args, p.TenantID, p.TenantID, ids)
@@ -327,12 +336,13 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 	grace := time.Duration(p.GraceDays) * day
 	// A warning stands while its seat is a candidate and unused since.
 	stands := "coalesce((" + cand + ") AND " + unusedSQL + " <= rw.unused_since, false)"
+	standsArgs := append(append([]any{}, args...), unusedArgs(p.TenantID)...)
 	base := func(warned bool) *bun.SelectQuery {
-		q := selectAssignments(s).ColumnExpr(unusedSQL + " AS unused")
+		q := selectAssignments(s).ColumnExpr(unusedSQL+" AS unused", unusedArgs(p.TenantID)...)
 		if warned {
 			q = q.Join("JOIN reclaim_warnings AS rw ON rw.tenant_id = a.tenant_id AND rw.assignment_id = a.id").
 				ColumnExpr("rw.warned_at").
-				ColumnExpr(unusedSQL+" > rw.unused_since AS used").
+				ColumnExpr(unusedSQL+" > rw.unused_since AS used", unusedArgs(p.TenantID)...).
 				Where("rw.license_id = ?", p.LicenseID)
 		}
 		if lock {
@@ -366,14 +376,14 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 	var err error
 	// Warnings of seats still live whose warning no longer stands.
 	if plan.Cancel, err = read(base(true).Where(liveSQL).Where("(a.expires_at IS NULL OR a.expires_at > ?)", now).
-		Where("NOT "+stands, args...), true); err != nil {
+		Where("NOT "+stands, standsArgs...), true); err != nil {
 		return nil, err
 	}
-	if plan.Due, err = read(base(true).Where(stands, args...).Where("rw.warned_at <= ?", now.Add(-grace)), false); err != nil {
+	if plan.Due, err = read(base(true).Where(stands, standsArgs...).Where("rw.warned_at <= ?", now.Add(-grace)), false); err != nil {
 		return nil, err
 	}
 	if !lock {
-		q := base(true).Where(stands, args...).Where("rw.warned_at > ?", now.Add(-grace))
+		q := base(true).Where(stands, standsArgs...).Where("rw.warned_at > ?", now.Add(-grace))
 		if plan.InGrace, err = read(q, false); err != nil {
 			return nil, err
 		}
