@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"testing"
+	"time"
 
 	"seatgraph/internal/apitest"
 )
@@ -142,5 +143,28 @@ func TestReclaimUsageThroughAnotherGrant(t *testing.T) {
 	d := e.query(`query($id: ID!) { assignment(id: $id) { history(last: 1) { nodes { type changes } } } }`, map[string]any{"id": direct})
 	if last := jsonAt(t, d, "assignment", "history", "nodes", 0); jsonAt(t, last, "changes", "reason") != "the seat was used after the warning" {
 		t.Errorf("the direct grant's last history row = %v, want cancelled as used", last)
+	}
+}
+
+// A seat is idle since it began: a use dated before the grant was made
+// (an agent's buffered report of an earlier seat) does not make a new
+// seat look long unused, and an invitation taken up by its person today
+// (the new hire joined) is not idle for the days it waited.
+func TestReclaimIdleSinceTheSeatBegan(t *testing.T) {
+	srv := apitest.NewServer(t)
+	e := newReclaimEnv(t, srv, "reclaim-began")
+	lic := e.license("Notion", 0)
+	idle := e.grant(lic, e.person("idle@example.com"))
+	e.unusedFor(idle, 40)
+	fresh := e.grant(lic, e.person("fresh@example.com"))
+	e.ok("recordUsage", "updated", map[string]any{"assignmentId": fresh,
+		"usedAt": time.Now().Add(-60 * 24 * time.Hour).UTC().Format(time.RFC3339)})
+	invited := idAt(t, e.assign(lic, map[string]any{"email": "hire@example.com"}), "assignment", "id")
+	e.unusedFor(invited, 40)
+	e.person("hire@example.com") // takes the invitation up
+	e.policy(lic, map[string]any{"inactiveDays": 30, "graceDays": 7, "action": "SUSPEND"})
+	sameIDs(t, "warn", e.plan(lic)["warn"], []string{idle})
+	if n := e.run(); n != 1 {
+		t.Errorf("the run changed %d seats, want 1 (the idle seat's warning)", n)
 	}
 }

@@ -253,11 +253,12 @@ func ReclaimCandidates(ctx context.Context, sess *store.Session, licenseID strin
 }
 
 // seatedSQL is when a grant (assignments a) last took its seat after
-// holding none: its last promotion from the waitlist or reactivation
-// (seat rule 9); null when it has held its seat since assignedAt. A seat
-// is unused since coalesce(lastUsedAt, assignedAt) or since then,
-// whichever is later (unusedSQL): a waiter promoted today is not idle for
-// the days it waited. Its one argument is the tenant.
+// holding none — its last promotion from the waitlist or reactivation
+// (seat rule 9) — or an invitation's was taken up by its person
+// (fulfilled): null when neither happened since assignedAt. A seat is
+// unused since the latest of lastUsedAt, assignedAt and then (unusedSQL):
+// a waiter promoted today is not idle for the days it waited, nor a new
+// hire for the days the invitation waited. Its one argument is the tenant.
 const seatedSQL = "(SELECT max(e.occurred_at) FROM " + seatTakenSQL + ")"
 
 // seatTakenSQL is the history rows of a grant (assignments a) taking its
@@ -268,7 +269,8 @@ const seatedSQL = "(SELECT max(e.occurred_at) FROM " + seatTakenSQL + ")"
 // a.tenant_id, reclaimCandidates ran on every shard and Citus refused the
 // job's locking read.)
 const seatTakenSQL = "assignment_events AS e WHERE e.tenant_id = ? AND e.assignment_id = a.id" +
-	" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "')"
+	" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "', '" +
+	string(models.EventFulfilled) + "')"
 
 // otherGrantsSQL is the holder's other live grants (assignments o) of
 // the license of a grant (assignments a), as the FROM … WHERE of a
@@ -279,8 +281,10 @@ const otherGrantsSQL = "assignments AS o WHERE o.tenant_id = ? AND o.person_id =
 	" AND o.license_id = a.license_id AND o.id <> a.id AND NOT o.is_deleted AND o.revoked_at IS NULL AND o.expired_at IS NULL"
 
 // unusedSQL is since when a seat (assignments a) has been unused; its
-// arguments are unusedArgs(tenant).
-const unusedSQL = "greatest(coalesce(a.last_used_at, a.assigned_at), " + seatedSQL +
+// arguments are unusedArgs(tenant). A use dated before the grant (an
+// agent's buffered report of an earlier seat) does not make a new seat
+// idle: assignedAt is the floor (greatest ignores nulls).
+const unusedSQL = "greatest(a.last_used_at, a.assigned_at, " + seatedSQL +
 	", (SELECT max(o.last_used_at) FROM " + otherGrantsSQL + "))"
 
 // unusedArgs are the arguments of unusedSQL: the tenant, for each of its
@@ -294,7 +298,7 @@ func unusedArgs(tenant string) []any { return []any{tenant, tenant} }
 // tenant_id, license_id, last_used_at) can serve it.
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
-		" AND (a.last_used_at <= ? OR (a.last_used_at IS NULL AND a.assigned_at <= ?))" +
+		" AND (a.last_used_at <= ? OR a.last_used_at IS NULL) AND a.assigned_at <= ?" +
 		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)" +
 		" AND NOT EXISTS (SELECT FROM " + otherGrantsSQL + " AND o.last_used_at > ?)"
 	cut := now.Add(-time.Duration(p.InactiveDays) * day)
