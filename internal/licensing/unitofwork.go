@@ -37,6 +37,10 @@ func system(tenant string) Actor {
 	return Actor{Tenant: store.Tenant{ID: tenant}, Subject: "system", Source: "seatgraph", SourceType: models.SourceSystem}
 }
 
+// System is the actor of the server's own jobs in tenant, for jobs outside
+// this package (the webhook worker).
+func System(tenant string) Actor { return system(tenant) }
+
 // Tx is one write transaction. Every change goes through a Tx; the seat
 // engine's methods on it take locks in one global order (see engine.go)
 // and promote waitlists before it commits.
