@@ -50,7 +50,7 @@ func holdingGrants(s store.Scope, licenses *bun.SelectQuery) *bun.SelectQuery {
 func activeHolders(s store.Scope, licenses *bun.SelectQuery, cutoff any) *bun.SelectQuery {
 	return holdingGrants(s, licenses).
 		ColumnExpr("a.license_id, count(DISTINCT "+holderSQL+") AS n").
-		Where("a.last_used_at >= ?", cutoff).
+		Join(licensing.LastUseJoin).Where(licensing.LastUseSQL+" >= ?", cutoff).
 		GroupExpr("a.license_id")
 }
 

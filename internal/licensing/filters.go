@@ -92,6 +92,12 @@ func (f *LicenseFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	return q
 }
 
+// byLastUse says whether f filters by last use, read from assignment_use
+// (the query must hold LastUseJoin).
+func (f *AssignmentFilter) byLastUse() bool {
+	return f != nil && (f.LastUsedBefore != nil || f.NeverUsed != nil)
+}
+
 func (f *AssignmentFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuery, error) {
 	if !f.IncludesDeleted() {
 		q = q.Where("NOT a.is_deleted")
@@ -179,14 +185,17 @@ func (f *AssignmentFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.Select
 		{"a.assigned_at < ?", f.AssignedBefore},
 		{"a.expires_at > ?", f.ExpiresAfter},
 		{"a.expires_at < ?", f.ExpiresBefore},
-		{"(a.last_used_at IS NULL OR a.last_used_at < ?)", f.LastUsedBefore},
+		{LastUseSQL + " < ?", f.LastUsedBefore},
 	} {
 		if c.t != nil {
 			q = q.Where(c.cond, *c.t)
 		}
 	}
-	if f.NeverUsed != nil {
-		q = q.Where("(a.last_used_at IS NULL) = ?", *f.NeverUsed)
+	// (Never used is -infinity in LastUseSQL: an index range either way.)
+	if f.NeverUsed != nil && *f.NeverUsed {
+		q = q.Where(LastUseSQL + " = '-infinity'::timestamptz")
+	} else if f.NeverUsed != nil {
+		q = q.Where(LastUseSQL + " > '-infinity'::timestamptz")
 	}
 	return q, nil
 }

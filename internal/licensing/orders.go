@@ -45,9 +45,12 @@ var assignmentOrders = paging.Orders[*models.Assignment]{List: "assignments", De
 			Value: func(a *models.Assignment) string { return paging.TimeKey(&a.AssignedAt, "") }},
 		paging.SortExpires: {Expr: "coalesce(a.expires_at, 'infinity'::timestamptz)",
 			Value: func(a *models.Assignment) string { return paging.TimeKey(a.ExpiresAt, "infinity") }},
-		paging.SortLastUsed: {Expr: "coalesce(a.last_used_at, '-infinity'::timestamptz)",
+		paging.SortLastUsed: {Expr: LastUseSQL,
 			Value: func(a *models.Assignment) string { return paging.TimeKey(a.LastUsedAt, "-infinity") }},
 	}}
+
+// byLastUse says whether o orders by last use (read from assignment_use).
+func (o *AssignmentOrder) byLastUse() bool { return o != nil && o.Field == paging.SortLastUsed }
 
 func (o *AssignmentOrder) order() paging.Order[*models.Assignment] {
 	if o == nil {

@@ -291,14 +291,14 @@ const unusedSQL = "greatest(a.last_used_at, a.assigned_at, " + seatedSQL +
 // two subqueries.
 func unusedArgs(tenant string) []any { return []any{tenant, tenant} }
 
-// candidateSQL is the condition on a seat (assignments a) to be a
-// candidate of policy p at now, with its arguments. Unused for
-// inactiveDays (unusedSQL) is written without coalesce or greatest so
-// that the partial index of seat holders (assignments_holder_use_idx:
-// tenant_id, license_id, last_used_at) can serve it.
+// candidateSQL is the condition on a seat (assignments a, joined with
+// LastUseJoin) to be a candidate of policy p at now, with its arguments.
+// Unused for inactiveDays (unusedSQL) is written without greatest, on
+// LastUseSQL, so that the license's range of assignment_use_license_idx
+// serves it.
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
-		" AND (a.last_used_at <= ? OR a.last_used_at IS NULL) AND a.assigned_at <= ?" +
+		" AND " + LastUseSQL + " <= ? AND a.assigned_at <= ?" +
 		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)" +
 		" AND NOT EXISTS (SELECT FROM " + otherGrantsSQL + " AND o.last_used_at > ?)"
 	cut := now.Add(-time.Duration(p.InactiveDays) * day)
@@ -342,7 +342,7 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 	stands := "coalesce((" + cand + ") AND " + unusedSQL + " <= rw.unused_since, false)"
 	standsArgs := append(append([]any{}, args...), unusedArgs(p.TenantID)...)
 	base := func(warned bool) *bun.SelectQuery {
-		q := selectAssignments(s).ColumnExpr(unusedSQL+" AS unused", unusedArgs(p.TenantID)...)
+		q := selectAssignments(s).Join(LastUseJoin).ColumnExpr(unusedSQL+" AS unused", unusedArgs(p.TenantID)...)
 		if warned {
 			q = q.Join("JOIN reclaim_warnings AS rw ON rw.tenant_id = a.tenant_id AND rw.assignment_id = a.id").
 				ColumnExpr("rw.warned_at").

@@ -40,6 +40,8 @@ END $$;
 -- before it became a Citus coordinator (a no-op otherwise).
 SELECT create_distributed_function('seat_adjust(text, uuid, text, integer, integer)');
 SELECT create_distributed_function('assignments_seats()');
+-- (and the triggers that keep assignment_use in step with assignments)
+SELECT create_distributed_function('assignments_use()');
 
 -- The two lists below (reference, distributed) are the one place that says
 -- how each table is placed: TestDistributeListsEveryTable (internal/store)
@@ -68,7 +70,7 @@ DECLARE
     -- (the event outbox and webhooks, docs/events.md: events before the
     -- deliveries whose foreign key points at them; reclaim policies before
     -- their warnings)
-    distributed text[] := ARRAY['licenses', 'people', 'groups', 'group_members', 'assignments',
+    distributed text[] := ARRAY['licenses', 'people', 'groups', 'group_members', 'assignments', 'assignment_use',
                                 'assignment_events', 'seat_holders', 'email_locks', 'license_snapshots',
                                 'event_streams', 'events', 'webhook_endpoints', 'webhook_deliveries',
                                 'reclaim_policies', 'reclaim_warnings'];
