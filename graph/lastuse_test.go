@@ -12,7 +12,7 @@ import (
 const lastUseDrift = `SELECT count(*) FROM assignments AS a
 	LEFT JOIN assignment_use AS lu ON lu.tenant_id = a.tenant_id AND lu.assignment_id = a.id
 	WHERE a.tenant_id = $1
-	  AND (lu.assignment_id IS NULL OR lu.license_id <> a.license_id OR lu.last_used_at IS DISTINCT FROM a.last_used_at)`
+	  AND (lu.assignment_id IS NULL OR lu.license_id <> a.license_id OR lu.last_used <> coalesce(a.last_used_at, '-infinity'))`
 
 // TestLastUseFollowsGrants: the orders and ranges by last use read
 // assignment_use (migration 20261201000000), so it must follow every

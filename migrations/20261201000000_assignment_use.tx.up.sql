@@ -17,11 +17,17 @@
 -- which the LAST_USED order puts first), and a change of last_used_at,
 -- whatever statement makes it, is copied. license_id is copied because a
 -- grant's license never changes.
+--
+-- last_used is coalesce(last_used_at, '-infinity'): never used sorts
+-- first, and a plain column, not an expression, is compared. Under forced
+-- row-level security PostgreSQL makes an index condition only of a
+-- leakproof comparison, which coalesce(…) < $1 is not (it would be a
+-- filter over the license's every grant); last_used < $1 is.
 CREATE TABLE assignment_use (
     tenant_id     text        NOT NULL CHECK (tenant_id <> ''),
     assignment_id uuid        NOT NULL,
     license_id    uuid        NOT NULL,
-    last_used_at  timestamptz,
+    last_used     timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, assignment_id),
     FOREIGN KEY (tenant_id, assignment_id) REFERENCES assignments (tenant_id, id) ON DELETE CASCADE
 );
@@ -31,8 +37,8 @@ CREATE TABLE assignment_use (
 -- this migration's transaction.
 ALTER TABLE assignments NO FORCE ROW LEVEL SECURITY;
 --bun:split
-INSERT INTO assignment_use (tenant_id, assignment_id, license_id, last_used_at)
-SELECT tenant_id, id, license_id, last_used_at FROM assignments;
+INSERT INTO assignment_use (tenant_id, assignment_id, license_id, last_used)
+SELECT tenant_id, id, license_id, coalesce(last_used_at, '-infinity') FROM assignments;
 --bun:split
 ALTER TABLE assignments FORCE ROW LEVEL SECURITY;
 --bun:split
@@ -40,11 +46,11 @@ ALTER TABLE assignments FORCE ROW LEVEL SECURITY;
 -- LAST_USED) of a license, lastUsedBefore, the reclaim candidates and the
 -- count of a license's active holders read a range of it.
 CREATE INDEX assignment_use_license_idx
-    ON assignment_use (tenant_id, license_id, (coalesce(last_used_at, '-infinity'::timestamptz)), assignment_id);
+    ON assignment_use (tenant_id, license_id, last_used, assignment_id);
 --bun:split
 -- The tenant's grants by last use: assignments(orderBy: LAST_USED).
 CREATE INDEX assignment_use_tenant_idx
-    ON assignment_use (tenant_id, (coalesce(last_used_at, '-infinity'::timestamptz)), assignment_id);
+    ON assignment_use (tenant_id, last_used, assignment_id);
 --bun:split
 ALTER TABLE assignment_use ENABLE ROW LEVEL SECURITY;
 --bun:split
@@ -61,10 +67,10 @@ CREATE POLICY tenant_isolation ON assignment_use
 CREATE FUNCTION assignments_use() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO assignment_use (tenant_id, assignment_id, license_id, last_used_at)
-        VALUES (NEW.tenant_id, NEW.id, NEW.license_id, NEW.last_used_at);
+        INSERT INTO assignment_use (tenant_id, assignment_id, license_id, last_used)
+        VALUES (NEW.tenant_id, NEW.id, NEW.license_id, coalesce(NEW.last_used_at, '-infinity'));
     ELSE
-        UPDATE assignment_use SET last_used_at = NEW.last_used_at
+        UPDATE assignment_use SET last_used = coalesce(NEW.last_used_at, '-infinity')
          WHERE tenant_id = NEW.tenant_id AND assignment_id = NEW.id;
     END IF;
     RETURN NULL;

@@ -79,16 +79,18 @@ func AssignmentList(f *AssignmentFilter, o *AssignmentOrder) paging.List[*models
 // LastUseJoin joins assignments (a) with their row of assignment_use
 // (lu), whose indexes serve the orders and ranges by last use: no index
 // of assignments holds last_used_at, so that recording usage writes none
-// (migration 20261201000000_assignment_use; triggers keep lu.last_used_at
-// equal to a.last_used_at in every transaction). The license is compared too,
+// (migration 20261201000000_assignment_use; triggers keep lu.last_used
+// in step with a.last_used_at in every transaction). The license is compared too,
 // so a condition on a.license_id is one on lu.license_id as well and the
 // license's range of assignment_use_license_idx is read.
 const LastUseJoin = "JOIN assignment_use AS lu ON lu.tenant_id = a.tenant_id AND lu.assignment_id = a.id" +
 	" AND lu.license_id = a.license_id"
 
 // LastUseSQL is a grant's last use as assignment_use's indexes hold it
-// (after LastUseJoin): never used is -infinity, before every use.
-const LastUseSQL = "coalesce(lu.last_used_at, '-infinity'::timestamptz)"
+// (after LastUseJoin): coalesce(a.last_used_at, '-infinity'), a plain
+// column, which under row-level security an index condition can compare
+// (an expression could only be a filter).
+const LastUseSQL = "lu.last_used"
 
 // ParentOf reads the parent a per-parent assignment list is grouped by.
 func ParentOf(by string) func(*models.Assignment) uuid.UUID {
