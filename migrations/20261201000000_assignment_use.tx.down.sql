@@ -1,3 +1,8 @@
+-- Citus refuses a function's DDL after a parallel multi-shard command in
+-- the same transaction (docs/scale-out.md, rule 6): one shard at a time.
+-- A placeholder setting, without effect, on plain PostgreSQL.
+SET LOCAL citus.multi_shard_modify_mode = 'sequential';
+--bun:split
 ALTER TABLE assignments RESET (fillfactor);
 --bun:split
 DROP TRIGGER IF EXISTS assignments_seats ON assignments;

@@ -23,6 +23,11 @@
 -- row-level security PostgreSQL makes an index condition only of a
 -- leakproof comparison, which coalesce(…) < $1 is not (it would be a
 -- filter over the license's every grant); last_used < $1 is.
+-- Citus refuses a function's DDL after a parallel multi-shard command in
+-- the same transaction (docs/scale-out.md, rule 6): one shard at a time.
+-- A placeholder setting, without effect, on plain PostgreSQL.
+SET LOCAL citus.multi_shard_modify_mode = 'sequential';
+--bun:split
 CREATE TABLE assignment_use (
     tenant_id     text        NOT NULL CHECK (tenant_id <> ''),
     assignment_id uuid        NOT NULL,
