@@ -5083,7 +5083,7 @@ type ReclaimPolicy {
   action: ReclaimAction!
   "Groups (grp_…) whose members' seats are never warned."
   excludeGroupIds: [ID!]!
-  "False: the job does nothing for this license (disabling cancels the pending warnings)."
+  "False: the job warns and acts on no seat of this license. Disabling ends the pending warnings: none is acted on, and they are cancelled (see setReclaimPolicy)."
   enabled: Boolean!
   "The subject that names the policy as actor in history rows and events, and as revokedBy: reclaim-policy:<licenseId>."
   actor: String!
@@ -5107,7 +5107,7 @@ type ReclaimCandidate {
   warnedAt: DateTime
   "When the grace period ends (warnedAt + graceDays); for a seat about to be warned, the deadline a warning at the plan's time would set."
   deadline: DateTime!
-  "Why the warning is cancelled (in cancel only): the seat was used after the warning, or no longer matches the policy."
+  "Why the warning is cancelled (in cancel only): the policy was disabled, or its action or grace period changed, since the warning; or the seat was used after the warning; or it no longer matches the policy."
   reason: String
 }
 
@@ -5121,7 +5121,7 @@ type ReclaimPlan {
   policy: ReclaimPolicy!
   "The time the plan was read at (database clock)."
   at: DateTime!
-  "Warned seats whose warning no longer stands: the run cancels the warning (RECLAIM_CANCELLED)."
+  "Warned seats whose warning no longer stands: the run cancels the warning (RECLAIM_CANCELLED). Under a disabled policy, its pending warnings (the plan's only list)."
   cancel: [ReclaimCandidate!]!
   "Warned seats whose deadline has passed with no usage: the run suspends or revokes them (the policy's action)."
   due: [ReclaimCandidate!]!
@@ -5143,7 +5143,7 @@ input SetReclaimPolicyInput {
   action: ReclaimAction!
   "Groups (grp_…) whose members' seats are never warned: at most 100, each a live group of the tenant (else NOT_FOUND)."
   excludeGroupIds: [ID!]
-  "False stops the policy and cancels its pending warnings; default true. (A new action or graceDays cancels the pending warnings too: the next run warns again under the new terms.)"
+  "False stops the policy and ends its pending warnings; default true. (A new action or graceDays ends them too: the next run warns again under the new terms.) An ended warning is never acted on; this call cancels the first 500 of them and the reclaim job the rest (see setReclaimPolicy)."
   enabled: Boolean
   "True: answer the policy and the first run's plan, and write nothing."
   dryRun: Boolean
@@ -5165,7 +5165,7 @@ extend type License {
 }
 
 extend type Query {
-  "What the reclaim job's next run does to a license's seats (cancel, due, inGrace, warn); null when the license has no policy. An unknown license is a BAD_USER_INPUT error (NOT_FOUND). Needs licenses:read."
+  "What the reclaim job's next run does to a license's seats (cancel, due, inGrace, warn); null when the license has no policy; under a disabled policy, the pending warnings it still cancels. An unknown license is a BAD_USER_INPUT error (NOT_FOUND). Needs licenses:read."
   reclaimCandidates(
     "The license (lic_…)."
     licenseId: ID!
@@ -5173,7 +5173,13 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Sets a license's reclaim policy (the server's job then warns, suspends or revokes unused seats: try dryRun first). Needs admin."
+  """
+  Sets a license's reclaim policy (the server's job then warns, suspends or revokes unused seats: try dryRun first). Needs admin.
+  Disabling the policy, or changing its action or graceDays, ends the license's pending warnings at once: none of them is acted on
+  from then on. The call does bounded work however many there are: it cancels the first 500 (in assignment id order; history
+  RECLAIM_CANCELLED by the caller, event assignment.reclaim_cancelled), and the reclaim job cancels the rest, 500 a run (by the
+  policy, reclaim-policy:lic_…); until then nextRun and reclaimCandidates list them in cancel, with the reason.
+  """
   setReclaimPolicy(
     "The license and its policy."
     input: SetReclaimPolicyInput!

@@ -47,12 +47,17 @@ type ReclaimPolicy struct {
 	GraceDays    int           `bun:"grace_days,notnull"`
 	Action       ReclaimAction `bun:"action,notnull"`
 	// ExcludeGroupIDs are uuids (a uuid[] column, written as its text).
-	ExcludeGroupIDs []string  `bun:"exclude_group_ids,array,notnull"`
-	Enabled         bool      `bun:"enabled,notnull"`
-	CreatedAt       time.Time `bun:"created_at,notnull"`
-	UpdatedAt       time.Time `bun:"updated_at,notnull"`
-	CreatedBy       string    `bun:"created_by,notnull"`
-	UpdatedBy       string    `bun:"updated_by,notnull"`
+	ExcludeGroupIDs []string `bun:"exclude_group_ids,array,notnull"`
+	Enabled         bool     `bun:"enabled,notnull"`
+	// Terms counts the changes of the enabled policy's terms (disabled,
+	// or a new action or grace period): a warning given under fewer no
+	// longer stands. TermsReason says why (nil while Terms is 0).
+	Terms       int       `bun:"terms,notnull"`
+	TermsReason *string   `bun:"terms_reason"`
+	CreatedAt   time.Time `bun:"created_at,notnull"`
+	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+	CreatedBy   string    `bun:"created_by,notnull"`
+	UpdatedBy   string    `bun:"updated_by,notnull"`
 }
 
 // ReclaimWarning is a seat's pending warning: it stands while the seat's
@@ -65,4 +70,6 @@ type ReclaimWarning struct {
 	LicenseID    uuid.UUID `bun:"license_id,notnull,type:uuid"`
 	WarnedAt     time.Time `bun:"warned_at,notnull"`
 	UnusedSince  time.Time `bun:"unused_since,notnull"`
+	// Terms is the policy's Terms the warning was given under.
+	Terms int `bun:"terms,notnull"`
 }

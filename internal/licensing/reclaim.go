@@ -28,7 +28,8 @@ import (
 // its seat after holding none, whichever is later; a use of the holder's
 // other grants of the license counts: unusedSQL). A warning stands while
 // its seat is still a candidate and unused since the warning's
-// unused_since; usage only ever moves lastUsedAt forward, so any usage
+// unused_since, and while the policy's terms are those it was given under
+// (staleSQL); usage only ever moves lastUsedAt forward, so any usage
 // recorded after the warning and dated after unused_since cancels it.
 
 // reclaimBatch bounds each list of a license's run: a run cancels, acts
@@ -103,9 +104,18 @@ func reclaimActor(tenant string, license uuid.UUID, at time.Time) Actor {
 func ReclaimSubject(license uuid.UUID) string { return "reclaim-policy:" + gid.License.Format(license) }
 
 // SetReclaimPolicy sets a license's reclaim policy and answers it with
-// the plan of the job's next run under it. Disabling a policy, or changing
-// its action or grace period (which a warning promised), cancels its
-// pending warnings at once. With dryRun nothing is written.
+// the plan of the job's next run under it. With dryRun nothing is written.
+//
+// Disabling a policy, or changing its action or grace period (which a
+// warning promised), ends its pending warnings, of which a license may
+// have any number: the request's work is bounded all the same. It moves
+// the policy to new terms (Terms, one write), and from then on the
+// warnings given under the old terms no longer stand: the job never acts
+// on them, and the plan (reclaimCandidates, nextRun) lists them in cancel
+// with TermsReason. The request itself cancels the first reclaimBatch of
+// them in assignment id order (RECLAIM_CANCELLED by the caller, as a
+// license of few warnings always had it); each run of the job cancels the
+// next reclaimBatch (by the policy), whether the policy is enabled or not.
 func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in ReclaimPolicyInput) (*ReclaimPolicyResult, error) {
 	c := problem.Check{Prefix: "input."}
 	license := c.ID(gid.License, "licenseId", in.LicenseID)
@@ -140,14 +150,25 @@ func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in Reclaim
 		if err != nil {
 			return err
 		}
-		// A warning promises its action and deadline: new terms cancel
-		// the pending warnings (the next run warns again under them).
-		retermed := p != nil && (p.Action != in.Action || p.GraceDays != in.GraceDays)
+		// A warning promises its action and deadline: new terms end the
+		// pending warnings (the next run warns again under them).
+		enabled := opt.Or(in.Enabled, true)
+		var stale string // why the pending warnings no longer stand
+		switch {
+		case p == nil || !p.Enabled: // no warning of its terms: the job gave none since
+		case !enabled:
+			stale = "the reclaim policy was disabled"
+		case p.Action != in.Action || p.GraceDays != in.GraceDays:
+			stale = "the reclaim policy's action or grace period changed: the seat is warned again under the new terms"
+		}
 		if p == nil {
 			p = &models.ReclaimPolicy{TenantID: t.actor.Tenant.ID, LicenseID: license, AppID: l.AppID,
 				CreatedAt: t.now, CreatedBy: t.actor.Subject}
 		}
-		p.InactiveDays, p.GraceDays, p.Action, p.Enabled = in.InactiveDays, in.GraceDays, in.Action, opt.Or(in.Enabled, true)
+		p.InactiveDays, p.GraceDays, p.Action, p.Enabled = in.InactiveDays, in.GraceDays, in.Action, enabled
+		if stale != "" {
+			p.Terms, p.TermsReason = p.Terms+1, &stale
+		}
 		p.ExcludeGroupIDs = make([]string, len(groups))
 		for i, g := range groups {
 			p.ExcludeGroupIDs[i] = g.String()
@@ -156,16 +177,14 @@ func SetReclaimPolicy(ctx context.Context, db *store.DB, actor Actor, in Reclaim
 		if _, err := t.s.Insert(p).On("CONFLICT (tenant_id, license_id) DO UPDATE").
 			Set("inactive_days = EXCLUDED.inactive_days, grace_days = EXCLUDED.grace_days, action = EXCLUDED.action").
 			Set("exclude_group_ids = EXCLUDED.exclude_group_ids, enabled = EXCLUDED.enabled").
+			Set("terms = EXCLUDED.terms, terms_reason = EXCLUDED.terms_reason").
 			Set("updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by").Exec(t.ctx); err != nil {
 			return err
 		}
-		if !p.Enabled {
-			err = t.cancelAll(license, "the reclaim policy was disabled")
-		} else if retermed {
-			err = t.cancelAll(license, "the reclaim policy's action or grace period changed: the seat is warned again under the new terms")
-		}
-		if err != nil {
-			return err
+		if stale != "" {
+			if err := t.cancelStale(l, p); err != nil {
+				return err
+			}
 		}
 		plan, err := reclaimPlan(t.ctx, t.s, l, p, t.now, false)
 		res = &ReclaimPolicyResult{Policy: p, Plan: plan}
@@ -210,6 +229,28 @@ func (t *Tx) lockPolicy(license uuid.UUID) (*models.ReclaimPolicy, error) {
 	return rows[0], nil
 }
 
+// staleSQL is the condition on a warning (reclaim_warnings rw) of policy p
+// to have ended with a change of p's terms, with its arguments: given
+// under earlier terms (p was disabled or its action or grace period
+// changed since), or any warning of p while it is disabled. Such a
+// warning no longer stands, whatever its seat: the plan lists it in
+// cancel, never in due (reclaimPlan), and SetReclaimPolicy and the job
+// cancel it (cancelStale, carryOut).
+func staleSQL(p *models.ReclaimPolicy) (string, []any) {
+	if !p.Enabled {
+		return "true", nil
+	}
+	return "rw.terms < ?", []any{p.Terms}
+}
+
+// staleReason is why the warnings staleSQL finds no longer stand.
+func staleReason(p *models.ReclaimPolicy) string {
+	if p.TermsReason == nil || !p.Enabled {
+		return "the reclaim policy was disabled"
+	}
+	return *p.TermsReason
+}
+
 // ReclaimPolicies reads the policies of the licenses ids (the caller
 // sees them), by license; a license without one is missing.
 func ReclaimPolicies(ctx context.Context, sess *store.Session, ids []uuid.UUID) (map[uuid.UUID]*models.ReclaimPolicy, error) {
@@ -225,9 +266,10 @@ func ReclaimPolicies(ctx context.Context, sess *store.Session, ids []uuid.UUID) 
 }
 
 // ReclaimCandidates is the plan of the reclaim job's next run over a
-// license the caller sees: nil when the license has no policy, empty when
-// its policy is disabled. An application caller sees its own app's seats
-// only (the run acts on the license's seats whichever app granted them).
+// license the caller sees: nil when the license has no policy; when its
+// policy is disabled, the warnings left to cancel. An application caller
+// sees its own app's seats only (the run acts on the license's seats
+// whichever app granted them).
 func ReclaimCandidates(ctx context.Context, sess *store.Session, licenseID string) (*ReclaimPlan, error) {
 	id, err := gid.License.Parse(licenseID)
 	if err != nil {
@@ -325,17 +367,20 @@ type candidateRow struct {
 	WarnedAt          *time.Time `bun:"warned_at,scanonly"`
 	Unused            time.Time  `bun:"unused,scanonly"`
 	Used              bool       `bun:"used,scanonly"`
+	Stale             bool       `bun:"stale,scanonly"`
 }
 
 // reclaimPlan reads the plan of policy p over the license l at now; with
 // lock, the seats to cancel, act on and warn are locked (after the
 // license, whose lock the caller holds) and re-checked under the lock.
-// An ended license, or a disabled policy, has an empty plan.
+// An ended license has an empty plan; a disabled policy's plan is the
+// warnings it still has, to cancel.
 func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *models.ReclaimPolicy, now time.Time, lock bool) (*ReclaimPlan, error) {
 	plan := &ReclaimPlan{Policy: p, At: now}
-	if !p.Enabled || l.IsDeleted || Expired(l, now) {
+	if l.IsDeleted || Expired(l, now) {
 		return plan, nil
 	}
+	stale, staleArgs := staleSQL(p)
 	cand, args := candidateSQL(p, now)
 	grace := time.Duration(p.GraceDays) * day
 	// A warning stands while its seat is a candidate and unused since.
@@ -347,6 +392,7 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 			q = q.Join("JOIN reclaim_warnings AS rw ON rw.tenant_id = a.tenant_id AND rw.assignment_id = a.id").
 				ColumnExpr("rw.warned_at").
 				ColumnExpr(unusedSQL+" > rw.unused_since AS used", unusedArgs(p.TenantID)...).
+				ColumnExpr("("+stale+") AS stale", staleArgs...).
 				Where("rw.license_id = ?", p.LicenseID)
 		}
 		if lock {
@@ -368,7 +414,9 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 			}
 			if reason {
 				why := "the seat no longer matches the reclaim policy"
-				if r.Used {
+				if r.Stale {
+					why = staleReason(p)
+				} else if r.Used {
 					why = "the seat was used after the warning"
 				}
 				c.Reason = &why
@@ -377,11 +425,17 @@ func reclaimPlan(ctx context.Context, s store.Scope, l *models.License, p *model
 		}
 		return out, nil
 	}
+	// A warning given under earlier terms never stands (staleSQL); under a
+	// disabled policy, none does.
+	stands, standsArgs = "(NOT ("+stale+") AND "+stands+")", append(append([]any{}, staleArgs...), standsArgs...)
 	var err error
 	// Warnings of seats still live whose warning no longer stands.
 	if plan.Cancel, err = read(base(true).Where(liveSQL).Where("(a.expires_at IS NULL OR a.expires_at > ?)", now).
 		Where("NOT "+stands, standsArgs...), true); err != nil {
 		return nil, err
+	}
+	if !p.Enabled {
+		return plan, nil // the warnings to cancel are all a disabled policy's run does
 	}
 	if plan.Due, err = read(base(true).Where(stands, standsArgs...).Where("rw.warned_at <= ?", now.Add(-grace)), false); err != nil {
 		return nil, err

@@ -18,7 +18,9 @@ import (
 
 // This file is the reclaim job (SPEC §10): one replica at a time (the
 // "reclaim" lease), tenant by tenant (lease.EachTenant), each enabled
-// policy in a transaction of its own as the policy's actor
+// policy (and each disabled one with warnings left to cancel:
+// SetReclaimPolicy cancels at most reclaimBatch of them in its request)
+// in a transaction of its own as the policy's actor
 // ("reclaim-policy:lic_…", SYSTEM). A license's run locks the license
 // (the engine's order: license, then its policy, then its assignments),
 // reads its plan (reclaim.go) under the lock and carries it out: it
@@ -41,7 +43,7 @@ type reclaimRun struct {
 	inside func(tenant string, license uuid.UUID) error
 }
 
-// ReclaimDue runs every tenant's enabled reclaim policies once and returns
+// ReclaimDue runs every tenant's reclaim policies once and returns
 // how many seats it warned, acted on or whose warning it cancelled. Only
 // one replica runs it at a time; the others return ErrLeaseHeld at once.
 func ReclaimDue(ctx context.Context, db *store.DB) (int, error) {
@@ -59,13 +61,17 @@ func reclaimDue(ctx context.Context, db *store.DB, run reclaimRun) (int, error) 
 	})
 }
 
-// reclaimTenant runs a tenant's enabled policies in license order, each
-// on its own (one failing does not stop the others); keep, before each,
-// renews the run's lease.
+// reclaimTenant runs a tenant's enabled policies, and its disabled ones
+// with warnings left to cancel, in license order, each on its own (one
+// failing does not stop the others); keep, before each, renews the run's
+// lease.
 func reclaimTenant(ctx context.Context, db *store.DB, tenant string, run reclaimRun, keep func(context.Context) error) (int, error) {
 	var licenses []uuid.UUID
 	err := db.Session(ctx, store.Tenant{ID: tenant}).Read(ctx, func(s store.Scope) error {
-		return s.Select((*models.ReclaimPolicy)(nil)).Column("rp.license_id").Where("rp.enabled").
+		// A disabled policy's warnings left by setReclaimPolicy's request
+		// are cancelled by the runs too (cancelStale).
+		return s.Select((*models.ReclaimPolicy)(nil)).Column("rp.license_id").
+			Where("rp.enabled OR EXISTS (SELECT FROM reclaim_warnings AS w WHERE w.tenant_id = ? AND w.license_id = rp.license_id)", tenant).
 			OrderExpr("rp.license_id").Scan(ctx, &licenses)
 	})
 	if err != nil {
@@ -99,7 +105,7 @@ func reclaimLicense(ctx context.Context, db *store.DB, tenant string, license uu
 			return err
 		}
 		p, err := t.lockPolicy(license)
-		if err != nil || p == nil || !p.Enabled {
+		if err != nil || p == nil {
 			return err
 		}
 		if err := t.pruneWarnings(license); err != nil {
@@ -166,7 +172,7 @@ func (t *Tx) warn(p *models.ReclaimPolicy, cands []*ReclaimCandidate) error {
 	for i, c := range cands {
 		a := c.Assignment
 		rows[i] = &models.ReclaimWarning{TenantID: t.actor.Tenant.ID, AssignmentID: a.ID, LicenseID: a.LicenseID,
-			WarnedAt: t.now, UnusedSince: c.UnusedSince}
+			WarnedAt: t.now, UnusedSince: c.UnusedSince, Terms: p.Terms}
 		events[i] = t.event(a, models.EventReclaimWarning, map[string]any{
 			"unusedSince": c.UnusedSince, "lastUsedAt": a.LastUsedAt, "inactiveDays": p.InactiveDays,
 			"graceDays": p.GraceDays, "action": p.Action, "deadline": t.now.Add(time.Duration(p.GraceDays) * day)})
@@ -199,26 +205,30 @@ func (t *Tx) cancelWarnings(cands []*ReclaimCandidate) error {
 	return t.insertEvents(events)
 }
 
-// cancelAll cancels every pending warning of a license (its policy was
-// disabled): the live seats' with a RECLAIM_CANCELLED history row.
-func (t *Tx) cancelAll(license uuid.UUID, reason string) error {
+// cancelStale cancels, in setReclaimPolicy's request, the first
+// reclaimBatch warnings (in assignment id order) that the change of policy
+// p's terms ended (staleSQL), each with a RECLAIM_CANCELLED history row by
+// the caller: the request's work is bounded however many warnings the
+// license has, and the job's runs cancel the rest (the plan lists them in
+// cancel). The caller holds the license's and the policy's locks; the
+// seats are locked after them. The warnings of grants that ended are left
+// to the job's pruneWarnings.
+func (t *Tx) cancelStale(l *models.License, p *models.ReclaimPolicy) error {
+	stale, staleArgs := staleSQL(p)
 	var rows []*candidateRow
 	err := selectAssignments(t.s.Tenantwide()).
 		Join("JOIN reclaim_warnings AS rw ON rw.tenant_id = a.tenant_id AND rw.assignment_id = a.id").
-		ColumnExpr("rw.warned_at").Where("rw.license_id = ?", license).Where(liveSQL).
-		OrderExpr("a.id").For("UPDATE OF a").Scan(t.ctx, &rows)
+		ColumnExpr("rw.warned_at").Where("rw.license_id = ?", l.ID).Where(liveSQL).Where(stale, staleArgs...).
+		OrderExpr("a.id").Limit(reclaimBatch).For("UPDATE OF a").Scan(t.ctx, &rows)
 	if err != nil {
 		return err
 	}
+	reason := staleReason(p)
 	cands := make([]*ReclaimCandidate, len(rows))
 	for i, r := range rows {
 		cands[i] = &ReclaimCandidate{Assignment: &r.Assignment, WarnedAt: r.WarnedAt, Reason: &reason}
 	}
-	if err := t.cancelWarnings(cands); err != nil {
-		return err
-	}
-	_, err = t.s.Delete((*models.ReclaimWarning)(nil)).Where("rw.license_id = ?", license).Exec(t.ctx)
-	return err
+	return t.cancelWarnings(cands)
 }
 
 // pruneWarnings deletes (a batch at a time) the warnings of a license's
