@@ -5101,7 +5101,7 @@ type ReclaimPolicy {
 type ReclaimCandidate {
   "The grant."
   assignment: Assignment!
-  "Since when the seat has been unused: the latest of its lastUsedAt, its assignedAt, the last time it took its seat after holding none (promoted from the waitlist, or its person reactivated) or its invitation was taken up by its person, and the last use of the holder's other grant of the license (one inherited through a group)."
+  "Since when the seat has been unused: the latest of its lastUsedAt, its assignedAt, the last time it took its seat after holding none (promoted from the waitlist, or its person reactivated), its invitation was taken up by its person, the last time it was resumed after a suspension, and the last use of the holder's other grant of the license (one inherited through a group)."
   unusedSince: DateTime!
   "When the seat was warned; null for a seat the run is about to warn."
   warnedAt: DateTime

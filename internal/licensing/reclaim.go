@@ -297,10 +297,13 @@ func ReclaimCandidates(ctx context.Context, sess *store.Session, licenseID strin
 // seatedSQL is when a grant (assignments a) last took its seat after
 // holding none — its last promotion from the waitlist or reactivation
 // (seat rule 9) — or an invitation's was taken up by its person
-// (fulfilled): null when neither happened since assignedAt. A seat is
-// unused since the latest of lastUsedAt, assignedAt and then (unusedSQL):
-// a waiter promoted today is not idle for the days it waited, nor a new
-// hire for the days the invitation waited. Its one argument is the tenant.
+// (fulfilled), or it was last resumed after a suspension: null when none
+// of these happened since assignedAt. A seat is unused since the latest
+// of lastUsedAt, assignedAt and then (unusedSQL): a waiter promoted today
+// is not idle for the days it waited, nor a new hire for the days the
+// invitation waited, nor a seat an admin resumed today (after the policy
+// suspended it, say) for the months before. Its one argument is the
+// tenant.
 const seatedSQL = "(SELECT max(e.occurred_at) FROM " + seatTakenSQL + ")"
 
 // seatTakenSQL is the history rows of a grant (assignments a) taking its
@@ -312,7 +315,7 @@ const seatedSQL = "(SELECT max(e.occurred_at) FROM " + seatTakenSQL + ")"
 // job's locking read.)
 const seatTakenSQL = "assignment_events AS e WHERE e.tenant_id = ? AND e.assignment_id = a.id" +
 	" AND e.type IN ('" + string(models.EventPromoted) + "', '" + string(models.EventReactivated) + "', '" +
-	string(models.EventFulfilled) + "')"
+	string(models.EventFulfilled) + "', '" + string(models.EventResumed) + "')"
 
 // otherGrantsSQL is the holder's other live grants (assignments o) of
 // the license of a grant (assignments a), as the FROM … WHERE of a
