@@ -340,14 +340,18 @@ func unusedArgs(tenant string) []any { return []any{tenant, tenant} }
 // LastUseJoin) to be a candidate of policy p at now, with its arguments.
 // Unused for inactiveDays (unusedSQL) is written without greatest, on
 // LastUseSQL, so that the license's range of assignment_use_license_idx
-// serves it.
+// serves it. The same bound is also written on a.last_used_at: the job
+// locks the seats it reads (FOR UPDATE OF a), and when a usage committed
+// while it waited for a seat's lock, PostgreSQL re-checks the conditions
+// on the seat's newest row of assignments but on the assignment_use row
+// its snapshot joined: on lu alone, a seat used that instant was warned.
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
 	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
-		" AND " + LastUseSQL + " <= ? AND a.assigned_at <= ?" +
+		" AND " + LastUseSQL + " <= ? AND (a.last_used_at IS NULL OR a.last_used_at <= ?) AND a.assigned_at <= ?" +
 		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)" +
 		" AND NOT EXISTS (SELECT FROM " + otherGrantsSQL + " AND o.last_used_at > ?)"
 	cut := now.Add(-time.Duration(p.InactiveDays) * day)
-	args := []any{p.LicenseID, now, cut, cut, p.TenantID, cut, p.TenantID, cut}
+	args := []any{p.LicenseID, now, cut, cut, cut, p.TenantID, cut, p.TenantID, cut}
 	if p.Action == models.ReclaimSuspend {
 		cond += " AND a.active"
 	}
