@@ -10,6 +10,7 @@ import (
 
 	"seatgraph/internal/apitest"
 	"seatgraph/internal/licensing"
+	"seatgraph/internal/store"
 )
 
 // TestReclaimSkipsSeatUsedDuringRun: a usage committed while the reclaim
@@ -41,15 +42,25 @@ func TestReclaimSkipsSeatUsedDuringRun(t *testing.T) {
 		e.tenant, uuidOf(t, seat)); err != nil {
 		t.Fatal(err)
 	}
-	var usagePID int
-	if err := tx.QueryRow(`SELECT pg_backend_pid()`).Scan(&usagePID); err != nil {
+	// Who holds the lock, and who waits for it: on Citus the lock is taken
+	// and waited for on a worker, and known by global pids.
+	holder, waiting := `SELECT pg_backend_pid()`, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`
+	d := apitest.DB(t)
+	if d.Citus() {
+		holder, waiting = `SELECT citus_backend_gpid()`, `SELECT count(*) FROM citus_lock_waits WHERE blocking_gpid = $1`
+	}
+	var usagePID int64
+	if err := tx.QueryRow(holder).Scan(&usagePID); err != nil {
 		t.Fatal(err)
 	}
 
+	// The job's own pool waits for locks far longer than this test needs
+	// to see it wait and commit, however loaded the machine.
+	jobDB := d.OpenWith(t, d.AppURL, store.Options{LockTimeout: 2 * time.Minute, StatementTimeout: 3 * time.Minute})
 	done := make(chan error, 1)
 	go func() {
 		for {
-			_, err := licensing.ReclaimDue(ctx, srv.DB)
+			_, err := licensing.ReclaimDue(ctx, jobDB)
 			if errors.Is(err, licensing.ErrLeaseHeld) {
 				time.Sleep(20 * time.Millisecond) // another run holds the lease
 				continue
@@ -66,7 +77,7 @@ func TestReclaimSkipsSeatUsedDuringRun(t *testing.T) {
 			t.Fatalf("the reclaim run ended (%v) without waiting for the seat's lock", err)
 		default:
 		}
-		blocked = sqlInt(t, e.super, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, usagePID)
+		blocked = sqlInt(t, e.super, waiting, usagePID)
 		if blocked == 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
