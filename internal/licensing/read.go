@@ -64,8 +64,16 @@ func joinLicenses(s store.Scope) *bun.SelectQuery {
 
 // AssignmentList is the list of assignments matching f in order o.
 func AssignmentList(f *AssignmentFilter, o *AssignmentOrder) paging.List[*models.Assignment] {
+	idExpr := "a.id"
+	if o.byLastUse() {
+		// The same id (LastUseJoin), read from lu: a page after a cursor,
+		// (lu.last_used, lu.assignment_id) > (…), is then a range of
+		// assignment_use's index; (lu.last_used, a.id) > (…) was a filter
+		// after the join, over every grant before the cursor.
+		idExpr = "lu.assignment_id"
+	}
 	return paging.List[*models.Assignment]{
-		Order: o.order(), IDExpr: "a.id", ID: assignmentID,
+		Order: o.order(), IDExpr: idExpr, ID: assignmentID,
 		Build: func(s store.Scope) (*bun.SelectQuery, error) {
 			q := selectAssignments(s)
 			if o.byLastUse() || f.byLastUse() {
