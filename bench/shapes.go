@@ -69,9 +69,13 @@ func loadIDs(ctx context.Context, db *pgxpool.Pool, withUsage bool) (*ids, error
 			return nil, err
 		}
 		// Live person grants in license order: a batch is mostly one
-		// license's users (as an agent of one product reports them).
-		rows, _ = db.Query(ctx, `SELECT id FROM assignments WHERE person_id IS NOT NULL
-			AND revoked_at IS NULL AND expired_at IS NULL AND NOT is_deleted ORDER BY license_id, id LIMIT $1`, usagePool)
+		// license's users (as an agent of one product reports them). Not
+		// D's license: a use now moves a grant out of D's lastUsedBefore,
+		// and the bench database is reused, so each run's usage writes
+		// changed what the next run's D read (its rows further along the
+		// index, up to none at all).
+		rows, _ = db.Query(ctx, `SELECT id FROM assignments WHERE person_id IS NOT NULL AND license_id <> $2
+			AND revoked_at IS NULL AND expired_at IS NULL AND NOT is_deleted ORDER BY license_id, id LIMIT $1`, usagePool, out.big)
 		if out.usages, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
 			return nil, err
 		}
