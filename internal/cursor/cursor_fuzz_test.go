@@ -1,6 +1,8 @@
 package cursor
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -38,6 +40,9 @@ func FuzzDecode(f *testing.F) {
 		if err != nil || again.ID != k.ID || again.Order != k.Order ||
 			(again.Value == nil) != (k.Value == nil) || (k.Value != nil && *again.Value != *k.Value) {
 			t.Fatalf("round trip of %+v gave %+v, %v", k, again, err)
+		}
+		if b, _ := json.Marshal(k); Encode(k) != base64.RawURLEncoding.EncodeToString(b) {
+			t.Fatalf("Encode(%+v) is not the base64 of json.Marshal's bytes", k)
 		}
 	})
 }
