@@ -30,7 +30,7 @@ func (l List[T]) Read(ctx context.Context, sess *store.Session, args Args) (Page
 		if err != nil {
 			return err
 		}
-		return Apply(q, l.Order, l.IDExpr, w).Scan(ctx, &rows)
+		return s.Scan(ctx, Apply(q, l.Order, l.IDExpr, w), &rows)
 	})
 	if err != nil {
 		return Page[T]{}, err

@@ -26,6 +26,9 @@ type Scope struct {
 	idb    bun.IDB
 	tenant Tenant
 	clock  *txClock
+	// db is set on a Session's reads, whose statements Scan may send
+	// through pgx itself.
+	db *DB
 }
 
 // Tenantwide is the scope without the app filter, for the consequences of
@@ -58,11 +61,10 @@ func (s Scope) Filter(q *bun.SelectQuery, alias string, table *tableInfo) *bun.S
 // as parent.id) in a single statement, scanning every row into dest. This
 // is how per-parent lists are loaded in one batch.
 func (s Scope) Lateral(ctx context.Context, parents []uuid.UUID, inner *bun.SelectQuery, dest any) error {
-	return s.idb.NewSelect().
+	return s.Scan(ctx, s.idb.NewSelect().
 		TableExpr("unnest(?) AS parent(id)", UUIDs(parents)).
 		Join("CROSS JOIN LATERAL (?) AS row", inner).
-		ColumnExpr("row.*").
-		Scan(ctx, dest)
+		ColumnExpr("row.*"), dest)
 }
 
 // From starts a query over the rows of sub, a query built from this scope.
@@ -133,7 +135,7 @@ func (db *DB) Session(_ context.Context, t Tenant) *Session {
 // statements run each in its own implicit transaction.
 func (s *Session) Read(ctx context.Context, fn func(Scope) error) error {
 	return s.db.scoped(ctx, s.tenant, func(c bun.IDB) error {
-		return fn(Scope{idb: c, tenant: s.tenant, clock: &txClock{}})
+		return fn(Scope{idb: c, tenant: s.tenant, clock: &txClock{}, db: s.db})
 	})
 }
 
@@ -272,7 +274,7 @@ func ByID[T any](ctx context.Context, sess *Session, ids []uuid.UUID, base func(
 	idExpr string, idOf func(*T) uuid.UUID) (map[uuid.UUID]*T, error) {
 	var rows []*T
 	err := sess.Read(ctx, func(s Scope) error {
-		return base(s).Where(idExpr+" = ANY(?)", UUIDs(ids)).Scan(ctx, &rows)
+		return s.Scan(ctx, base(s).Where(idExpr+" = ANY(?)", UUIDs(ids)), &rows)
 	})
 	m := make(map[uuid.UUID]*T, len(rows))
 	for _, r := range rows {

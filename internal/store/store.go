@@ -37,6 +37,9 @@ type DB struct {
 	// local: the database is Citus, so the tenant setting goes as SET
 	// LOCAL inside a transaction around every scope (see conn).
 	local atomic.Bool
+	// hooks are the pool's query hooks, in bun's order, for the reads
+	// that run without bun's scanning (Scope.Scan).
+	hooks []bun.QueryHook
 }
 
 // Open connects to url and checks the connection.
@@ -66,8 +69,8 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	sqldb.SetMaxIdleConns(opts.MaxConns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	db.bun = bun.NewDB(sqldb, newDialect())
-	db.bun = db.bun.WithQueryHook(counter{&db.statements, &db.settings})
-	for _, h := range opts.Hooks {
+	db.hooks = append([]bun.QueryHook{counter{&db.statements, &db.settings}}, opts.Hooks...)
+	for _, h := range db.hooks {
 		db.bun = db.bun.WithQueryHook(h)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
