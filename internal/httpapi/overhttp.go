@@ -121,7 +121,29 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	resp := responses(ctx)
 	var status int
 	status, resp.Errors = executed(resp.Errors, outcome.Committed())
+	if b, ok := dataOnly(resp); ok {
+		writeBody(w, media, status, b)
+		return
+	}
 	writeResponse(w, media, status, resp)
+}
+
+// dataOnly is the body of a response that is data alone, written as
+// json.Marshal writes it, without json.Marshal: it would check and copy
+// the data byte by byte (a RawMessage) to escape what gqlgen already
+// wrote compact. Not ok when the response has anything besides its data,
+// or when the data holds a character json.Marshal escapes (<, >, &,
+// U+2028, U+2029): those go through writeResponse.
+func dataOnly(resp *graphql.Response) ([]byte, bool) {
+	if len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil || resp.Extensions != nil ||
+		len(resp.Data) == 0 || bytes.ContainsAny(resp.Data, "<>&") ||
+		bytes.Contains(resp.Data, []byte("\u2028")) || bytes.Contains(resp.Data, []byte("\u2029")) {
+		return nil, false
+	}
+	b := make([]byte, 0, len(resp.Data)+len(`{"data":}`))
+	b = append(b, `{"data":`...)
+	b = append(b, resp.Data...)
+	return append(b, '}'), true
 }
 
 // executed decides the status of an executed operation from all its
@@ -373,6 +395,10 @@ func writeResponse(w http.ResponseWriter, media string, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"` + codes.Internal + `"}}]}`)
 	}
+	writeBody(w, media, status, b)
+}
+
+func writeBody(w http.ResponseWriter, media string, status int, b []byte) {
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="seatgraph"`)
