@@ -186,16 +186,28 @@ func (l *Loaders) Prime(ctx context.Context, assignments []*models.Assignment, w
 			}
 		}
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 3)
-	for i, f := range []func() error{
-		func() error { return l.Person.prime(ctx, people) },
-		func() error { return l.Group.prime(ctx, groups) },
-		func() error { return l.License.prime(ctx, licenses) },
-	} {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = f() }()
+	var reads []func() error
+	if len(people) > 0 {
+		reads = append(reads, func() error { return l.Person.prime(ctx, people) })
 	}
+	if len(groups) > 0 {
+		reads = append(reads, func() error { return l.Group.prime(ctx, groups) })
+	}
+	if len(licenses) > 0 {
+		reads = append(reads, func() error { return l.License.prime(ctx, licenses) })
+	}
+	if len(reads) == 0 {
+		return nil
+	}
+	// The first read runs here, the others each in a goroutine of its own
+	// (a goroutine costs its stack's growth through a whole read).
+	var wg sync.WaitGroup
+	errs := make([]error, len(reads))
+	for i, f := range reads[1:] {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i+1] = f() }()
+	}
+	errs[0] = reads[0]()
 	wg.Wait()
 	return errors.Join(errs...)
 }
