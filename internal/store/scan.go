@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 )
@@ -82,21 +84,43 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 		return 0, err
 	}
 	dests := make([]any, len(fields))
+	ids := make([]pgtype.UUID, len(fields)) // the nullable uuids of a row
 	n := 0
 	for rows.Next() {
 		row := reflect.New(typ)
 		strct := row.Elem()
 		for i, f := range fields {
-			dests[i] = f.Value(strct).Addr().Interface()
+			switch v := f.Value(strct); v.Type() {
+			case uuidType:
+				// As bytes: a uuid.UUID is a sql.Scanner, which pgx would
+				// feed the uuid as text to parse again.
+				dests[i] = v.Addr().Convert(bytes16Type).Interface()
+			case uuidPtrType:
+				dests[i] = &ids[i]
+			default:
+				dests[i] = v.Addr().Interface()
+			}
 		}
 		if err := rows.Scan(dests...); err != nil {
 			return n, err
+		}
+		for i, f := range fields {
+			if id := ids[i]; dests[i] == &ids[i] && id.Valid {
+				u := uuid.UUID(id.Bytes)
+				f.Value(strct).Set(reflect.ValueOf(&u))
+			}
 		}
 		out.Set(reflect.Append(out, row))
 		n++
 	}
 	return n, rows.Err()
 }
+
+var (
+	uuidType    = reflect.TypeFor[uuid.UUID]()
+	uuidPtrType = reflect.TypeFor[*uuid.UUID]()
+	bytes16Type = reflect.TypeFor[*[16]byte]()
+)
 
 type planKey struct {
 	typ     reflect.Type
