@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -44,6 +45,7 @@ type options struct {
 	conns    int
 	jsonOut  string
 	cpu      string
+	mem      string
 	check    bool
 	skipDiff bool
 }
@@ -58,6 +60,7 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 20, "connection pool size, for the server and for direct SQL alike")
 	flag.StringVar(&o.jsonOut, "json", "bench/latest.json", "where to write the JSON report (empty: nowhere)")
 	flag.StringVar(&o.cpu, "cpuprofile", "", "write a CPU profile of the server phases to this file")
+	flag.StringVar(&o.mem, "memprofile", "", "write a heap allocation profile (pprof allocs) after the first shape's server phases to this file")
 	flag.BoolVar(&o.check, "check", false, "only EXPLAIN every list query of the API at 1M and fail on a sequential scan or a big sort")
 	flag.BoolVar(&o.skipDiff, "no-small", false, "skip the 10k-tenant latency comparison")
 	flag.Parse()
@@ -174,13 +177,25 @@ func run1(ctx context.Context, o options) error {
 			_ = pprof.StartCPUProfile(prof)
 		}
 		before := db.Statements()
+		heap := heapAllocs()
 		r.Server.Rate = rec(fixedRate(ctx, o.rate, o.rateFor, server))
 		r.Statements = float64(db.Statements()-before) / float64(r.Server.Rate.Requests)
 		r.Server.C16 = rec(closedLoop(ctx, 16, o.loadFor, server))
 		r.Server.C64 = rec(closedLoop(ctx, 64, o.loadFor, server))
+		if n := r.Server.Rate.Requests + r.Server.C16.Requests + r.Server.C64.Requests; n > 0 {
+			after := heapAllocs()
+			r.AllocsPerRequest = float64(after[0]-heap[0]) / float64(n)
+			r.BytesPerRequest = float64(after[1]-heap[1]) / float64(n)
+		}
 		if prof != nil {
 			pprof.StopCPUProfile()
 			prof = nil // one profile: the first shape run
+		}
+		if o.mem != "" {
+			if err := writeAllocs(o.mem); err != nil {
+				return err
+			}
+			o.mem = "" // one profile: the first shape run
 		}
 		r.Direct.Rate = rec(fixedRate(ctx, o.rate, o.rateFor, directCall))
 		r.DirectStatements = directStatements
@@ -203,6 +218,25 @@ func run1(ctx context.Context, o options) error {
 		rep.Expiry = expiry(ctx, db, scale1M.Tenant)
 	}
 	return rep.write(os.Stdout, o.jsonOut)
+}
+
+// writeAllocs writes the allocations profile (every allocation since the
+// process started, sampled) to path.
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
+}
+
+// heapAllocs is the number of heap objects and bytes this process has
+// allocated so far.
+func heapAllocs() [2]uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return [2]uint64{s[0].Value.Uint64(), s[1].Value.Uint64()}
 }
 
 func mint(tenant string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -42,6 +43,11 @@ type result struct {
 	PerRequest       int     `json:"recordsPerRequest,omitempty"`
 	Statements       float64 `json:"statementsPerRequest"`
 	DirectStatements int     `json:"directStatementsPerRequest"`
+	// Heap allocations per request of the server phases (this process's,
+	// load generator included): a count that the machine's other work
+	// does not move, unlike CPU time and throughput.
+	AllocsPerRequest float64 `json:"serverAllocsPerRequest,omitempty"`
+	BytesPerRequest  float64 `json:"serverAllocBytesPerRequest,omitempty"`
 	Server           side    `json:"server"`
 	Direct           side    `json:"direct"`
 	Small            *phase  `json:"at10k,omitempty"` // server, at the fixed rate, on the 10k tenant
@@ -101,6 +107,15 @@ func (r *report) write(w io.Writer, jsonPath string) error {
 			x.Server.C64.RPS, x.Direct.C64.RPS, ratio(x.Server.C64.RPS, x.Direct.C64.RPS), small, errs)
 	}
 	_ = tw.Flush()
+	var allocs []string
+	for _, x := range r.Results {
+		if x.AllocsPerRequest > 0 {
+			allocs = append(allocs, fmt.Sprintf("%s %.0f (%.1f KB)", x.Shape, x.AllocsPerRequest, x.BytesPerRequest/1024))
+		}
+	}
+	if len(allocs) > 0 {
+		fmt.Fprintf(w, "\nheap allocations per server request (load generator included): %s\n", strings.Join(allocs, ", "))
+	}
 	for _, x := range r.Results {
 		if n := float64(x.PerRequest); n > 0 {
 			fmt.Fprintf(w, "\n%s: %d records per request: %.0f records/s at c=16 (direct %.0f), %.0f at c=64 (direct %.0f); p50 %.2f ms per request at the fixed rate\n",
