@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -57,6 +58,10 @@ type conn struct {
 	local       *atomic.Bool
 	want        string // the tenant of the Scope holding the connection, or ""
 	have        string // the tenant set on the session; "?" when unknown
+	// plans are pgx's decoding plans of the results Scope.Scan read on
+	// this connection, by result shape (scanRows); only the connection's
+	// holder uses them.
+	plans map[planKey][]pgtype.ScanPlan
 }
 
 // scope names the tenant whose work the connection's holder does.

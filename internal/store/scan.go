@@ -5,7 +5,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
-	"strings"
+	"strconv"
 	"sync"
 
 	"github.com/google/uuid"
@@ -79,10 +79,16 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 		return 0, err
 	}
 	defer rows.Close()
-	fields, err := planOf(typ, table, rows.FieldDescriptions())
+	cols := rows.FieldDescriptions()
+	fields, key, err := planOf(typ, table, cols)
 	if err != nil {
 		return 0, err
 	}
+	// pgx plans how to decode each column into its destination anew for
+	// every statement; the plans depend only on the column's type and the
+	// destination's, so the connection keeps them for the next statement
+	// of the same shape.
+	plans := c.plans[key]
 	dests := make([]any, len(fields))
 	ids := make([]pgtype.UUID, len(fields)) // the nullable uuids of a row
 	n := 0
@@ -94,15 +100,27 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 			case uuidType:
 				// As bytes: a uuid.UUID is a sql.Scanner, which pgx would
 				// feed the uuid as text to parse again.
-				dests[i] = v.Addr().Convert(bytes16Type).Interface()
+				dests[i] = (*[16]byte)(v.Addr().Interface().(*uuid.UUID))
 			case uuidPtrType:
 				dests[i] = &ids[i]
 			default:
 				dests[i] = v.Addr().Interface()
 			}
 		}
-		if err := rows.Scan(dests...); err != nil {
-			return n, err
+		if plans == nil {
+			plans = make([]pgtype.ScanPlan, len(cols))
+			for i, d := range dests {
+				plans[i] = c.Conn.Conn().TypeMap().PlanScan(cols[i].DataTypeOID, cols[i].Format, d)
+			}
+			if c.plans == nil {
+				c.plans = map[planKey][]pgtype.ScanPlan{}
+			}
+			c.plans[key] = plans
+		}
+		for i, raw := range rows.RawValues() {
+			if err := plans[i].Scan(raw, dests[i]); err != nil {
+				return n, fmt.Errorf("store: scan column %q: %w", cols[i].Name, err)
+			}
 		}
 		for i, f := range fields {
 			if id := ids[i]; dests[i] == &ids[i] && id.Valid {
@@ -119,7 +137,6 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 var (
 	uuidType    = reflect.TypeFor[uuid.UUID]()
 	uuidPtrType = reflect.TypeFor[*uuid.UUID]()
-	bytes16Type = reflect.TypeFor[*[16]byte]()
 )
 
 type planKey struct {
@@ -130,25 +147,28 @@ type planKey struct {
 var plans sync.Map // planKey -> []*schema.Field
 
 // planOf is the model field of each result column, by name, as bun
-// matches them; a column the model lacks is an error, as it is in bun.
-func planOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescription) ([]*schema.Field, error) {
-	var key strings.Builder
+// matches them (a column the model lacks is an error, as it is in bun),
+// and the key of the result's shape: the model, and each column's name,
+// type and format.
+func planOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescription) ([]*schema.Field, planKey, error) {
+	key := make([]byte, 0, 32*len(cols))
 	for _, c := range cols {
-		key.WriteString(c.Name)
-		key.WriteByte(',')
+		key = append(append(key, c.Name...), ':')
+		key = append(strconv.AppendUint(key, uint64(c.DataTypeOID), 10), ':')
+		key = append(strconv.AppendInt(key, int64(c.Format), 10), ',')
 	}
-	k := planKey{typ, key.String()}
+	k := planKey{typ, string(key)}
 	if p, ok := plans.Load(k); ok {
-		return p.([]*schema.Field), nil
+		return p.([]*schema.Field), k, nil
 	}
 	fields := make([]*schema.Field, len(cols))
 	for i, c := range cols {
 		if fields[i] = table.LookupField(c.Name); fields[i] == nil {
-			return nil, fmt.Errorf("store: %s does not have column %q", typ, c.Name)
+			return nil, k, fmt.Errorf("store: %s does not have column %q", typ, c.Name)
 		}
 	}
 	plans.Store(k, fields)
-	return fields, nil
+	return fields, k, nil
 }
 
 // beforeQuery and afterQuery run the pool's query hooks around a
