@@ -21,8 +21,8 @@ import (
 // statement goes through pgx on the scoped connection and each column is
 // decoded by pgx straight into the model's field, in PostgreSQL's binary
 // format: none of database/sql's conversion of every value to a
-// driver.Value (uuids as text, parsed again), nor bun's per-row field
-// lookup, which were a fifth of the server's CPU on a nested read. The
+// driver.Value (uuids as text, parsed again), nor bun's reflective scan
+// with a field lookup per column of every row. The
 // statement is the same (bun builds it, parameterize turns its values
 // into parameters, pgx's statement cache prepares it once per
 // connection), the tenant setting is brought in line first (conn.sync),
@@ -80,7 +80,7 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 	}
 	defer rows.Close()
 	cols := rows.FieldDescriptions()
-	fields, key, err := planOf(typ, table, cols)
+	fields, key, err := fieldsOf(typ, table, cols)
 	if err != nil {
 		return 0, err
 	}
@@ -144,13 +144,13 @@ type planKey struct {
 	columns string
 }
 
-var plans sync.Map // planKey -> []*schema.Field
+var fieldCache sync.Map // planKey -> []*schema.Field
 
-// planOf is the model field of each result column, by name, as bun
+// fieldsOf is the model field of each result column, by name, as bun
 // matches them (a column the model lacks is an error, as it is in bun),
 // and the key of the result's shape: the model, and each column's name,
 // type and format.
-func planOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescription) ([]*schema.Field, planKey, error) {
+func fieldsOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescription) ([]*schema.Field, planKey, error) {
 	key := make([]byte, 0, 32*len(cols))
 	for _, c := range cols {
 		key = append(append(key, c.Name...), ':')
@@ -158,7 +158,7 @@ func planOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescriptio
 		key = append(strconv.AppendInt(key, int64(c.Format), 10), ',')
 	}
 	k := planKey{typ, string(key)}
-	if p, ok := plans.Load(k); ok {
+	if p, ok := fieldCache.Load(k); ok {
 		return p.([]*schema.Field), k, nil
 	}
 	fields := make([]*schema.Field, len(cols))
@@ -167,7 +167,7 @@ func planOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescriptio
 			return nil, k, fmt.Errorf("store: %s does not have column %q", typ, c.Name)
 		}
 	}
-	plans.Store(k, fields)
+	fieldCache.Store(k, fields)
 	return fields, k, nil
 }
 
