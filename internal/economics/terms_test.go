@@ -107,3 +107,27 @@ func TestLicenseTerms(t *testing.T) {
 		t.Errorf("RENEWS DESC, second page: %v", got)
 	}
 }
+
+// TestCostKeepsItsDecimals: a cost reads back as the decimal that was
+// given, zero amounts with their decimals included ("0.00", not "0"), by
+// id and in a list, as the mutation's payload showed it.
+func TestCostKeepsItsDecimals(t *testing.T) {
+	srv := apitest.NewServer(t)
+	c := newClient(t, srv, apitest.Tenant("termsscale"))
+	for _, amount := range []string{"0.00", "0.000000", "0", "100.00", "12.50", "0.10"} {
+		p := c.mutate("createLicense", "CreateLicenseInput", "license { id costPerSeat { amount } }", map[string]any{"name": "Cost " + amount + " end",
+			"costPerSeat": map[string]any{"amount": amount, "currency": "USD"}, "billingPeriod": "MONTHLY"})
+		if got := at(p, "license", "costPerSeat", "amount"); got != amount {
+			t.Errorf("createLicense(%s): payload amount %v", amount, got)
+		}
+		id := at(p, "license", "id")
+		d := c.do(`query($id: ID!) { license(id: $id) { costPerSeat { amount } } }`, map[string]any{"id": id})
+		if got := at(d, "license", "costPerSeat", "amount"); got != amount {
+			t.Errorf("license(id) of a cost of %s: amount %v", amount, got)
+		}
+		d = c.do(`query($n: String) { licenses(filter: {search: $n}) { nodes { costPerSeat { amount } } } }`, map[string]any{"n": "Cost " + amount + " end"})
+		if nodes := at(d, "licenses", "nodes").([]any); len(nodes) != 1 || at(nodes[0], "costPerSeat", "amount") != amount {
+			t.Errorf("licenses of a cost of %s: %v", amount, nodes)
+		}
+	}
+}

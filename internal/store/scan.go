@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
@@ -19,10 +20,10 @@ import (
 // pointer to a slice of pointers to a bun model (*[]*models.Person), as
 // q.Scan(ctx, dest) does. On a Session's read (not in a transaction) the
 // statement goes through pgx on the scoped connection and each column is
-// decoded by pgx straight into the model's field, in PostgreSQL's binary
-// format: none of database/sql's conversion of every value to a
-// driver.Value (uuids as text, parsed again), nor bun's reflective scan
-// with a field lookup per column of every row. The
+// decoded by pgx straight into the model's field (in binary or text, as
+// resultFormats says): none of database/sql's conversion of every value
+// to a driver.Value (uuids as text, parsed again), nor bun's reflective
+// scan with a field lookup per column of every row. The
 // statement is the same (bun builds it, parameterize turns its values
 // into parameters, pgx's statement cache prepares it once per
 // connection), the tenant setting is brought in line first (conn.sync),
@@ -67,9 +68,10 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 	if err != nil {
 		return 0, err
 	}
-	args := make([]any, len(named))
+	args := make([]any, len(named)+1)
+	args[0] = resultFormats
 	for i, v := range named {
-		args[i] = v.Value
+		args[i+1] = v.Value
 	}
 	rows, err := c.Conn.Conn().Query(ctx, text, args...)
 	if err != nil {
@@ -132,6 +134,18 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 		n++
 	}
 	return n, rows.Err()
+}
+
+// resultFormats are the formats Scope.Scan asks for: binary for the
+// types database/sql's pgx driver reads in binary, and for uuids (16
+// bytes); text for every other type, as that driver reads them. A
+// numeric in binary would not keep a zero's scale (pgx writes 0.00 as
+// "0"; PostgreSQL's text is "0.00", which a cost is read back as).
+var resultFormats = pgx.QueryResultFormatsByOID{
+	pgtype.BoolOID: pgx.BinaryFormatCode, pgtype.ByteaOID: pgx.BinaryFormatCode, pgtype.DateOID: pgx.BinaryFormatCode,
+	pgtype.Float4OID: pgx.BinaryFormatCode, pgtype.Float8OID: pgx.BinaryFormatCode, pgtype.Int2OID: pgx.BinaryFormatCode,
+	pgtype.Int4OID: pgx.BinaryFormatCode, pgtype.Int8OID: pgx.BinaryFormatCode, pgtype.TimestampOID: pgx.BinaryFormatCode,
+	pgtype.TimestamptzOID: pgx.BinaryFormatCode, pgtype.UUIDOID: pgx.BinaryFormatCode,
 }
 
 var (
