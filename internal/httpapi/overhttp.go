@@ -131,12 +131,16 @@ func (t overHTTP) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 // dataOnly is the body of a response that is data alone, written as
 // json.Marshal writes it, without json.Marshal: it would check and copy
 // the data byte by byte (a RawMessage) to escape what gqlgen already
-// wrote compact. Not ok when the response has anything besides its data,
-// or when the data holds a character json.Marshal escapes (<, >, &,
-// U+2028, U+2029): those go through writeResponse.
+// wrote compact. Not ok when the response has anything besides its data
+// (gqlgen's executor gives every response its extensions, an empty map
+// when there are none, which json.Marshal leaves out), or when the data
+// holds a character json.Marshal escapes (<, >, &, U+2028, U+2029) or a
+// newline or tab, which gqlgen escapes in strings, so that it can only be
+// whitespace between tokens, which json.Marshal takes out: those go
+// through writeResponse.
 func dataOnly(resp *graphql.Response) ([]byte, bool) {
-	if len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil || resp.Extensions != nil ||
-		len(resp.Data) == 0 || bytes.ContainsAny(resp.Data, "<>&") ||
+	if len(resp.Errors) > 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil || len(resp.Extensions) > 0 ||
+		len(resp.Data) == 0 || bytes.ContainsAny(resp.Data, "<>&\n\r\t") ||
 		bytes.Contains(resp.Data, []byte("\u2028")) || bytes.Contains(resp.Data, []byte("\u2029")) {
 		return nil, false
 	}

@@ -23,6 +23,21 @@ func TestDataOnlyAsJSON(t *testing.T) {
 			t.Errorf("dataOnly(%s) = %s, %v; json.Marshal wrote %s", data, got, ok, want)
 		}
 	}
+	// gqlgen's executor gives every response its extensions, an empty
+	// map when there are none, which json.Marshal leaves out: such a
+	// response is data alone.
+	resp := &graphql.Response{Data: json.RawMessage(`{"a":1}`), Extensions: map[string]any{}}
+	want, _ := json.Marshal(resp)
+	if got, ok := dataOnly(resp); !ok || string(got) != string(want) {
+		t.Errorf("dataOnly with no extensions (an empty map) = %s, %v; json.Marshal wrote %s", got, ok, want)
+	}
+	// Whitespace between tokens (json.Encoder ends what it writes with a
+	// newline) is what json.Marshal takes out: the bytes must stay equal.
+	resp = &graphql.Response{Data: json.RawMessage("{\"m\":{\"a\":1}\n,\"b\":[1,\t2]}")}
+	want, _ = json.Marshal(resp)
+	if got, ok := dataOnly(resp); ok && string(got) != string(want) {
+		t.Errorf("dataOnly(%q) = %q; json.Marshal wrote %q", resp.Data, got, want)
+	}
 	for name, resp := range map[string]*graphql.Response{
 		"<":          {Data: json.RawMessage(`{"name":"<b>"}`)},
 		"&":          {Data: json.RawMessage(`{"name":"a&b"}`)},
