@@ -52,15 +52,26 @@ func TestScanAsBun(t *testing.T) {
 	same := func(name string, read func(s store.Scope, viaPgx bool) (any, error)) {
 		t.Helper()
 		var viaPgx, viaBun any
-		if err := sess.Read(ctx, func(s store.Scope) (err error) { viaPgx, err = read(s, true); return err }); err != nil {
+		// Twice on one connection: the second read decodes with the plans
+		// the connection kept from the first.
+		var again any
+		if err := sess.Read(ctx, func(s store.Scope) (err error) {
+			if viaPgx, err = read(s, true); err != nil {
+				return err
+			}
+			again, err = read(s, true)
+			return err
+		}); err != nil {
 			t.Fatalf("%s through Scope.Scan: %v", name, err)
+		}
+		if a, b := jsonOf(viaPgx), jsonOf(again); a != b {
+			t.Errorf("%s: Scope.Scan read\n%s\nthen\n%s", name, a, b)
 		}
 		if err := sess.Read(ctx, func(s store.Scope) (err error) { viaBun, err = read(s, false); return err }); err != nil {
 			t.Fatalf("%s through bun: %v", name, err)
 		}
-		a, _ := json.Marshal(viaPgx)
-		b, _ := json.Marshal(viaBun)
-		if string(a) != string(b) {
+		a, b := jsonOf(viaPgx), jsonOf(viaBun)
+		if a != b {
 			t.Errorf("%s: Scope.Scan read\n%s\nbun read\n%s", name, a, b)
 		}
 		if len(b) < 10 {
@@ -117,4 +128,12 @@ func TestScanAsBun(t *testing.T) {
 		return &rows, s.Compose().TableExpr("unnest(?) AS parent(id)", store.UUIDs(ids)).
 			Join("CROSS JOIN LATERAL (?) AS row", inner).ColumnExpr("row.*").Scan(ctx, &rows)
 	})
+}
+
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }
