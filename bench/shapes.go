@@ -228,8 +228,8 @@ func shapes(tenant string, d, small *ids, writeLicense func(phase string) (uuid.
 			},
 			Direct: func(ctx context.Context, db *pgxpool.Pool, _ int) (int, error) {
 				rows, _ := db.Query(ctx, `SELECT `+sqlAssignmentCols+` FROM `+sqlAssignmentFrom+`
-					JOIN assignment_use AS lu ON lu.tenant_id = a.tenant_id AND lu.assignment_id = a.id AND lu.license_id = a.license_id
-					WHERE a.tenant_id = $1 AND a.license_id = $2 AND NOT a.is_deleted AND (`+sqlStatus+`) = 'ACTIVE'
+					JOIN assignment_use AS lu ON lu.tenant_id = a.tenant_id AND lu.assignment_id = a.id
+					WHERE a.tenant_id = $1 AND lu.license_id = $2 AND NOT a.is_deleted AND (`+sqlStatus+`) = 'ACTIVE'
 					  AND lu.last_used < $3
 					ORDER BY lu.last_used, lu.assignment_id LIMIT 51`, tenant, d.big, d.unusedDays)
 				_, err := drain(rows)

@@ -50,7 +50,8 @@ func holdingGrants(s store.Scope, licenses *bun.SelectQuery) *bun.SelectQuery {
 func activeHolders(s store.Scope, licenses *bun.SelectQuery, cutoff any) *bun.SelectQuery {
 	return holdingGrants(s, licenses).
 		ColumnExpr("a.license_id, count(DISTINCT "+holderSQL+") AS n").
-		Join(licensing.LastUseJoin).Where(licensing.LastUseSQL+" >= ?", cutoff).
+		Join(licensing.LastUseJoin).Where(licensing.LastUseLicense+" IN (?)", licenses).
+		Where(licensing.LastUseSQL+" >= ?", cutoff).
 		GroupExpr("a.license_id")
 }
 

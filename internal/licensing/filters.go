@@ -98,7 +98,9 @@ func (f *AssignmentFilter) byLastUse() bool {
 	return f != nil && (f.LastUsedBefore != nil || f.NeverUsed != nil)
 }
 
-func (f *AssignmentFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.SelectQuery, error) {
+// apply narrows q to f; lastUse says q holds LastUseJoin, whose
+// LastUseLicense the license filter then compares.
+func (f *AssignmentFilter) apply(s store.Scope, q *bun.SelectQuery, lastUse bool) (*bun.SelectQuery, error) {
 	if !f.IncludesDeleted() {
 		q = q.Where("NOT a.is_deleted")
 	}
@@ -110,7 +112,11 @@ func (f *AssignmentFilter) apply(s store.Scope, q *bun.SelectQuery) (*bun.Select
 		if err != nil {
 			return nil, problem.InvalidInput("filter.licenseIds", err)
 		}
-		q = q.Where("a.license_id IN (?)", bun.List(ids))
+		col := "a.license_id"
+		if lastUse {
+			col = LastUseLicense
+		}
+		q = q.Where(col+" IN (?)", bun.List(ids))
 		if len(ids) == 0 {
 			q = q.Where("false")
 		}

@@ -346,7 +346,7 @@ func unusedArgs(tenant string) []any { return []any{tenant, tenant} }
 // on the seat's newest row of assignments but on the assignment_use row
 // its snapshot joined: on lu alone, a seat used that instant was warned.
 func candidateSQL(p *models.ReclaimPolicy, now time.Time) (string, []any) {
-	cond := "a.license_id = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
+	cond := LastUseLicense + " = ? AND " + HoldsSeatSQL + " AND a.via_assignment_id IS NULL AND (a.expires_at IS NULL OR a.expires_at > ?)" +
 		" AND " + LastUseSQL + " <= ? AND (a.last_used_at IS NULL OR a.last_used_at <= ?) AND a.assigned_at <= ?" +
 		" AND NOT EXISTS (SELECT FROM " + seatTakenSQL + " AND e.occurred_at > ?)" +
 		" AND NOT EXISTS (SELECT FROM " + otherGrantsSQL + " AND o.last_used_at > ?)"

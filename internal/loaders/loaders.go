@@ -127,7 +127,8 @@ func New(sess *store.Session) *Loaders {
 		}), dataloadgen.WithWait(fallbackWait)),
 	}
 	l.Assignments = newList("Assignments", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
-		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess, a.By, parents, licensing.ParentOf(a.By), a.Page)
+		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess,
+			licensing.AssignmentParent(a.By, a.Filter, a.Order), parents, licensing.ParentOf(a.By), a.Page)
 		if err != nil {
 			return nil, err
 		}
