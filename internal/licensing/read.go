@@ -86,7 +86,9 @@ func AssignmentList(f *AssignmentFilter, o *AssignmentOrder) paging.List[*models
 
 // joinsLastUse says whether the list of f in order o reads assignment_use
 // (LastUseJoin).
-func joinsLastUse(f *AssignmentFilter, o *AssignmentOrder) bool { return o.byLastUse() || f.byLastUse() }
+func joinsLastUse(f *AssignmentFilter, o *AssignmentOrder) bool {
+	return o.byLastUse() || f.byLastUse()
+}
 
 // AssignmentParent is the SQL expression of the parent by (ByLicense, …)
 // that the list of f in order o groups its rows by: a license's grants
