@@ -337,7 +337,11 @@ func (r *queryResolver) Assignments(ctx context.Context, first *int, after *stri
 		err = l.Prime(ctx, p.Items, related(ctx))
 	}
 	l.Expect(ctx, p.Len())
-	return assignmentConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
+	// The count is the filter's alone: in no order (LAST_USED's join of
+	// assignment_use is the page's, not the count's).
+	return assignmentConnection(p, func(ctx context.Context) (int, error) {
+		return licensing.AssignmentList(filter, nil).Count(ctx, sess)
+	}), err
 }
 
 // Person is the resolver for the person field.
