@@ -37,20 +37,22 @@ func today(ctx context.Context, s store.Scope) (day, now time.Time, err error) {
 }
 
 // holdingGrants starts a query over the seat-holding grants of the
-// licenses whose ids licenses selects; tenant-wide, because a license's
-// figures count every holder whichever app assigned them (as its seats
-// counters do).
-func holdingGrants(s store.Scope, licenses *bun.SelectQuery) *bun.SelectQuery {
+// licenses whose ids licenses selects, compared with licenseCol
+// (a.license_id, or licensing.LastUseLicense once the query joins
+// assignment_use); tenant-wide, because a license's figures count every
+// holder whichever app assigned them (as its seats counters do).
+func holdingGrants(s store.Scope, licenseCol string, licenses *bun.SelectQuery) *bun.SelectQuery {
 	return s.Tenantwide().Select((*models.Assignment)(nil)).
-		Where("a.license_id IN (?)", licenses).Where(licensing.HoldsSeatSQL)
+		Where(licenseCol+" IN (?)", licenses).Where(licensing.HoldsSeatSQL)
 }
 
 // activeHolders counts, per license among licenses, the holders with
-// usage recorded since cutoff (a time, or an SQL expression from since).
+// usage recorded since cutoff (a time, or an SQL expression from since):
+// a range of assignment_use_license_idx per license, the licenses
+// compared on assignment_use alone (licensing.LastUseJoin says why).
 func activeHolders(s store.Scope, licenses *bun.SelectQuery, cutoff any) *bun.SelectQuery {
-	return holdingGrants(s, licenses).
+	return holdingGrants(s, licensing.LastUseLicense, licenses).Join(licensing.LastUseJoin).
 		ColumnExpr("a.license_id, count(DISTINCT "+holderSQL+") AS n").
-		Join(licensing.LastUseJoin).Where(licensing.LastUseLicense+" IN (?)", licenses).
 		Where(licensing.LastUseSQL+" >= ?", cutoff).
 		GroupExpr("a.license_id")
 }

@@ -63,7 +63,7 @@ func LicenseUsage(ctx context.Context, sess *store.Session, ids []uuid.UUID, ina
 	}
 	var rows []usageRow
 	err := sess.Read(ctx, func(s store.Scope) error {
-		perHolder := holdingGrants(s, licenseIDs(s, ids, true)).
+		perHolder := holdingGrants(s, "a.license_id", licenseIDs(s, ids, true)).
 			ColumnExpr("a.license_id, max(a.last_used_at) AS last_used").
 			GroupExpr("a.license_id, " + holderSQL)
 		cutoff := since(inactiveDays)

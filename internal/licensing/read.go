@@ -75,11 +75,11 @@ func AssignmentList(f *AssignmentFilter, o *AssignmentOrder) paging.List[*models
 	return paging.List[*models.Assignment]{
 		Order: o.order(), IDExpr: idExpr, ID: assignmentID,
 		Build: func(s store.Scope) (*bun.SelectQuery, error) {
-			q := selectAssignments(s)
-			if joinsLastUse(f, o) {
+			q, lastUse := selectAssignments(s), joinsLastUse(f, o)
+			if lastUse {
 				q = q.Join(LastUseJoin)
 			}
-			return f.apply(s, q, joinsLastUse(f, o))
+			return f.apply(s, q, lastUse)
 		},
 	}
 }
