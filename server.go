@@ -57,7 +57,7 @@ func newLogger(level slog.Level) *slog.Logger {
 
 func openDB(ctx context.Context, cfg *config.Config, url string, hooks ...bun.QueryHook) (*store.DB, error) {
 	return store.Open(ctx, url, store.Options{MaxConns: cfg.MaxConns, StatementTimeout: cfg.StatementTimeout,
-		LockTimeout: cfg.LockTimeout, Hooks: hooks})
+		LockTimeout: cfg.LockTimeout, PlanCacheMode: cfg.PlanCacheMode, Hooks: hooks})
 }
 
 func serve(ctx context.Context) error {

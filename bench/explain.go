@@ -34,7 +34,7 @@ type capture struct {
 func (c *capture) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
 func (c *capture) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	q := store.Literal(strings.TrimSpace(e.Query))
+	q := strings.TrimSpace(e.Query) // markers kept: explain needs the values apart
 	if strings.HasPrefix(q, "SELECT") || strings.HasPrefix(q, "WITH") {
 		c.mu.Lock()
 		c.queries = append(c.queries, q)
@@ -143,11 +143,11 @@ func explainAll(ctx context.Context, url string, c *capture, u urls, tenant stri
 		for _, q := range c.take() {
 			problems, err := explain(ctx, pool, q)
 			if err != nil {
-				return fmt.Errorf("%s: explain: %w\n%s", name, err, q)
+				return fmt.Errorf("%s: explain: %w\n%s", name, err, store.Literal(q))
 			}
 			if len(problems) > 0 {
 				failed++
-				fmt.Printf("FAIL %-45s %s\n     %.400s\n", name, strings.Join(problems, "; "), q)
+				fmt.Printf("FAIL %-45s %s\n     %.400s\n", name, strings.Join(problems, "; "), store.Literal(q))
 			}
 		}
 	}
@@ -172,31 +172,62 @@ type planNode struct {
 // is a fine plan for common values, a slow one for rare values).
 const warnRemoved = 20_000
 
-// explain returns what is wrong with q's plan. Sequential scans are
+// explain returns what is wrong with q's plan: the plan the server runs,
+// a generic plan of the statement prepared (store.GenericPlans), with the
+// values of the request; a custom plan for those values is run beside it,
+// and a generic plan much slower than it is reported. Sequential scans are
 // switched off for the plan: the bench tenant holds nearly every row of
 // the bench database, so PostgreSQL rightly reads a whole table for a
 // tenant-wide count; the question is whether an index can serve the
 // statement, as it must when tenants are many. A sequential scan in the
 // plan then means that none can.
 func explain(ctx context.Context, pool *pgxpool.Pool, q string) ([]string, error) {
-	var raw []byte
 	c, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Release()
+	text, vals := store.Parameters(q)
+	execute := "EXECUTE bench_check"
+	if len(vals) > 0 {
+		lits := make([]string, len(vals))
+		for i, v := range vals {
+			lits[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		}
+		execute += "(" + strings.Join(lits, ", ") + ")"
+	}
 	if _, err := c.Exec(ctx, "SET enable_seqscan = off"); err != nil {
 		return nil, err
 	}
-	defer c.Exec(ctx, "RESET enable_seqscan") //nolint:errcheck
-	if err := c.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+q).Scan(&raw); err != nil {
+	defer c.Exec(ctx, "RESET enable_seqscan; RESET plan_cache_mode; DEALLOCATE bench_check") //nolint:errcheck
+	if _, err := c.Exec(ctx, "PREPARE bench_check AS "+text); err != nil {
 		return nil, err
 	}
-	var plans []struct {
-		Plan planNode `json:"Plan"`
+	run := func(mode string) (planNode, float64, error) {
+		var raw []byte
+		if _, err := c.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+			return planNode{}, 0, err
+		}
+		if err := c.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+execute).Scan(&raw); err != nil {
+			return planNode{}, 0, err
+		}
+		var plans []struct {
+			Plan planNode `json:"Plan"`
+			Took float64  `json:"Execution Time"`
+		}
+		if err := json.Unmarshal(raw, &plans); err != nil || len(plans) != 1 {
+			return planNode{}, 0, fmt.Errorf("EXPLAIN gave %d plans: %v", len(plans), err)
+		}
+		return plans[0].Plan, plans[0].Took, nil
 	}
-	if err := json.Unmarshal(raw, &plans); err != nil {
+	plan, generic, err := run(store.GenericPlans)
+	if err != nil {
 		return nil, err
+	}
+	if _, custom, err := run("force_custom_plan"); err != nil {
+		return nil, err
+	} else if generic > 1 && generic > 2*custom {
+		fmt.Printf("warn generic plan %.1f ms, custom plan %.1f ms: %.200s\n", generic, custom, text)
 	}
 	var problems []string
 	var walk func(n planNode) error
@@ -216,7 +247,7 @@ func explain(ctx context.Context, pool *pgxpool.Pool, q string) ([]string, error
 			}
 		}
 		if removed := n.Removed * max(n.Loops, 1); removed > warnRemoved {
-			fmt.Printf("warn %s on %s read and dropped %.0f rows: %.200s\n", n.NodeType, n.Relation, removed, q)
+			fmt.Printf("warn %s on %s read and dropped %.0f rows: %.200s\n", n.NodeType, n.Relation, removed, store.Literal(q))
 		}
 		for _, c := range n.Plans {
 			if err := walk(c); err != nil {
@@ -225,10 +256,8 @@ func explain(ctx context.Context, pool *pgxpool.Pool, q string) ([]string, error
 		}
 		return nil
 	}
-	for _, p := range plans {
-		if err := walk(p.Plan); err != nil {
-			return nil, err
-		}
+	if err := walk(plan); err != nil {
+		return nil, err
 	}
 	return problems, nil
 }

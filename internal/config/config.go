@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"seatgraph/internal/limits"
+	"seatgraph/internal/store"
 )
 
 // DevSecret is the HS256 secret used when DEV_MODE is on and JWT_SECRET is
@@ -71,8 +72,11 @@ type Config struct {
 	ReclaimInterval  time.Duration
 	StatementTimeout time.Duration
 	LockTimeout      time.Duration
-	RequestTimeout   time.Duration
-	MaxConns         int
+	// PlanCacheMode is PostgreSQL's plan_cache_mode for the server's
+	// connections (PLAN_CACHE_MODE; see store.GenericPlans).
+	PlanCacheMode  string
+	RequestTimeout time.Duration
+	MaxConns       int
 
 	// Abuse limits of the GraphQL endpoint (see the README, Security).
 	MaxBodyBytes  int64
@@ -142,6 +146,12 @@ func Load(needDatabase bool) (*Config, error) {
 	c.ReclaimInterval = e.duration("RECLAIM_INTERVAL", 10*time.Minute)
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
 	c.LockTimeout = e.duration("LOCK_TIMEOUT", 2*time.Second)
+	c.PlanCacheMode = e.str("PLAN_CACHE_MODE", store.GenericPlans)
+	switch c.PlanCacheMode {
+	case "auto", "force_generic_plan", "force_custom_plan":
+	default:
+		errs = append(errs, fmt.Errorf("PLAN_CACHE_MODE: %q is not one of auto, force_generic_plan, force_custom_plan", c.PlanCacheMode))
+	}
 	c.RequestTimeout = e.duration("REQUEST_TIMEOUT", 15*time.Second)
 	c.MaxConns = e.int("DATABASE_MAX_CONNS", 20)
 	c.MaxBodyBytes = int64(e.positive("MAX_BODY_BYTES", 1<<20))

@@ -13,7 +13,7 @@ func clean(t *testing.T, vars map[string]string) {
 	for _, name := range []string{"DATABASE_URL", "DATABASE_ADMIN_URL", "DEV_MODE", "JWT_SECRET", "JWT_JWKS_URL",
 		"JWT_ISSUER", "JWT_AUDIENCE", "JWT_LEEWAY", "JWT_JWKS_REFRESH", "JWT_JWKS_MIN_REFETCH", "PLAYGROUND",
 		"INTROSPECTION", "FIELD_SUGGESTIONS", "MAX_BODY_BYTES", "MAX_DEPTH", "MAX_COMPLEXITY", "MAX_ALIASES",
-		"MAX_TOKENS", "REQUEST_TIMEOUT", "STATEMENT_TIMEOUT", "PORT", "HOST", "LOG_LEVEL", "CORS_ALLOWED_ORIGINS"} {
+		"MAX_TOKENS", "REQUEST_TIMEOUT", "STATEMENT_TIMEOUT", "PLAN_CACHE_MODE", "PORT", "HOST", "LOG_LEVEL", "CORS_ALLOWED_ORIGINS"} {
 		t.Setenv(name, "")
 	}
 	// Set but empty is an error for PLAYGROUND_TENANT: unset it (t.Setenv
@@ -43,7 +43,7 @@ func TestSecurityDefaults(t *testing.T) {
 	}
 	if c.MaxBodyBytes != 1<<20 || c.MaxDepth != 15 || c.MaxComplexity != 200000 || c.MaxAliases != 50 ||
 		c.MaxTokens != 10000 || c.JWTLeeway != 30*time.Second || c.RequestTimeout != 15*time.Second ||
-		c.StatementTimeout != 5*time.Second || c.LockTimeout != 2*time.Second || c.JWKSRefresh != time.Hour || c.JWKSMinRefetch != time.Minute {
+		c.StatementTimeout != 5*time.Second || c.LockTimeout != 2*time.Second || c.PlanCacheMode != "force_generic_plan" || c.JWKSRefresh != time.Hour || c.JWKSMinRefetch != time.Minute {
 		t.Errorf("defaults: %+v", c)
 	}
 
@@ -81,6 +81,7 @@ func TestSecurityValidation(t *testing.T) {
 		{map[string]string{"JWT_LEEWAY": "soon"}, `JWT_LEEWAY: "soon" is not a positive duration`},
 		{map[string]string{"JWT_JWKS_URL": "http://idp.example/jwks"}, "must use https outside DEV_MODE"},
 		{map[string]string{"JWT_JWKS_URL": "idp.example/jwks"}, "is not an http(s) URL"},
+		{map[string]string{"PLAN_CACHE_MODE": "generic"}, `PLAN_CACHE_MODE: "generic" is not one of auto, force_generic_plan, force_custom_plan`},
 		{map[string]string{"FIELD_SUGGESTIONS": "maybe"}, `FIELD_SUGGESTIONS: "maybe" is not true or false`},
 		{map[string]string{"JWT_SECRET": ""}, "JWT_SECRET or JWT_JWKS_URL is required"},
 		{map[string]string{"JWT_SECRET": "short"}, "JWT_SECRET must be at least 32 bytes"},

@@ -97,6 +97,20 @@ func Text(query string) string {
 	return q
 }
 
+// Parameters is query as it is sent, its markers written as $n
+// placeholders, and the values that go with them, in order.
+func Parameters(query string) (string, []string) {
+	q, args, err := parameterize(query, nil)
+	if err != nil {
+		return query, nil
+	}
+	vals := make([]string, len(args))
+	for i, a := range args {
+		vals[i] = a.Value.(string)
+	}
+	return q, vals
+}
+
 // Literal is query with its markers written back as quoted literals: the
 // statement as a person (or EXPLAIN) would read it.
 func Literal(query string) string {
