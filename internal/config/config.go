@@ -73,7 +73,8 @@ type Config struct {
 	StatementTimeout time.Duration
 	LockTimeout      time.Duration
 	// PlanCacheMode is PostgreSQL's plan_cache_mode for the server's
-	// connections (PLAN_CACHE_MODE; see store.GenericPlans).
+	// connections (PLAN_CACHE_MODE; empty: store.GenericPlans, auto on
+	// Citus).
 	PlanCacheMode  string
 	RequestTimeout time.Duration
 	MaxConns       int
@@ -146,9 +147,9 @@ func Load(needDatabase bool) (*Config, error) {
 	c.ReclaimInterval = e.duration("RECLAIM_INTERVAL", 10*time.Minute)
 	c.StatementTimeout = e.duration("STATEMENT_TIMEOUT", 5*time.Second)
 	c.LockTimeout = e.duration("LOCK_TIMEOUT", 2*time.Second)
-	c.PlanCacheMode = e.str("PLAN_CACHE_MODE", store.GenericPlans)
+	c.PlanCacheMode = e.str("PLAN_CACHE_MODE", "") // empty: the store's default
 	switch c.PlanCacheMode {
-	case "auto", "force_generic_plan", "force_custom_plan":
+	case "", "auto", store.GenericPlans, "force_custom_plan":
 	default:
 		errs = append(errs, fmt.Errorf("PLAN_CACHE_MODE: %q is not one of auto, force_generic_plan, force_custom_plan", c.PlanCacheMode))
 	}

@@ -43,7 +43,7 @@ func TestSecurityDefaults(t *testing.T) {
 	}
 	if c.MaxBodyBytes != 1<<20 || c.MaxDepth != 15 || c.MaxComplexity != 200000 || c.MaxAliases != 50 ||
 		c.MaxTokens != 10000 || c.JWTLeeway != 30*time.Second || c.RequestTimeout != 15*time.Second ||
-		c.StatementTimeout != 5*time.Second || c.LockTimeout != 2*time.Second || c.PlanCacheMode != "force_generic_plan" || c.JWKSRefresh != time.Hour || c.JWKSMinRefetch != time.Minute {
+		c.StatementTimeout != 5*time.Second || c.LockTimeout != 2*time.Second || c.PlanCacheMode != "" || c.JWKSRefresh != time.Hour || c.JWKSMinRefetch != time.Minute {
 		t.Errorf("defaults: %+v", c)
 	}
 

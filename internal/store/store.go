@@ -27,7 +27,7 @@ type Options struct {
 	// retry fails with an error Busy recognises.
 	LockTimeout time.Duration
 	// PlanCacheMode is PostgreSQL's plan_cache_mode for every connection
-	// of the pool (default GenericPlans).
+	// of the pool (default GenericPlans; auto on Citus).
 	PlanCacheMode string
 }
 
@@ -43,7 +43,9 @@ type Options struct {
 // same plans: `make bench-check` EXPLAINs every list query of the API as
 // a generic plan of a prepared statement at 1M and fails on a sequential
 // scan or a big sort. PLAN_CACHE_MODE=auto gives the choice back to
-// PostgreSQL.
+// PostgreSQL. On Citus the default is auto: the coordinator cannot plan
+// most distributed statements without their values ("could not create
+// distributed plan").
 const GenericPlans = "force_generic_plan"
 
 // DB is the shared connection pool.
@@ -71,8 +73,17 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	// outranks a database or role setting, so an ALTER DATABASE … SET
 	// standard_conforming_strings = off cannot turn that off.
 	cfg.RuntimeParams["standard_conforming_strings"] = "on"
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	citus, err := isCitus(pingCtx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
 	if opts.PlanCacheMode == "" {
 		opts.PlanCacheMode = GenericPlans
+		if citus {
+			opts.PlanCacheMode = "auto"
+		}
 	}
 	cfg.RuntimeParams["plan_cache_mode"] = opts.PlanCacheMode
 	if opts.MaxConns <= 0 {
@@ -95,14 +106,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	for _, h := range db.hooks {
 		db.bun = db.bun.WithQueryHook(h)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	if err := sqldb.PingContext(pingCtx); err != nil {
-		_ = sqldb.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
-	}
-	var citus bool
-	if err := sqldb.QueryRowContext(pingCtx, "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')").Scan(&citus); err != nil {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
@@ -112,6 +116,20 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// isCitus tells, on a connection of its own, whether the database is a
+// Citus coordinator: the pool's connections start with settings that
+// depend on it.
+func isCitus(ctx context.Context, cfg *pgx.ConnConfig) (bool, error) {
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close(context.WithoutCancel(ctx))
+	var citus bool
+	err = c.QueryRow(ctx, "SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')").Scan(&citus)
+	return citus, err
 }
 
 // Bun is the raw handle, for migrations and operational checks that are
