@@ -21,8 +21,8 @@ import (
 // connection turns the markers into $n placeholders with the values as
 // arguments (parameterize) before the statement leaves. Statements of one
 // shape therefore share one text, which pgx prepares once per connection,
-// and PostgreSQL plans as a prepared statement (a generic plan once the
-// custom ones stop paying). Numbers, booleans and NULL stay in the text:
+// and PostgreSQL plans once per connection (a generic plan: GenericPlans
+// in store.go says why it is forced). Numbers, booleans and NULL stay in the text:
 // they are part of a statement's shape (LIMIT 51) more often than not.
 //
 // A value becomes an untyped parameter, which PostgreSQL types from its
