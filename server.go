@@ -110,6 +110,14 @@ func serve(ctx context.Context) error {
 	if err := checkRole(ctx, db, cfg.DevMode, log); err != nil {
 		return err
 	}
+	// The jobs' pool: the same role, a few connections, and PostgreSQL's own
+	// choice of plans (store.JobPlans).
+	jobsDB, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: 4, StatementTimeout: cfg.StatementTimeout,
+		LockTimeout: cfg.LockTimeout, PlanCacheMode: store.JobPlans, Hooks: telemetry.QueryHooks(metrics, tracing)})
+	if err != nil {
+		return err
+	}
+	defer jobsDB.Close()
 	verifier, err := auth.NewVerifier(ctx, auth.JWTConfig{Secret: []byte(cfg.JWTSecret), JWKSURL: cfg.JWKSURL,
 		JWKSRefresh: cfg.JWKSRefresh, JWKSMinRefetch: cfg.JWKSMinRefetch, Issuer: cfg.JWTIssuer,
 		Audience: cfg.JWTAudience, TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim, Leeway: cfg.JWTLeeway})
@@ -128,31 +136,31 @@ func serve(ctx context.Context) error {
 		IdleTimeout:  2 * time.Minute,
 	}
 	// The expiry job runs in every replica; a lease (a job_leases row) lets one at a time work.
-	// On the way out the job is stopped and awaited (deferred after db.Close, so it runs
-	// first): a run gives its lease back before the pool closes.
+	// On the way out the job is stopped and awaited (deferred after the pools' Close, so it
+	// runs first): a run gives its lease back before its pool closes.
 	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	jobsDone := make(chan struct{})
 	defer awaitJobs(stopJobs, jobsDone, log)
 	var running sync.WaitGroup
 	running.Go(func() {
-		telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, leased(db, licensing.ExpireDue))
+		telemetry.RunJob(jobs, metrics, "expiry", cfg.ExpiryInterval, log, leased(jobsDB, licensing.ExpireDue))
 	})
 	// The utilisation snapshots: every replica runs the job, a job_leases
 	// lease lets one at a time work.
 	running.Go(func() {
-		telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, leased(db, economics.TakeSnapshots))
+		telemetry.RunJob(jobs, metrics, "snapshots", cfg.SnapshotInterval, log, leased(jobsDB, economics.TakeSnapshots))
 	})
 	// The reclaim policies (SPEC §10): one replica at a time, by a job_leases lease.
 	running.Go(func() {
-		telemetry.RunJob(jobs, metrics, "reclaim", cfg.ReclaimInterval, log, leased(db, licensing.ReclaimDue))
+		telemetry.RunJob(jobs, metrics, "reclaim", cfg.ReclaimInterval, log, leased(jobsDB, licensing.ReclaimDue))
 	})
 	running.Go(func() {
 		telemetry.RunJob(jobs, metrics, "events", cfg.Events.JobInterval, log, func(ctx context.Context) (int, error) {
-			return licensing.EventJobs(ctx, db, cfg.Events.ExpiryNotice, cfg.Events.Retention)
+			return licensing.EventJobs(ctx, jobsDB, cfg.Events.ExpiryNotice, cfg.Events.Retention)
 		})
 	})
 	running.Go(func() {
-		webhooks.NewWorker(db, hub, log, webhooks.Options{Schedule: cfg.Events.WebhookSchedule,
+		webhooks.NewWorker(jobsDB, hub, log, webhooks.Options{Schedule: cfg.Events.WebhookSchedule,
 			DisableAfter: cfg.Events.WebhookDisableAfter, Guard: webhooks.Guard{AllowPrivate: cfg.Events.WebhookAllowPrivate}}).Run(jobs)
 	})
 	srv.RegisterOnShutdown(hub.Close) // subscriptions end, so Shutdown need not wait for them

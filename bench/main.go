@@ -215,7 +215,13 @@ func run1(ctx context.Context, o options) error {
 	}
 	if o.only == "" || slices.Contains(strings.Split(o.only, ","), "expiry") {
 		log.Printf("expiry job")
-		rep.Expiry = expiry(ctx, db, scale1M.Tenant)
+		// On a pool of its own, as the server runs its jobs (store.JobPlans).
+		jobs, err := store.Open(ctx, u.app, store.Options{MaxConns: 2, StatementTimeout: 5 * time.Second, PlanCacheMode: store.JobPlans})
+		if err != nil {
+			return err
+		}
+		defer jobs.Close()
+		rep.Expiry = expiry(ctx, jobs, scale1M.Tenant)
 	}
 	return rep.write(os.Stdout, o.jsonOut)
 }
