@@ -159,3 +159,19 @@ type planNode struct {
 	Read     int64      `json:"Shared Read Blocks"`
 	Plans    []planNode `json:"Plans"`
 }
+
+// Planned is how many times the pool db planned query (a statement it
+// sent, markers and all) for its values (custom) and ran its plan for any
+// values (generic), on the connections it still has open: read from
+// pg_prepared_statements, which is per connection, so meant for a pool of
+// one connection.
+func Planned(t testing.TB, db *store.DB, query string) (custom, generic int64) {
+	t.Helper()
+	err := db.Bun().QueryRowContext(context.Background(),
+		"SELECT coalesce(sum(custom_plans), 0), coalesce(sum(generic_plans), 0) FROM pg_prepared_statements WHERE statement = ?",
+		store.Text(query)).Scan(&custom, &generic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return custom, generic
+}

@@ -1,0 +1,59 @@
+package licensing_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+	"testing"
+
+	"seatgraph/internal/apitest"
+	"seatgraph/internal/licensing"
+	"seatgraph/internal/store"
+)
+
+// The server's pool plans each statement once for any values
+// (store.GenericPlans), and a range bounded by a value is estimated as a
+// third of the rows; the jobs' statements must still read what is due,
+// not every row that could be due some day.
+
+// TestExpiryReadsDueGrants: the expiry job (every 30 s, in every tenant)
+// reads the grants whose end has passed, not every grant that has an end.
+func TestExpiryReadsDueGrants(t *testing.T) {
+	d := apitest.DB(t)
+	sent := &apitest.Statements{}
+	// One connection, whose prepared statements say how each was planned.
+	db, super := d.OpenWith(t, d.AppURL, store.Options{MaxConns: 1, Hooks: []bun.QueryHook{sent}}), d.SQL(t)
+	tenant := apitest.Tenant("expiryplan")
+	f := apitest.NewFixture(t, db, tenant)
+	later := f.License("Later", 0)
+	for i := range 5 {
+		f.Assign(later, f.People(fmt.Sprint("later", i), 1000)...)
+	}
+	if _, err := super.Exec(`UPDATE assignments SET expires_at = now() + interval '1 day' + random() * interval '300 days'
+		WHERE tenant_id = $1 AND person_id IS NOT NULL`, tenant); err != nil {
+		t.Fatal(err)
+	}
+	due := f.Assign(f.License("Due", 1), f.Person("due@"+tenant+".example"))[0].ID
+	if _, err := super.Exec("UPDATE assignments SET expires_at = now() - interval '1 minute' WHERE tenant_id = $1 AND id = $2",
+		tenant, due); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := super.Exec("ANALYZE assignments"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := licensing.ExpireTenant(context.Background(), db, tenant); err != nil || n != 1 || !isExpired(t, super, tenant, due) {
+		t.Fatalf("expired %d grants (%v); want the due one", n, err)
+	}
+	found := sent.Matching("UNION")
+	if len(found) != 1 {
+		t.Fatalf("%d statements look for due grants; want 1", len(found))
+	}
+	// A plan for any values would read every grant with an end; the job
+	// must plan the statement for its time.
+	r := d.Reads(t, tenant, found[0])
+	if custom, generic := apitest.Planned(t, db, found[0]); r.Generic > 2*r.Custom+20 && generic > 0 {
+		t.Errorf("the look for due grants ran %d times with the plan for any values (%d for its values), "+
+			"which read %d pages, against %d planned for its values:\n%s", generic, custom, r.Generic, r.Custom, r.Plan)
+	}
+}
