@@ -3,6 +3,7 @@ package licensing_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 	"testing"
@@ -54,6 +55,36 @@ func TestExpiryReadsDueGrants(t *testing.T) {
 	r := d.Reads(t, tenant, found[0])
 	if custom, generic := apitest.Planned(t, db, found[0]); r.Generic > 2*r.Custom+20 && generic > 0 {
 		t.Errorf("the look for due grants ran %d times with the plan for any values (%d for its values), "+
+			"which read %d pages, against %d planned for its values:\n%s", generic, custom, r.Generic, r.Custom, r.Plan)
+	}
+}
+
+// TestPruneReadsOldEvents: the events job's prune reads the events older
+// than the retention, not the tenant's whole outbox.
+func TestPruneReadsOldEvents(t *testing.T) {
+	d := apitest.DB(t)
+	sent := &apitest.Statements{}
+	db, super := d.OpenWith(t, d.AppURL, store.Options{MaxConns: 1, Hooks: []bun.QueryHook{sent}}), d.SQL(t)
+	tenant := apitest.Tenant("pruneplan")
+	// 20,000 recent events and one past the retention.
+	if _, err := super.Exec(`INSERT INTO events (tenant_id, seq, id, type, occurred_at, actor, actor_type, subject_id, data)
+		SELECT $1, n, gen_random_uuid(), 'license.updated', now() - CASE WHEN n = 1 THEN interval '40 days' ELSE interval '1 hour' END,
+		'test', 'SYSTEM', gen_random_uuid(), '{}' FROM generate_series(1, 20000) AS n`, tenant); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := super.Exec("ANALYZE events"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := licensing.PruneTenant(context.Background(), db, tenant, 30*24*time.Hour); err != nil || n != 1 {
+		t.Fatalf("pruned %d events (%v); want the old one", n, err)
+	}
+	found := sent.Matching(`DELETE FROM "events"`)
+	if len(found) != 1 {
+		t.Fatalf("%d statements prune events; want 1", len(found))
+	}
+	r := d.Reads(t, tenant, found[0])
+	if custom, generic := apitest.Planned(t, db, found[0]); r.Generic > 2*r.Custom+20 && generic > 0 {
+		t.Errorf("the prune ran %d times with the plan for any values (%d for its values), "+
 			"which read %d pages, against %d planned for its values:\n%s", generic, custom, r.Generic, r.Custom, r.Plan)
 	}
 }
