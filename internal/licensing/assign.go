@@ -163,11 +163,21 @@ func (t *Tx) lockAhead(items []*AssignInput) error {
 		}
 	}
 	if len(people)+len(usernames)+len(emails) > 0 {
+		// Only the kinds of key the batch names: each arm must be an index
+		// condition for the whole OR to be one, and lower(p.username) is
+		// not (not leakproof, under row-level security).
 		q := t.s.Tenantwide().Select((*models.Person)(nil)).Column("p.id").Where("NOT p.is_deleted").
 			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where("p.id IN (?)", bun.List(append(people, uuid.Nil))).
-					WhereOr("lower(p.username) IN (?)", bun.List(append(usernames, ""))).
-					WhereOr("lower(p.email) IN (?)", bun.List(append(emails, "")))
+				if len(people) > 0 {
+					q = q.WhereOr("p.id IN (?)", bun.List(people))
+				}
+				if len(usernames) > 0 {
+					q = q.WhereOr("lower(p.username) IN (?)", bun.List(usernames))
+				}
+				if len(emails) > 0 {
+					q = q.WhereOr("p.email_normalized IN (?)", bun.List(emails))
+				}
+				return q
 			})
 		var locked []uuid.UUID
 		if err := q.OrderExpr("p.id").For("SHARE").Scan(t.ctx, &locked); err != nil {
@@ -292,7 +302,9 @@ func (t *Tx) resolvePerson(in AssignInput, personID *uuid.UUID, prefix string) (
 		if err := t.LockEmail(*in.Email); err != nil {
 			return nil, nil, err
 		}
-		cond, arg, field = "lower(p.email) = lower(?)", *in.Email, "email"
+		// (email_normalized is lower(email), generated; lower(p.email) is
+		// not leakproof, so under row-level security it read every person.)
+		cond, arg, field = "p.email_normalized = lower(?)", *in.Email, "email"
 	default:
 		return nil, nil, nil
 	}
