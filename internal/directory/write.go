@@ -119,7 +119,7 @@ func usernameFree(t *licensing.Tx, username *string, self *uuid.UUID) error {
 	if username == nil {
 		return nil
 	}
-	q := t.Scope().Tenantwide().Select((*models.Person)(nil)).Where("lower(p.username) = lower(?)", *username).
+	q := t.Scope().Tenantwide().Select((*models.Person)(nil)).Where("p.username_normalized = lower(?)", *username).
 		Where("NOT p.is_deleted")
 	if self != nil {
 		q = q.Where("p.id <> ?", *self)

@@ -41,11 +41,11 @@ type columns map[string]column
 
 var userColumns = columns{
 	"id": {expr: "p.id", caseExact: true, parse: parseID(gid.Person)},
-	// userName is the person's username only (lower(username) is the
-	// unique index people_username_key): a person without one (made
+	// userName is the person's username only (compared as the generated
+	// username_normalized, by index): a person without one (made
 	// through GraphQL) shows their email as userName but is found by
 	// emails, not userName.
-	"username":       {expr: "p.username"},
+	"username":       {expr: "p.username", lowered: "p.username_normalized"},
 	"externalid":     {expr: "p.external_id", caseExact: true},
 	"emails":         {expr: "p.email", lowered: "p.email_normalized"},
 	"emails.value":   {expr: "p.email", lowered: "p.email_normalized"},
