@@ -189,11 +189,11 @@ const warnRemoved = 20_000
 // much slower than it is reported. The bench database's two tenants hide
 // one weakness of generic plans: each is made for an average tenant, and
 // with thousands of small tenants that is not the big one's plan.
-// Sequential scans are switched off for the plan checked: the bench tenant holds nearly every row of
-// the bench database, so PostgreSQL rightly reads a whole table for a
-// tenant-wide count; the question is whether an index can serve the
-// statement, as it must when tenants are many. A sequential scan in the
-// plan then means that none can.
+// Sequential scans are switched off for the plan checked: the bench
+// tenant holds nearly every row of the bench database, so PostgreSQL
+// rightly reads a whole table for a tenant-wide count; the question is
+// whether an index can serve the statement, as it must when tenants are
+// many. A sequential scan in the plan then means that none can.
 func explain(ctx context.Context, pool *pgxpool.Pool, q string, report bool) ([]string, error) {
 	c, err := pool.Acquire(ctx)
 	if err != nil {

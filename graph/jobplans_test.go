@@ -8,15 +8,16 @@ import (
 	"seatgraph/internal/webhooks"
 )
 
-// The server's pool plans each statement once for any values
-// (store.GenericPlans). A generic plan cannot use a partial index whose
-// predicate only a value could prove, and estimates a range bounded by a
-// value as a third of the table; the background jobs' statements must
-// still read what is due, not every row they could be due among.
-
 // TestWebhookClaimReadsDueDeliveries: the worker's look for due deliveries
 // (every second, for every tenant with an endpoint) reads the pending
-// ones, not the tenant's whole delivery log, however long it has grown.
+// ones, not the tenant's whole delivery log, however long it has grown,
+// also with a plan for any values (store.GenericPlans, the API's pool).
+// Such a plan cannot use a partial index whose predicate only a value
+// could prove: with its statuses sent as values, the claim read every
+// delivery of every tenant. (The server runs the worker on the jobs'
+// pool, store.JobPlans, where PostgreSQL may plan each claim for its
+// values instead, at a planning a second per tenant; its plan for any
+// values is now as good and spares that.)
 func TestWebhookClaimReadsDueDeliveries(t *testing.T) {
 	sent := &apitest.Statements{}
 	srv := apitest.NewServer(t, allowPrivate, func(c *apitest.ServerConfig) { c.Store.Hooks = append(c.Store.Hooks, sent) })

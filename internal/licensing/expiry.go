@@ -79,10 +79,6 @@ func expireDue(ctx context.Context, db *store.DB, renewAfter time.Duration, befo
 func ExpireTenant(ctx context.Context, db *store.DB, tenant string) (int, error) {
 	n := 0
 	err := Write(ctx, db, system(tenant), nil, func(t *Tx) error {
-		// (Planned for t.now: a generic plan read every grant with an end.)
-		if err := t.s.PlanForValues(t.ctx); err != nil {
-			return err
-		}
 		own := t.s.Select((*models.Assignment)(nil)).Column("a.id").Where(liveSQL).Where(endedSQL("a.expires_at"), t.now)
 		byLicense := joinLicenses(t.s).Column("a.id").Where(liveSQL).
 			Where("coalesce(l.expires_at, 'infinity'::timestamptz) <= ?", t.now).

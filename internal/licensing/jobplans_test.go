@@ -3,28 +3,30 @@ package licensing_test
 import (
 	"context"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
-	"testing"
 
 	"seatgraph/internal/apitest"
 	"seatgraph/internal/licensing"
 	"seatgraph/internal/store"
 )
 
-// The server's pool plans each statement once for any values
-// (store.GenericPlans), and a range bounded by a value is estimated as a
-// third of the rows; the jobs' statements must still read what is due,
-// not every row that could be due some day.
+// A plan for any values (store.GenericPlans, the server's pool) estimates
+// a range bounded by a value as a third of the rows; the jobs' statements
+// must still read what is due, not every row that could be due some day.
 
-// TestExpiryReadsDueGrants: the expiry job (every 30 s, in every tenant)
-// reads the grants whose end has passed, not every grant that has an end.
+// TestExpiryReadsDueGrants: the expiry job (every 30 s, in every tenant),
+// on the jobs' pool as the server opens it (store.JobPlans), reads the
+// grants whose end has passed, not every grant that has an end, also once
+// PostgreSQL has weighed a plan for any values (after five runs).
 func TestExpiryReadsDueGrants(t *testing.T) {
 	d := apitest.DB(t)
 	sent := &apitest.Statements{}
 	// One connection, whose prepared statements say how each was planned.
-	db, super := d.OpenWith(t, d.AppURL, store.Options{MaxConns: 1, Hooks: []bun.QueryHook{sent}}), d.SQL(t)
+	db := d.OpenWith(t, d.AppURL, store.Options{MaxConns: 1, PlanCacheMode: store.JobPlans, Hooks: []bun.QueryHook{sent}})
+	super := d.SQL(t)
 	tenant := apitest.Tenant("expiryplan")
 	f := apitest.NewFixture(t, db, tenant)
 	later := f.License("Later", 0)
@@ -43,15 +45,25 @@ func TestExpiryReadsDueGrants(t *testing.T) {
 	if _, err := super.Exec("ANALYZE assignments"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := licensing.ExpireTenant(context.Background(), db, tenant); err != nil || n != 1 || !isExpired(t, super, tenant, due) {
-		t.Fatalf("expired %d grants (%v); want the due one", n, err)
+	for run := range 8 {
+		want := 0
+		if run == 0 {
+			want = 1 // the due grant; then nothing is due
+		}
+		n, err := licensing.ExpireTenant(context.Background(), db, tenant)
+		if err != nil || n != want {
+			t.Fatalf("run %d expired %d grants (%v); want %d", run+1, n, err, want)
+		}
+	}
+	if !isExpired(t, super, tenant, due) {
+		t.Fatal("the due grant did not expire")
 	}
 	found := sent.Matching("UNION")
-	if len(found) != 1 {
-		t.Fatalf("%d statements look for due grants; want 1", len(found))
+	if len(found) == 0 {
+		t.Fatal("no statement looked for due grants")
 	}
-	// A plan for any values would read every grant with an end; the job
-	// must plan the statement for its time.
+	// A plan for any values would read every grant with an end; the
+	// statement must be planned for its time.
 	r := d.Reads(t, tenant, found[0])
 	if custom, generic := apitest.Planned(t, db, found[0]); r.Generic > 2*r.Custom+20 && generic > 0 {
 		t.Errorf("the look for due grants ran %d times with the plan for any values (%d for its values), "+

@@ -99,19 +99,6 @@ func (s Scope) Exec(ctx context.Context, query string, args ...any) (sql.Result,
 	return s.idb.ExecContext(ctx, query, args...)
 }
 
-// PlanForValues makes PostgreSQL plan each statement of the transaction
-// of s for its values (plan_cache_mode = force_custom_plan until the
-// transaction ends), not reuse the pool's plan for any values
-// (GenericPlans). For the background jobs: their statements read a
-// range bounded by a time (grants whose end has passed), which a plan
-// for any values estimates as a third of the rows and reads whole,
-// while they run too seldom for planning to cost anything. Only in a
-// transaction (Write): elsewhere PostgreSQL ignores it.
-func (s Scope) PlanForValues(ctx context.Context) error {
-	_, err := s.idb.ExecContext(ctx, "SET LOCAL plan_cache_mode = force_custom_plan")
-	return err
-}
-
 type tableInfo struct{ hasApp bool }
 
 var tables sync.Map // reflect.Type -> *tableInfo
