@@ -78,8 +78,11 @@ type Person struct {
 	// (a generated column): what the email filters compare, by index.
 	EmailNormalized string  `bun:"email_normalized,scanonly" json:"-"`
 	Username        *string `bun:"username"`
-	Name            string  `bun:"name,notnull"`
-	ExternalID      *string `bun:"external_id"`
+	// UsernameNormalized is Username in lower case (a generated column):
+	// what the look-ups by username compare, by index.
+	UsernameNormalized *string `bun:"username_normalized,scanonly" json:"-"`
+	Name               string  `bun:"name,notnull"`
+	ExternalID         *string `bun:"external_id"`
 	// Active is false when the person was deactivated (by the identity
 	// provider or updatePerson): they hold no seat (seat rule 9).
 	Active bool `bun:"active,notnull"`

@@ -94,9 +94,12 @@ func CreatePerson(ctx context.Context, db *store.DB, actor licensing.Actor, in C
 	return res, err
 }
 
-// emailFree refuses an email another live person of the tenant has.
+// emailFree refuses an email another live person of the tenant has. It
+// compares email_normalized, the generated lower(email): lower(p.email)
+// is not leakproof, so under forced row-level security it could not be an
+// index condition and a new address was looked for in every person.
 func emailFree(t *licensing.Tx, email string, self *uuid.UUID) error {
-	q := t.Scope().Tenantwide().Select((*models.Person)(nil)).Where("lower(p.email) = lower(?)", email).Where("NOT p.is_deleted")
+	q := t.Scope().Tenantwide().Select((*models.Person)(nil)).Where("p.email_normalized = lower(?)", email).Where("NOT p.is_deleted")
 	if self != nil {
 		q = q.Where("p.id <> ?", *self)
 	}
@@ -116,7 +119,7 @@ func usernameFree(t *licensing.Tx, username *string, self *uuid.UUID) error {
 	if username == nil {
 		return nil
 	}
-	q := t.Scope().Tenantwide().Select((*models.Person)(nil)).Where("lower(p.username) = lower(?)", *username).
+	q := t.Scope().Tenantwide().Select((*models.Person)(nil)).Where("p.username_normalized = lower(?)", *username).
 		Where("NOT p.is_deleted")
 	if self != nil {
 		q = q.Where("p.id <> ?", *self)

@@ -163,11 +163,20 @@ func (t *Tx) lockAhead(items []*AssignInput) error {
 		}
 	}
 	if len(people)+len(usernames)+len(emails) > 0 {
+		// Only the kinds of key the batch names (a list must not be
+		// empty); each arm is an index condition, so the OR is one.
 		q := t.s.Tenantwide().Select((*models.Person)(nil)).Column("p.id").Where("NOT p.is_deleted").
 			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
-				return q.Where("p.id IN (?)", bun.List(append(people, uuid.Nil))).
-					WhereOr("lower(p.username) IN (?)", bun.List(append(usernames, ""))).
-					WhereOr("lower(p.email) IN (?)", bun.List(append(emails, "")))
+				if len(people) > 0 {
+					q = q.WhereOr("p.id IN (?)", bun.List(people))
+				}
+				if len(usernames) > 0 {
+					q = q.WhereOr("p.username_normalized IN (?)", bun.List(usernames))
+				}
+				if len(emails) > 0 {
+					q = q.WhereOr("p.email_normalized IN (?)", bun.List(emails))
+				}
+				return q
 			})
 		var locked []uuid.UUID
 		if err := q.OrderExpr("p.id").For("SHARE").Scan(t.ctx, &locked); err != nil {
@@ -283,16 +292,19 @@ func (t *Tx) assign(in AssignInput, prefix string) (*AssignResult, error) {
 func (t *Tx) resolvePerson(in AssignInput, personID *uuid.UUID, prefix string) (*models.Person, *string, error) {
 	var cond, field string
 	var arg any
+	// By username and email through their generated lower-case columns:
+	// lower(p.email) = … is not leakproof, so under row-level security it
+	// could not be an index condition and read every person.
 	switch {
 	case personID != nil:
 		cond, arg, field = "p.id = ?", *personID, "personId"
 	case in.Username != nil:
-		cond, arg, field = "lower(p.username) = lower(?)", *in.Username, "username"
+		cond, arg, field = "p.username_normalized = lower(?)", *in.Username, "username"
 	case in.Email != nil:
 		if err := t.LockEmail(*in.Email); err != nil {
 			return nil, nil, err
 		}
-		cond, arg, field = "lower(p.email) = lower(?)", *in.Email, "email"
+		cond, arg, field = "p.email_normalized = lower(?)", *in.Email, "email"
 	default:
 		return nil, nil, nil
 	}

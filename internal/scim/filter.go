@@ -23,7 +23,12 @@ type column struct {
 	// case-insensitive, externalId and id are exact).
 	expr      string
 	caseExact bool
-	boolean   bool
+	// lowered, when set, is a column that keeps lower(expr) (generated):
+	// compared instead of lower(expr), which is not leakproof, so that
+	// under forced row-level security its index serves the look-up
+	// rather than a filter over every row of the tenant.
+	lowered string
+	boolean bool
 	// parse turns the compared value into the column's value (ids).
 	parse func(string) (any, bool)
 	// sub, when set, is a condition with one placeholder (members).
@@ -36,14 +41,14 @@ type columns map[string]column
 
 var userColumns = columns{
 	"id": {expr: "p.id", caseExact: true, parse: parseID(gid.Person)},
-	// userName is the person's username only (lower(username) is the
-	// unique index people_username_key): a person without one (made
+	// userName is the person's username only (compared as the generated
+	// username_normalized, by index): a person without one (made
 	// through GraphQL) shows their email as userName but is found by
 	// emails, not userName.
-	"username":       {expr: "p.username"},
+	"username":       {expr: "p.username", lowered: "p.username_normalized"},
 	"externalid":     {expr: "p.external_id", caseExact: true},
-	"emails":         {expr: "p.email"},
-	"emails.value":   {expr: "p.email"},
+	"emails":         {expr: "p.email", lowered: "p.email_normalized"},
+	"emails.value":   {expr: "p.email", lowered: "p.email_normalized"},
 	"emails.type":    {expr: "'work'"},
 	"displayname":    {expr: "p.name"},
 	"name.formatted": {expr: "p.name"},
@@ -171,6 +176,8 @@ func (b *sqlBuilder) compare(cs columns, prefix string, e *filter.AttributeExpre
 		// wrapped in coalesce above) so that indexes on the expression
 		// serve them.
 		b.sql.WriteString("(" + c.expr + " = ?)")
+	case neg == "" && c.lowered != "":
+		b.sql.WriteString("(" + c.lowered + " = lower(?))")
 	case neg == "":
 		b.sql.WriteString("(lower(" + c.expr + ") = lower(?))")
 	case c.caseExact:

@@ -179,13 +179,20 @@ func (w *Worker) hookedTenants(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
+// dueSQL is the condition of a delivery still to be sent, the predicate
+// of webhook_deliveries_due_idx. The statuses are written into the text,
+// not sent as values: the pool's generic plans (store.GenericPlans) could
+// not prove a partial index's predicate from values, and read every
+// delivery of every tenant each second.
+const dueSQL = "wd.status IN ('" + models.DeliveryPending + "', '" + models.DeliveryFailing + "')"
+
 // claim takes the tenant's due deliveries that no other replica holds,
 // within each endpoint's concurrency, leases them and sends them.
 func (w *Worker) claim(ctx context.Context, tenant string) error {
 	var taken []*models.WebhookDelivery
 	err := w.db.Write(ctx, store.Tenant{ID: tenant}, func(s store.Scope) error {
 		var due []*models.WebhookDelivery
-		err := s.Select(&due).Where("wd.status IN (?)", bun.List([]string{models.DeliveryPending, models.DeliveryFailing})).
+		err := s.Select(&due).Where(dueSQL).
 			Where("wd.next_attempt_at <= now()").OrderExpr("wd.next_attempt_at, wd.id").Limit(50).
 			For("UPDATE SKIP LOCKED").Scan(ctx)
 		if err != nil || len(due) == 0 {
@@ -367,8 +374,7 @@ func (w *Worker) endpointOutcome(t *licensing.Tx, id uuid.UUID, ok bool) error {
 		why := fmt.Sprintf("every delivery failed for %s", w.opts.DisableAfter)
 		e.Enabled, e.DisabledAt, e.DisabledReason = false, &now, &why
 		_, err := s.Update((*models.WebhookDelivery)(nil)).Set("status = ?", models.DeliveryFailed).
-			Set("next_attempt_at = NULL").Where("wd.endpoint_id = ?", e.ID).
-			Where("wd.status IN (?)", bun.List([]string{models.DeliveryPending, models.DeliveryFailing})).Exec(ctx)
+			Set("next_attempt_at = NULL").Where("wd.endpoint_id = ?", e.ID).Where(dueSQL).Exec(ctx)
 		if err != nil {
 			return err
 		}
