@@ -23,6 +23,12 @@ import (
 // PostgreSQL has weighed a plan for any values (after five runs).
 func TestExpiryReadsDueGrants(t *testing.T) {
 	d := apitest.DB(t)
+	if d.Citus() {
+		// Every pool plans as PostgreSQL chooses on Citus (store.Open), and
+		// the coordinator refuses the fixture's spread of ends (a function
+		// of a column in a distributed UPDATE).
+		t.Skip("no generic plans on Citus")
+	}
 	sent := &apitest.Statements{}
 	// One connection, whose prepared statements say how each was planned.
 	db := d.OpenWith(t, d.AppURL, store.Options{MaxConns: 1, PlanCacheMode: store.JobPlans, Hooks: []bun.QueryHook{sent}})
@@ -33,7 +39,7 @@ func TestExpiryReadsDueGrants(t *testing.T) {
 	for i := range 5 {
 		f.Assign(later, f.People(fmt.Sprint("later", i), 1000)...)
 	}
-	if _, err := super.Exec(`UPDATE assignments SET expires_at = now() + interval '1 day' + random() * interval '300 days'
+	if _, err := super.Exec(`UPDATE assignments SET expires_at = now() + interval '1 day' + (abs(hashtext(id::text)) % 25920000) * interval '1 second'
 		WHERE tenant_id = $1 AND person_id IS NOT NULL`, tenant); err != nil {
 		t.Fatal(err)
 	}
