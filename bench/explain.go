@@ -200,20 +200,12 @@ func explain(ctx context.Context, pool *pgxpool.Pool, q string, report bool) ([]
 		return nil, err
 	}
 	defer c.Release()
-	text, vals := store.Parameters(q)
-	execute := "EXECUTE bench_check"
-	if len(vals) > 0 {
-		lits := make([]string, len(vals))
-		for i, v := range vals {
-			lits[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-		}
-		execute += "(" + strings.Join(lits, ", ") + ")"
-	}
+	prepare, execute := store.Prepared("bench_check", q)
 	if _, err := c.Exec(ctx, "SET enable_seqscan = off"); err != nil {
 		return nil, err
 	}
 	defer c.Exec(ctx, "RESET enable_seqscan; RESET plan_cache_mode; DEALLOCATE bench_check") //nolint:errcheck
-	if _, err := c.Exec(ctx, "PREPARE bench_check AS "+text); err != nil {
+	if _, err := c.Exec(ctx, prepare); err != nil {
 		return nil, err
 	}
 	run := func(mode string) (planNode, float64, error) {
@@ -252,7 +244,7 @@ func explain(ctx context.Context, pool *pgxpool.Pool, q string, report bool) ([]
 		}
 	}
 	if generic, custom := took[store.GenericPlans], took["force_custom_plan"]; generic > 1 && generic > 2*custom {
-		fmt.Printf("warn generic plan %.1f ms, custom plan %.1f ms: %.200s\n", generic, custom, text)
+		fmt.Printf("warn generic plan %.1f ms, custom plan %.1f ms: %.200s\n", generic, custom, store.Literal(q))
 	}
 	var problems []string
 	var walk func(n planNode) error

@@ -82,24 +82,17 @@ func (d *Database) Reads(t testing.TB, tenant, query string) Reads {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	text, vals := store.Parameters(query)
+	prepare, execute := store.Prepared("reads", query)
 	if _, err := tx.Exec(ctx, "SELECT set_config('app.tenant_id', $1, true)", tenant); err != nil {
 		t.Fatal(err)
 	}
 	// Prepared as pgx prepares every statement of the pool (parameter
 	// types inferred by PostgreSQL), and executed with EXPLAIN EXECUTE:
 	// an EXPLAIN prepared itself would plan its query for the values.
-	if _, err := tx.Exec(ctx, "PREPARE reads AS "+text); err != nil {
-		t.Fatalf("prepare: %v\n%s", err, text)
+	if _, err := tx.Exec(ctx, prepare); err != nil {
+		t.Fatalf("prepare: %v\n%s", err, prepare)
 	}
-	execute := "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE reads"
-	if len(vals) > 0 {
-		lits := make([]string, len(vals))
-		for i, v := range vals {
-			lits[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
-		}
-		execute += "(" + strings.Join(lits, ", ") + ")"
-	}
+	execute = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + execute
 	var r Reads
 	for _, mode := range []string{store.GenericPlans, "force_custom_plan"} {
 		if _, err := tx.Exec(ctx, "SET LOCAL plan_cache_mode = "+mode); err != nil {
@@ -107,7 +100,7 @@ func (d *Database) Reads(t testing.TB, tenant, query string) Reads {
 		}
 		var raw []byte
 		if err := tx.QueryRow(ctx, execute).Scan(&raw); err != nil {
-			t.Fatalf("%s: %v\n%s", mode, err, text)
+			t.Fatalf("%s: %v\n%s", mode, err, prepare)
 		}
 		var plans []struct {
 			Plan struct {

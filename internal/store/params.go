@@ -97,18 +97,24 @@ func Text(query string) string {
 	return q
 }
 
-// Parameters is query as it is sent, its markers written as $n
-// placeholders, and the values that go with them, in order.
-func Parameters(query string) (string, []string) {
+// Prepared is query as the pool sends it, as a PREPARE of the statement
+// named name (its markers as $n parameters, whose types PostgreSQL infers
+// as it does for pgx) and the EXECUTE that runs it with query's own
+// values: how a tool sees the plan the server's prepared statement gets.
+func Prepared(name, query string) (prepare, execute string) {
 	q, args, err := parameterize(query, nil)
 	if err != nil {
-		return query, nil
+		q, args = query, nil
 	}
-	vals := make([]string, len(args))
-	for i, a := range args {
-		vals[i] = a.Value.(string)
+	execute = "EXECUTE " + name
+	if len(args) > 0 {
+		lits := make([]string, len(args))
+		for i, a := range args {
+			lits[i] = "'" + strings.ReplaceAll(a.Value.(string), "'", "''") + "'"
+		}
+		execute += "(" + strings.Join(lits, ", ") + ")"
 	}
-	return q, vals
+	return "PREPARE " + name + " AS " + q, execute
 }
 
 // Literal is query with its markers written back as quoted literals: the

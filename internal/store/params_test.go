@@ -54,3 +54,40 @@ func TestPlansReused(t *testing.T) {
 		t.Errorf("reads by name with %d different values made %d prepared statements (%v), want 1", len(names), prepared, err)
 	}
 }
+
+// TestPreparedRunsTheStatementWithItsValues: the PREPARE and EXECUTE that
+// Prepared writes for a statement as the pool builds it (values as
+// markers) run on PostgreSQL and give back exactly the values, quotes and
+// backslashes included, as the tools that show the server's plans need.
+func TestPreparedRunsTheStatementWithItsValues(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, apitest.DB(t).AppURL, store.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	name := `O'Reilly \ "Partners"`
+	at := time.Date(2026, 1, 2, 3, 4, 5, 678000, time.UTC)
+	query, err := db.Bun().NewSelect().ColumnExpr("?::text AS name, ?::timestamptz AS at", name, at).AppendQuery(db.Bun().QueryGen(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepare, execute := store.Prepared("prepared_test", string(query))
+	conn, err := db.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, prepare); err != nil {
+		t.Fatalf("%s: %v", prepare, err)
+	}
+	defer conn.ExecContext(ctx, "DEALLOCATE prepared_test") //nolint:errcheck
+	var gotName string
+	var gotAt time.Time
+	if err := conn.QueryRowContext(ctx, execute).Scan(&gotName, &gotAt); err != nil {
+		t.Fatalf("%s: %v", execute, err)
+	}
+	if gotName != name || !gotAt.Equal(at) {
+		t.Errorf("%s gave %q, %v; want %q, %v", execute, gotName, gotAt, name, at)
+	}
+}
