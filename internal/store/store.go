@@ -92,7 +92,6 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 			opts.PlanCacheMode = "auto"
 		}
 	}
-	cfg.RuntimeParams["plan_cache_mode"] = opts.PlanCacheMode
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 20
 	}
@@ -103,7 +102,15 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		opts.LockTimeout = 2 * time.Second
 	}
 	db := &DB{}
-	sqldb := sql.OpenDB(connector{Connector: stdlib.GetConnector(*cfg), statementTimeout: opts.StatementTimeout,
+	// plan_cache_mode is set once the connection is open, not in its
+	// startup message: a pooler in session mode (README, Connection
+	// poolers) refuses a startup message with settings it does not know
+	// (PgBouncer: "unsupported startup parameter").
+	planCacheMode := stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "SELECT set_config('plan_cache_mode', $1, false)", opts.PlanCacheMode)
+		return err
+	})
+	sqldb := sql.OpenDB(connector{Connector: stdlib.GetConnector(*cfg, planCacheMode), statementTimeout: opts.StatementTimeout,
 		lockTimeout: opts.LockTimeout, settings: &db.settings, local: &db.local})
 	sqldb.SetMaxOpenConns(opts.MaxConns)
 	sqldb.SetMaxIdleConns(opts.MaxConns)
