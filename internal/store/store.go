@@ -27,7 +27,8 @@ type Options struct {
 	// retry fails with an error Busy recognises.
 	LockTimeout time.Duration
 	// PlanCacheMode is PostgreSQL's plan_cache_mode for every connection
-	// of the pool (default GenericPlans; auto on Citus).
+	// of the pool (default GenericPlans; auto on Citus, where Open refuses
+	// GenericPlans).
 	PlanCacheMode string
 }
 
@@ -91,6 +92,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		if citus {
 			opts.PlanCacheMode = "auto"
 		}
+	}
+	if citus && opts.PlanCacheMode == GenericPlans {
+		// Refused at the start rather than at every statement.
+		return nil, fmt.Errorf("plan_cache_mode %s (PLAN_CACHE_MODE) is not for Citus: the coordinator cannot plan "+
+			"most distributed statements without their values (could not create distributed plan); use auto", GenericPlans)
 	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 20
