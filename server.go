@@ -118,6 +118,7 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	defer jobsDB.Close()
+	metrics.WatchJobsPool(jobsDB.SQL())
 	verifier, err := auth.NewVerifier(ctx, auth.JWTConfig{Secret: []byte(cfg.JWTSecret), JWKSURL: cfg.JWKSURL,
 		JWKSRefresh: cfg.JWKSRefresh, JWKSMinRefetch: cfg.JWKSMinRefetch, Issuer: cfg.JWTIssuer,
 		Audience: cfg.JWTAudience, TenantClaim: cfg.TenantClaim, AppClaim: cfg.AppClaim, Leeway: cfg.JWTLeeway})

@@ -1,10 +1,31 @@
 package store_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"seatgraph/internal/apitest"
+	"seatgraph/internal/store"
 )
+
+// TestGenericPlansRefusedOnCitus: PLAN_CACHE_MODE=force_generic_plan on
+// Citus stops the server at the start with a clear error, rather than
+// failing most statements ("could not create distributed plan").
+func TestGenericPlansRefusedOnCitus(t *testing.T) {
+	d := apitest.DB(t)
+	if !d.Citus() {
+		t.Skip("runs in the Citus mode of the suite (make test-citus)")
+	}
+	db, err := store.Open(context.Background(), d.AppURL, store.Options{MaxConns: 1, PlanCacheMode: store.GenericPlans})
+	if err == nil {
+		_ = db.Close()
+		t.Fatal("a pool with plan_cache_mode force_generic_plan opened on Citus")
+	}
+	if !strings.Contains(err.Error(), "use auto") {
+		t.Fatalf("error %q does not say to use auto", err)
+	}
+}
 
 // TestEveryTableDistributed holds scripts/citus/distribute.sql to the rule
 // of docs/scale-out.md: on Citus, every table of the schema is either a

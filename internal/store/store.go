@@ -27,7 +27,8 @@ type Options struct {
 	// retry fails with an error Busy recognises.
 	LockTimeout time.Duration
 	// PlanCacheMode is PostgreSQL's plan_cache_mode for every connection
-	// of the pool (default GenericPlans; auto on Citus).
+	// of the pool (default GenericPlans; auto on Citus, where Open refuses
+	// GenericPlans).
 	PlanCacheMode string
 }
 
@@ -92,7 +93,11 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 			opts.PlanCacheMode = "auto"
 		}
 	}
-	cfg.RuntimeParams["plan_cache_mode"] = opts.PlanCacheMode
+	if citus && opts.PlanCacheMode == GenericPlans {
+		// Refused at the start rather than at every statement.
+		return nil, fmt.Errorf("plan_cache_mode %s (PLAN_CACHE_MODE) is not for Citus: the coordinator cannot plan "+
+			"most distributed statements without their values (could not create distributed plan); use auto", GenericPlans)
+	}
 	if opts.MaxConns <= 0 {
 		opts.MaxConns = 20
 	}
@@ -103,7 +108,15 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		opts.LockTimeout = 2 * time.Second
 	}
 	db := &DB{}
-	sqldb := sql.OpenDB(connector{Connector: stdlib.GetConnector(*cfg), statementTimeout: opts.StatementTimeout,
+	// plan_cache_mode is set once the connection is open, not in its
+	// startup message: a pooler in session mode (README, Connection
+	// poolers) refuses a startup message with settings it does not know
+	// (PgBouncer: "unsupported startup parameter").
+	planCacheMode := stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "SELECT set_config('plan_cache_mode', $1, false)", opts.PlanCacheMode)
+		return err
+	})
+	sqldb := sql.OpenDB(connector{Connector: stdlib.GetConnector(*cfg, planCacheMode), statementTimeout: opts.StatementTimeout,
 		lockTimeout: opts.LockTimeout, settings: &db.settings, local: &db.local})
 	sqldb.SetMaxOpenConns(opts.MaxConns)
 	sqldb.SetMaxIdleConns(opts.MaxConns)

@@ -152,6 +152,17 @@ func (m *Metrics) WatchPool(db *sql.DB, statements func() int64) {
 	}
 }
 
+// WatchJobsPool adds the gauges of the background jobs' own pool, as
+// go_sql_*{db_name="seatgraph_jobs"} (its statements are in the statement
+// histogram, not in seatgraph_sql_statements_total, the requests' count).
+// Calling it again for the same pool does nothing.
+func (m *Metrics) WatchJobsPool(db *sql.DB) {
+	err := m.registry.Register(collectors.NewDBStatsCollector(db, "seatgraph_jobs"))
+	if err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
+		panic(err)
+	}
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
