@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"go.jetify.com/typeid"
+	"go.jetify.com/typeid/base32"
 )
 
 // Kind is the type prefix of a TypeID; it names what the id points at.
@@ -39,14 +40,13 @@ func New() uuid.UUID {
 	return uuid.Must(uuid.NewV7())
 }
 
-// Format renders u as a TypeID of kind k.
+// Format renders u as a TypeID of kind k: the kind, an underscore and the
+// uuid in the typeid library's base32. (typeid.FromUUIDBytesWithPrefix
+// gives the same string, but goes through the uuid's text and validates
+// its own output: five allocations where this makes one; a list of 50
+// grants formats 50 ids. TestFormatIsTypeID holds the two equal.)
 func (k Kind) Format(u uuid.UUID) string {
-	tid, err := typeid.FromUUIDBytesWithPrefix(string(k), u[:])
-	if err != nil {
-		// Only an invalid prefix fails, and the kinds above are valid.
-		panic(err)
-	}
-	return tid.String()
+	return string(k) + "_" + base32.Encode(u)
 }
 
 // FormatPtr is Format for an optional id.
