@@ -18,41 +18,45 @@ import (
 
 type counter = func(context.Context) (int, error)
 
-// edges pairs a page's nodes with their cursors.
-func edges[T, E any](p paging.Page[T], edge func(cursor string, node T) E) ([]E, *paging.PageInfo) {
-	out := make([]E, len(p.Items))
-	for i, n := range p.Items {
-		out[i] = edge(p.Cursors[i], n)
-	}
-	return out, &p.PageInfo
+// edges pairs a page's nodes with their cursors, when called: a
+// connection's edges (and the cursors they carry) are built only for a
+// query that selects them.
+func edges[T, E any](p paging.Page[T], edge func(cursor string, node T) E) (func() []E, *paging.PageInfo) {
+	return func() []E {
+		out := make([]E, len(p.Items))
+		for i, n := range p.Items {
+			out[i] = edge(p.Cursor(i), n)
+		}
+		return out
+	}, &p.PageInfo
 }
 
 func licenseConnection(p paging.Page[*models.License], count counter) *model.LicenseConnection {
 	e, info := edges(p, func(c string, n *models.License) *model.LicenseEdge { return &model.LicenseEdge{Cursor: c, Node: n} })
-	return &model.LicenseConnection{Edges: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
+	return &model.LicenseConnection{EdgesOf: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
 }
 
 func assignmentConnection(p paging.Page[*models.Assignment], count counter) *model.AssignmentConnection {
 	e, info := edges(p, func(c string, n *models.Assignment) *model.AssignmentEdge {
 		return &model.AssignmentEdge{Cursor: c, Node: n}
 	})
-	return &model.AssignmentConnection{Edges: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
+	return &model.AssignmentConnection{EdgesOf: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
 }
 
 func eventConnection(p paging.Page[*models.AssignmentEvent], count counter) *model.AssignmentEventConnection {
 	e, info := edges(p, func(c string, n *models.AssignmentEvent) *model.AssignmentEventEdge {
 		return &model.AssignmentEventEdge{Cursor: c, Node: n}
 	})
-	return &model.AssignmentEventConnection{Edges: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
+	return &model.AssignmentEventConnection{EdgesOf: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
 }
 
 func personConnection(p paging.Page[*models.Person], count counter) *model.PersonConnection {
 	e, info := edges(p, func(c string, n *models.Person) *model.PersonEdge { return &model.PersonEdge{Cursor: c, Node: n} })
-	return &model.PersonConnection{Edges: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
+	return &model.PersonConnection{EdgesOf: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
 }
 
 func memberConnection(p paging.Page[*directory.Member], count counter) *model.PersonConnection {
-	people := paging.Page[*models.Person]{Cursors: p.Cursors, PageInfo: p.PageInfo, Items: make([]*models.Person, len(p.Items))}
+	people := paging.Page[*models.Person]{PageInfo: p.PageInfo, Items: make([]*models.Person, len(p.Items))}
 	for i, m := range p.Items {
 		people.Items[i] = &m.Person
 	}
@@ -61,11 +65,11 @@ func memberConnection(p paging.Page[*directory.Member], count counter) *model.Pe
 
 func groupConnection(p paging.Page[*models.Group], count counter) *model.GroupConnection {
 	e, info := edges(p, func(c string, n *models.Group) *model.GroupEdge { return &model.GroupEdge{Cursor: c, Node: n} })
-	return &model.GroupConnection{Edges: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
+	return &model.GroupConnection{EdgesOf: e, Nodes: p.Items, PageInfo: info, Total: model.Total{Count: count}}
 }
 
 func membershipConnection(p paging.Page[*directory.Membership], count counter) *model.GroupConnection {
-	groups := paging.Page[*models.Group]{Cursors: p.Cursors, PageInfo: p.PageInfo, Items: make([]*models.Group, len(p.Items))}
+	groups := paging.Page[*models.Group]{PageInfo: p.PageInfo, Items: make([]*models.Group, len(p.Items))}
 	for i, m := range p.Items {
 		groups.Items[i] = &m.Group
 	}

@@ -19,43 +19,63 @@ func (t Total) TotalCount(ctx context.Context) (int, error) { return t.Count(ctx
 
 // LicenseConnection is a page of licenses.
 type LicenseConnection struct {
-	Edges    []*LicenseEdge
+	// EdgesOf builds the edges (cursors and nodes) when they are selected.
+	EdgesOf  func() []*LicenseEdge
 	Nodes    []*models.License
 	PageInfo *paging.PageInfo
 	Total
 }
 
+// Edges are the page's items with their cursors.
+func (c *LicenseConnection) Edges() []*LicenseEdge { return c.EdgesOf() }
+
 // AssignmentConnection is a page of assignments.
 type AssignmentConnection struct {
-	Edges    []*AssignmentEdge
+	// EdgesOf builds the edges (cursors and nodes) when they are selected.
+	EdgesOf  func() []*AssignmentEdge
 	Nodes    []*models.Assignment
 	PageInfo *paging.PageInfo
 	Total
 }
 
+// Edges are the page's items with their cursors.
+func (c *AssignmentConnection) Edges() []*AssignmentEdge { return c.EdgesOf() }
+
 // AssignmentEventConnection is a page of an assignment's history.
 type AssignmentEventConnection struct {
-	Edges    []*AssignmentEventEdge
+	// EdgesOf builds the edges (cursors and nodes) when they are selected.
+	EdgesOf  func() []*AssignmentEventEdge
 	Nodes    []*models.AssignmentEvent
 	PageInfo *paging.PageInfo
 	Total
 }
 
+// Edges are the page's items with their cursors.
+func (c *AssignmentEventConnection) Edges() []*AssignmentEventEdge { return c.EdgesOf() }
+
 // PersonConnection is a page of people.
 type PersonConnection struct {
-	Edges    []*PersonEdge
+	// EdgesOf builds the edges (cursors and nodes) when they are selected.
+	EdgesOf  func() []*PersonEdge
 	Nodes    []*models.Person
 	PageInfo *paging.PageInfo
 	Total
 }
 
+// Edges are the page's items with their cursors.
+func (c *PersonConnection) Edges() []*PersonEdge { return c.EdgesOf() }
+
 // GroupConnection is a page of groups.
 type GroupConnection struct {
-	Edges    []*GroupEdge
+	// EdgesOf builds the edges (cursors and nodes) when they are selected.
+	EdgesOf  func() []*GroupEdge
 	Nodes    []*models.Group
 	PageInfo *paging.PageInfo
 	Total
 }
+
+// Edges are the page's items with their cursors.
+func (c *GroupConnection) Edges() []*GroupEdge { return c.EdgesOf() }
 
 // Node is any object with a global id; the resolver's type switch picks the
 // GraphQL type from the model.

@@ -52,20 +52,38 @@ type Window struct {
 	Before   *cursor.Key
 }
 
-// PageInfo is Relay's PageInfo.
+// PageInfo is Relay's PageInfo. Its cursors are written when they are
+// asked for (StartCursor, EndCursor): a query that pages on reads them, one
+// that reads a page of nodes (most do) would only pay for them.
 type PageInfo struct {
 	HasNextPage     bool
 	HasPreviousPage bool
-	StartCursor     *string
-	EndCursor       *string
+	n               int
+	cursor          func(i int) string
 }
 
-// Page is one page of rows with their cursors.
+// StartCursor is the cursor of the page's first item; nil when it has none.
+func (p *PageInfo) StartCursor() *string { return p.cursorAt(0) }
+
+// EndCursor is the cursor of the page's last item; nil when it has none.
+func (p *PageInfo) EndCursor() *string { return p.cursorAt(p.n - 1) }
+
+func (p *PageInfo) cursorAt(i int) *string {
+	if i < 0 || i >= p.n || p.cursor == nil {
+		return nil
+	}
+	c := p.cursor(i)
+	return &c
+}
+
+// Page is one page of rows; Cursor writes an item's cursor.
 type Page[T any] struct {
 	Items    []T
-	Cursors  []string
 	PageInfo PageInfo
 }
+
+// Cursor is the cursor of the i-th item.
+func (p Page[T]) Cursor(i int) string { return p.PageInfo.cursor(i) }
 
 // NewWindow validates args for the order named order.
 func NewWindow(args Args, order string) (Window, error) {
@@ -147,18 +165,14 @@ func Finish[T any](rows []T, o Order[T], idOf func(T) uuid.UUID, w Window) Page[
 	if w.Backward {
 		slices.Reverse(rows)
 	}
-	p := Page[T]{Items: rows, Cursors: make([]string, len(rows))}
-	for i, r := range rows {
-		k := cursor.Key{Order: o.Name, ID: idOf(r)}
+	p := Page[T]{Items: rows, PageInfo: PageInfo{n: len(rows), cursor: func(i int) string {
+		k := cursor.Key{Order: o.Name, ID: idOf(rows[i])}
 		if o.Value != nil {
-			v := o.Value(r)
+			v := o.Value(rows[i])
 			k.Value = &v
 		}
-		p.Cursors[i] = cursor.Encode(k)
-	}
-	if n := len(rows); n > 0 {
-		p.PageInfo.StartCursor, p.PageInfo.EndCursor = &p.Cursors[0], &p.Cursors[n-1]
-	}
+		return cursor.Encode(k)
+	}}}
 	if w.Backward {
 		p.PageInfo.HasPreviousPage, p.PageInfo.HasNextPage = more, w.Before != nil
 	} else {

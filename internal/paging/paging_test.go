@@ -61,7 +61,7 @@ func TestFinish(t *testing.T) {
 	if len(p.Items) != 2 || !p.PageInfo.HasNextPage || p.PageInfo.HasPreviousPage {
 		t.Fatalf("forward page = %+v", p.PageInfo)
 	}
-	k, err := cursor.Decode(*p.PageInfo.EndCursor, o.Name)
+	k, err := cursor.Decode(*p.PageInfo.EndCursor(), o.Name)
 	if err != nil || k.ID != rows[1].id || *k.Value != "b" {
 		t.Fatalf("end cursor = %+v, %v; want row b", k, err)
 	}
@@ -75,11 +75,11 @@ func TestFinish(t *testing.T) {
 
 	// The last page, and an empty one.
 	last := Finish(rows, o, idOf, Window{Size: 5, After: &after})
-	if last.PageInfo.HasNextPage || !last.PageInfo.HasPreviousPage || len(last.Cursors) != 3 {
+	if last.PageInfo.HasNextPage || !last.PageInfo.HasPreviousPage || len(last.Items) != 3 || *last.PageInfo.StartCursor() != last.Cursor(0) || *last.PageInfo.EndCursor() != last.Cursor(2) {
 		t.Fatalf("last page = %+v", last.PageInfo)
 	}
 	empty := Finish(nil, o, idOf, Window{Size: 5})
-	if empty.PageInfo.StartCursor != nil || empty.PageInfo.EndCursor != nil || empty.PageInfo.HasNextPage {
+	if empty.PageInfo.StartCursor() != nil || empty.PageInfo.EndCursor() != nil || empty.PageInfo.HasNextPage {
 		t.Fatalf("empty page = %+v", empty.PageInfo)
 	}
 }
