@@ -144,4 +144,21 @@ func TestNestedPagination(t *testing.T) {
 			}
 		}
 	})
+
+	// A gateway reaches the same connections through _entities.
+	t.Run("_entities", func(t *testing.T) {
+		want := nestedConnection("person", "groups", "GroupOrder", person).read(t, srv, tok, map[string]any{"last": 3})
+		data := srv.MustDo(t, tok, `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Person {
+		  groups(last: 3) { edges { cursor node { id } } pageInfo { startCursor endCursor hasPreviousPage } } } } }`,
+			map[string]any{"reps": []any{map[string]any{"__typename": "Person", "id": person}}})
+		conn := jsonAt(t, jsonList(t, data, "_entities")[0], "groups")
+		var cursors []string
+		for _, e := range jsonList(t, conn, "edges") {
+			cursors = append(cursors, jsonAt(t, e, "cursor").(string))
+		}
+		if !slices.Equal(cursors, want.cursors) || jsonAt(t, conn, "pageInfo", "startCursor") != want.startCursor ||
+			jsonAt(t, conn, "pageInfo", "endCursor") != want.endCursor || jsonAt(t, conn, "pageInfo", "hasPreviousPage") != true {
+			t.Errorf("_entities Person.groups(last: 3) = %v, want the cursors person(id) gives %v", conn, want.cursors)
+		}
+	})
 }
