@@ -2,6 +2,7 @@ package paging
 
 import (
 	"context"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -40,12 +41,20 @@ func (l List[T]) Read(ctx context.Context, sess *store.Session, args Args) (Page
 
 // ReadEach reads the page args ask for of each parent's list, in one
 // statement. parentExpr is the SQL expression of a row's parent (for
-// example "a.license_id") and parentOf reads it off a row.
+// example "a.license_id") and parentOf reads it off a row. parents may
+// name a parent more than once (a query reaching one person through two
+// grants): it is read once, and every mention of it gets its page.
 func (l List[T]) ReadEach(ctx context.Context, sess *store.Session, parentExpr string, parents []uuid.UUID, parentOf func(T) uuid.UUID, args Args) (map[uuid.UUID]Page[T], error) {
 	w, err := NewWindow(args, l.Order.Name)
 	if err != nil {
 		return nil, err
 	}
+	// A parent named twice would be read twice by the lateral join (its
+	// rows twice in its page) and finished twice (a backward page reversed
+	// back).
+	parents = slices.Clone(parents)
+	slices.SortFunc(parents, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
+	parents = slices.Compact(parents)
 	var rows []T
 	err = sess.Read(ctx, func(s store.Scope) error {
 		q, err := l.Build(s)
