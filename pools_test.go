@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,18 +16,7 @@ import (
 // 4 connections) beside the requests' pool, so that an operator sees the
 // jobs wait for a connection or hold all of theirs.
 func TestJobsPoolMetrics(t *testing.T) {
-	d := apitest.DB(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	for k, v := range map[string]string{"DATABASE_URL": d.AppURL, "JWT_SECRET": apitest.Secret,
-		"PORT": strconv.Itoa(port), "DEV_MODE": "false", "MIGRATE_ON_START": "false", "DATABASE_MAX_CONNS": "7",
-		"LOG_LEVEL": "error", "OTEL_EXPORTER_OTLP_ENDPOINT": "", "OTEL_TRACES_EXPORTER": ""} {
-		t.Setenv(k, v)
-	}
+	port := serverEnv(t, apitest.DB(t), map[string]string{"DATABASE_MAX_CONNS": "7"})
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- serve(ctx) }()

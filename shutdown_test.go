@@ -26,17 +26,7 @@ func TestShutdownGivesLeaseBack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	for k, v := range map[string]string{"DATABASE_URL": d.AppURL, "JWT_SECRET": apitest.Secret,
-		"PORT": strconv.Itoa(port), "DEV_MODE": "false", "MIGRATE_ON_START": "false",
-		"EXPIRY_INTERVAL": "1h", "LOG_LEVEL": "error", "OTEL_EXPORTER_OTLP_ENDPOINT": "", "OTEL_TRACES_EXPORTER": ""} {
-		t.Setenv(k, v)
-	}
+	serverEnv(t, d, map[string]string{"EXPIRY_INTERVAL": "1h"})
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	served := make(chan error, 1)
@@ -87,4 +77,25 @@ func TestShutdownGivesLeaseBack(t *testing.T) {
 	if len(holders) > 0 {
 		t.Errorf("after a shutdown in the middle of a job run, leases are still held: %v, want them given back", holders)
 	}
+}
+
+// serverEnv sets the environment serve reads for a server of the package
+// database on a free port (more, when given, on top), and returns the
+// port.
+func serverEnv(t *testing.T, d *apitest.Database, more map[string]string) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	for k, v := range map[string]string{"DATABASE_URL": d.AppURL, "JWT_SECRET": apitest.Secret,
+		"PORT": strconv.Itoa(port), "DEV_MODE": "false", "MIGRATE_ON_START": "false",
+		"LOG_LEVEL": "error", "OTEL_EXPORTER_OTLP_ENDPOINT": "", "OTEL_TRACES_EXPORTER": ""} {
+		t.Setenv(k, v)
+	}
+	for k, v := range more {
+		t.Setenv(k, v)
+	}
+	return port
 }
