@@ -140,16 +140,10 @@ func buildInfo() prometheus.Collector {
 // WatchPool adds the connection pool's gauges and the statement counter
 // (statements returns it). Calling it again for the same pool does nothing.
 func (m *Metrics) WatchPool(db *sql.DB, statements func() int64) {
-	for _, c := range []prometheus.Collector{
-		collectors.NewDBStatsCollector(db, "seatgraph"),
+	m.registerOnce(collectors.NewDBStatsCollector(db, "seatgraph"),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "seatgraph_sql_statements_total", Help: "SQL statements sent, BEGIN and COMMIT included.",
-		}, func() float64 { return float64(statements()) }),
-	} {
-		if err := m.registry.Register(c); err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
-			panic(err)
-		}
-	}
+		}, func() float64 { return float64(statements()) }))
 }
 
 // WatchJobsPool adds the gauges of the background jobs' own pool, as
@@ -157,9 +151,15 @@ func (m *Metrics) WatchPool(db *sql.DB, statements func() int64) {
 // histogram, not in seatgraph_sql_statements_total, the requests' count).
 // Calling it again for the same pool does nothing.
 func (m *Metrics) WatchJobsPool(db *sql.DB) {
-	err := m.registry.Register(collectors.NewDBStatsCollector(db, "seatgraph_jobs"))
-	if err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
-		panic(err)
+	m.registerOnce(collectors.NewDBStatsCollector(db, "seatgraph_jobs"))
+}
+
+// registerOnce registers cs, leaving alone those registered already.
+func (m *Metrics) registerOnce(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := m.registry.Register(c); err != nil && !errors.As(err, &prometheus.AlreadyRegisteredError{}) {
+			panic(err)
+		}
 	}
 }
 
