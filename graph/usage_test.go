@@ -47,10 +47,13 @@ func TestRecordUsage(t *testing.T) {
 	}
 
 	// An older use does not move lastUsedAt back, nor write anything.
+	// Named either way (by id is a path of its own: licensing.recordOne).
 	before := snapshot(t, db, tenant)
-	p = a.ok("recordUsage", "updated", map[string]any{"licenseId": lic, "personId": ada, "usedAt": t1.Add(-time.Minute).Format(time.RFC3339)})
-	if num(p["updated"]) != 0 {
-		t.Errorf("older use: updated = %v, want 0", p["updated"])
+	older := t1.Add(-time.Minute).Format(time.RFC3339)
+	for _, in := range []map[string]any{{"licenseId": lic, "personId": ada, "usedAt": older}, {"assignmentId": asg, "usedAt": older}} {
+		if p = a.ok("recordUsage", "updated", in); num(p["updated"]) != 0 {
+			t.Errorf("older use %v: updated = %v, want 0", in, p["updated"])
+		}
 	}
 	if l, _ := read(); l != last {
 		t.Errorf("an older use moved lastUsedAt from %v to %v", last, l)

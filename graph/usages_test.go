@@ -369,6 +369,12 @@ func TestRecordUsagesWalls(t *testing.T) {
 	check("another tenant", outsider, foreign, nil)
 	check("another app", crm, foreign, nil)
 	check("the billing app", billing, foreign, map[int]bool{5: true, 6: true, 7: true})
+	// One item a call (one grant by id is a path of its own).
+	for i, item := range foreign {
+		check("another tenant, alone", outsider, foreign[i:i+1], nil)
+		check("another app, alone", crm, foreign[i:i+1], nil)
+		check("the billing app, alone", billing, []map[string]any{item}, map[int]bool{0: i >= 5})
+	}
 	for _, g := range []string{tenantGrant, adaOnBilling} {
 		if got := lastUsed(t, db, tenant, g); !got.IsZero() {
 			t.Errorf("%s, not the app's: lastUsedAt %v", g, got)

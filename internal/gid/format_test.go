@@ -35,3 +35,11 @@ func BenchmarkFormat(b *testing.B) {
 		_ = Assignment.Format(u)
 	}
 }
+
+func BenchmarkParse(b *testing.B) {
+	s := Assignment.Format(New())
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = Assignment.Parse(s)
+	}
+}

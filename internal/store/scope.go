@@ -85,6 +85,16 @@ func (s Scope) Update(model any) *bun.UpdateQuery {
 	return s.idb.NewUpdate().Model(model).Where("?TableAlias.tenant_id = ?", s.tenant.ID)
 }
 
+// UpdateOwn starts an update of model's table filtered as Select filters
+// a read: to the tenant and, for an application caller, to its app's rows.
+func (s Scope) UpdateOwn(model any) *bun.UpdateQuery {
+	q := s.Update(model)
+	if s.tenant.AppID != nil && tableOf(s.idb, model).hasApp {
+		q = q.Where("?TableAlias.app_id = ?", *s.tenant.AppID)
+	}
+	return q
+}
+
 // Delete starts a delete from model's table, filtered to the tenant (rows
 // that the application's own records reference, such as memberships, are
 // deleted whichever app made them).
