@@ -27,7 +27,7 @@ func writeBoundary(ctx context.Context) error {
 		return &gqlerror.Error{Message: "not run: an earlier mutation of this request could not get its turn",
 			Extensions: map[string]any{"code": codes.ServiceUnavailable}}
 	}
-	if err := loaders.For(ctx).EndReadsForWrite(); err != nil {
+	if err := loaders.EndReadsForWrite(ctx); err != nil {
 		logging.From(ctx).WarnContext(ctx, "ending the read transaction before a write", "error", err.Error())
 	}
 	return nil

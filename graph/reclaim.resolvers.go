@@ -26,7 +26,7 @@ func (r *mutationResolver) SetReclaimPolicy(ctx context.Context, input licensing
 
 // ReclaimCandidates is the resolver for the reclaimCandidates field.
 func (r *queryResolver) ReclaimCandidates(ctx context.Context, licenseID string) (*licensing.ReclaimPlan, error) {
-	return licensing.ReclaimCandidates(ctx, loaders.For(ctx).Session, licenseID)
+	return licensing.ReclaimCandidates(ctx, loaders.Session(ctx), licenseID)
 }
 
 // LicenseID is the resolver for the licenseId field.

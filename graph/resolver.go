@@ -28,5 +28,5 @@ type Resolver struct {
 // now is the database's clock for this request's reads (see
 // store.Session.Now): what a status or an expiry is judged against.
 func (r *Resolver) now(ctx context.Context) time.Time {
-	return loaders.For(ctx).Session.Now()
+	return loaders.Session(ctx).Now()
 }

@@ -317,7 +317,7 @@ func (r *queryResolver) License(ctx context.Context, id string) (*models.License
 
 // Licenses is the resolver for the licenses field.
 func (r *queryResolver) Licenses(ctx context.Context, first *int, after *string, last *int, before *string, filter *licensing.LicenseFilter, orderBy *licensing.LicenseOrder) (*model.LicenseConnection, error) {
-	list, sess := licensing.LicenseList(filter, orderBy), loaders.For(ctx).Session
+	list, sess := licensing.LicenseList(filter, orderBy), loaders.Session(ctx)
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
 	loaders.For(ctx).Expect(ctx, p.Len())
 	return licenseConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
@@ -351,12 +351,12 @@ func (r *queryResolver) Person(ctx context.Context, id string) (*models.Person, 
 
 // PersonByEmail is the resolver for the personByEmail field.
 func (r *queryResolver) PersonByEmail(ctx context.Context, email string) (*models.Person, error) {
-	return directory.PersonByEmail(ctx, loaders.For(ctx).Session, email)
+	return directory.PersonByEmail(ctx, loaders.Session(ctx), email)
 }
 
 // People is the resolver for the people field.
 func (r *queryResolver) People(ctx context.Context, first *int, after *string, last *int, before *string, filter *directory.PersonFilter, orderBy *directory.PersonOrder) (*model.PersonConnection, error) {
-	list, sess := directory.PersonList(filter, orderBy), loaders.For(ctx).Session
+	list, sess := directory.PersonList(filter, orderBy), loaders.Session(ctx)
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
 	loaders.For(ctx).Expect(ctx, p.Len())
 	return personConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
@@ -369,7 +369,7 @@ func (r *queryResolver) Group(ctx context.Context, id string) (*models.Group, er
 
 // Groups is the resolver for the groups field.
 func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, last *int, before *string, filter *directory.GroupFilter, orderBy *directory.GroupOrder) (*model.GroupConnection, error) {
-	list, sess := directory.GroupList(filter, orderBy), loaders.For(ctx).Session
+	list, sess := directory.GroupList(filter, orderBy), loaders.Session(ctx)
 	p, err := list.Read(ctx, sess, paging.Args{First: first, After: after, Last: last, Before: before})
 	loaders.For(ctx).Expect(ctx, p.Len())
 	return groupConnection(p, func(ctx context.Context) (int, error) { return list.Count(ctx, sess) }), err
@@ -377,22 +377,22 @@ func (r *queryResolver) Groups(ctx context.Context, first *int, after *string, l
 
 // Utilization is the resolver for the utilization field.
 func (r *queryResolver) Utilization(ctx context.Context, from time.Time, to *time.Time, interval *string) ([]*economics.Bucket, error) {
-	return economics.TenantUtilization(ctx, loaders.For(ctx).Session, economics.UtilizationArgs{From: from, To: to, Interval: interval})
+	return economics.TenantUtilization(ctx, loaders.Session(ctx), economics.UtilizationArgs{From: from, To: to, Interval: interval})
 }
 
 // SpendSummary is the resolver for the spendSummary field.
 func (r *queryResolver) SpendSummary(ctx context.Context, inactiveDays *int) (*economics.SpendSummary, error) {
-	return economics.Spend(ctx, loaders.For(ctx).Session, opt.Or(inactiveDays, 30))
+	return economics.Spend(ctx, loaders.Session(ctx), opt.Or(inactiveDays, 30))
 }
 
 // Renewals is the resolver for the renewals field.
 func (r *queryResolver) Renewals(ctx context.Context, within string) (*economics.RenewalReport, error) {
-	return economics.Renewals(ctx, loaders.For(ctx).Session, within)
+	return economics.Renewals(ctx, loaders.Session(ctx), within)
 }
 
 // Person is the resolver for the person field.
 func (r *viewerResolver) Person(ctx context.Context, obj *model.Viewer) (*models.Person, error) {
-	return directory.PersonByExternalID(ctx, loaders.For(ctx).Session, obj.Subject)
+	return directory.PersonByExternalID(ctx, loaders.Session(ctx), obj.Subject)
 }
 
 // Assignment returns AssignmentResolver implementation.

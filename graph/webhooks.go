@@ -34,5 +34,5 @@ func endpointDeliveries(ctx context.Context, e *models.WebhookEndpoint, first *i
 	if n < 0 || n > 100 {
 		return nil, coded("BAD_USER_INPUT", "first must be between 0 and 100")
 	}
-	return webhooks.Deliveries(ctx, loaders.For(ctx).Session, e, n, status)
+	return webhooks.Deliveries(ctx, loaders.Session(ctx), e, n, status)
 }

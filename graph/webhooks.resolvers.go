@@ -46,7 +46,7 @@ func (r *mutationResolver) RedeliverWebhook(ctx context.Context, input webhooks.
 
 // WebhookEndpoints is the resolver for the webhookEndpoints field.
 func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]*models.WebhookEndpoint, error) {
-	return webhooks.List(ctx, loaders.For(ctx).Session)
+	return webhooks.List(ctx, loaders.Session(ctx))
 }
 
 // ID is the resolver for the id field.

@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
 
 	"seatgraph/internal/store"
@@ -61,6 +64,29 @@ type Verifier struct {
 	cfg    JWTConfig
 	parser *jwt.Parser
 	jwks   keyfunc.Keyfunc
+	// verified are tokens whose signature and claims were checked, so
+	// that a client sending one token on every request is not parsed and
+	// verified again each time (verifiedToken).
+	verified *lru.Cache[string, *verifiedToken]
+}
+
+// verifiedCacheSize is how many verified tokens a Verifier remembers (the
+// least recently used is forgotten first). Only tokens that passed every
+// check are remembered, so made-up tokens cannot push real ones out.
+const verifiedCacheSize = 4096
+
+// verifiedToken is a token that passed Verify. A token's signature and its
+// claims never change, so what can make it fail later is time and its
+// key: each use checks its nbf and exp again against the clock, and a
+// token signed by a key set's key again looks up its kid in the current
+// key set and must find the same key (a key removed or replaced refuses
+// it from then on, as a first check would).
+type verifiedToken struct {
+	principal Principal
+	notBefore time.Time // nbf less the leeway; zero without nbf
+	header    map[string]any
+	method    jwt.SigningMethod
+	key       any
 }
 
 // NewVerifier makes a Verifier for cfg. With a JWKS URL it starts fetching
@@ -101,6 +127,7 @@ func NewVerifier(ctx context.Context, cfg JWTConfig) (*Verifier, error) {
 		opts = append(opts, jwt.WithAudience(cfg.Audience))
 	}
 	v.parser = jwt.NewParser(opts...)
+	v.verified, _ = lru.New[string, *verifiedToken](verifiedCacheSize)
 	return v, nil
 }
 
@@ -138,11 +165,65 @@ func newJWKS(ctx context.Context, cfg JWTConfig) (keyfunc.Keyfunc, error) {
 // Verify checks a bearer token and returns its principal. Every failure
 // is a *CredentialError.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Principal, error) {
+	if t, ok := v.verified.Get(token); ok {
+		if p := v.stillValid(ctx, t); p != nil {
+			return p, nil
+		}
+		v.verified.Remove(token) // and check it in full: the reason is its own
+	}
 	claims := jwt.MapClaims{}
-	_, err := v.parser.ParseWithClaims(token, claims, v.keyFor(ctx))
+	var key any
+	keyFor := v.keyFor(ctx)
+	parsed, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		k, err := keyFor(t)
+		key = k
+		return k, err
+	})
 	if err != nil {
 		return nil, refuseToken(err)
 	}
+	p, err := v.principal(claims)
+	if err != nil {
+		return nil, err
+	}
+	t := &verifiedToken{principal: *p, header: parsed.Header, method: parsed.Method, key: key}
+	if nbf, err := claims.GetNotBefore(); err == nil && nbf != nil {
+		t.notBefore = nbf.Add(-v.cfg.Leeway)
+	}
+	v.verified.Add(token, t)
+	return p, nil
+}
+
+// stillValid returns the principal of a token verified before when it is
+// still valid now (see verifiedToken), nil when it must be checked in
+// full.
+func (v *Verifier) stillValid(ctx context.Context, t *verifiedToken) *Principal {
+	now := time.Now()
+	if !now.Before(t.principal.Until) || now.Before(t.notBefore) {
+		return nil
+	}
+	key, err := v.keyFor(ctx)(&jwt.Token{Header: t.header, Method: t.method})
+	if err != nil || !sameKey(key, t.key) {
+		return nil
+	}
+	p := t.principal
+	return &p
+}
+
+// sameKey reports whether a and b are the same verification key.
+func sameKey(a, b any) bool {
+	switch a := a.(type) {
+	case []byte:
+		b, ok := b.([]byte)
+		return ok && bytes.Equal(a, b)
+	case interface{ Equal(crypto.PublicKey) bool }:
+		return a.Equal(b)
+	}
+	return false
+}
+
+// principal reads the principal of a token's verified claims.
+func (v *Verifier) principal(claims jwt.MapClaims) (*Principal, error) {
 	p := &Principal{}
 	p.Subject, _ = claims["sub"].(string)
 	p.TenantID, _ = claims[v.cfg.TenantClaim].(string)

@@ -447,3 +447,55 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestRememberedTokenExpires: a token the server has verified (and
+// remembers, so as not to verify it on every request) is still refused
+// from the moment it expires.
+func TestRememberedTokenExpires(t *testing.T) {
+	tenant := apitest.Tenant("remember")
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
+		c.JWT = auth.JWTConfig{Secret: []byte(apitest.Secret)}
+	})
+	exp := time.Now().Add(2 * time.Second).Truncate(time.Second)
+	token := sign(t, jwt.SigningMethodHS256, []byte(apitest.Secret), "", claims(tenant, func(c jwt.MapClaims) {
+		c["exp"] = exp.Unix()
+	}))
+	for i := range 2 {
+		if r := call(t, srv, "Bearer "+token); r.Status != http.StatusOK {
+			t.Fatalf("call %d before exp: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	time.Sleep(time.Until(exp.Add(100 * time.Millisecond)))
+	r := call(t, srv, "Bearer "+token)
+	if r.Status != http.StatusUnauthorized || !strings.Contains(string(r.Raw), "token has expired") {
+		t.Fatalf("after exp: %d %s, want 401 token has expired", r.Status, r.Raw)
+	}
+}
+
+// TestJWKSKeyReplaced: a key set that replaces a key under the same kid
+// refuses the tokens the old key signed, even one the server has verified
+// (and remembers) before.
+func TestJWKSKeyReplaced(t *testing.T) {
+	tenant := apitest.Tenant("replace")
+	oldKey, newKey := rsaKey(t), rsaKey(t)
+	jwks := newJWKS(t, rsaJWK("k1", oldKey))
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
+		c.JWT = auth.JWTConfig{JWKSURL: jwks.URL, JWKSRefresh: 50 * time.Millisecond}
+	})
+	token := sign(t, jwt.SigningMethodRS256, oldKey, "k1", claims(tenant, nil))
+	for i := range 2 {
+		if r := call(t, srv, "Bearer "+token); r.Status != http.StatusOK {
+			t.Fatalf("call %d before the key is replaced: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	jwks.publish(rsaJWK("k1", newKey))
+	for seen := jwks.fetch.Load(); jwks.fetch.Load() < seen+2; {
+		time.Sleep(10 * time.Millisecond) // until the server has fetched the new set
+	}
+	if r := call(t, srv, "Bearer "+token); r.Status != http.StatusUnauthorized {
+		t.Fatalf("the replaced key's token: %d %s, want 401", r.Status, r.Raw)
+	}
+	if r := call(t, srv, "Bearer "+sign(t, jwt.SigningMethodRS256, newKey, "k1", claims(tenant, nil))); r.Status != http.StatusOK {
+		t.Fatalf("the new key's token: %d %s", r.Status, r.Raw)
+	}
+}

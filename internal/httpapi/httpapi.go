@@ -289,7 +289,7 @@ func withSession(db *store.DB, next http.Handler) http.Handler {
 				logging.From(r.Context()).WarnContext(r.Context(), "closing session", "error", err.Error())
 			}
 		}()
-		next.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), loaders.New(sess))))
+		next.ServeHTTP(w, r.WithContext(loaders.With(r.Context(), sess)))
 	})
 }
 

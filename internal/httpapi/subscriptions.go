@@ -190,7 +190,7 @@ func (s sessionPerEvent) InterceptResponse(ctx context.Context, next graphql.Res
 	}
 	sess := s.db.Session(ctx, store.Tenant{ID: p.TenantID, AppID: p.AppID})
 	defer func() { _ = sess.Close() }()
-	return next(loaders.With(ctx, loaders.New(sess)))
+	return next(loaders.With(ctx, sess))
 }
 
 // Flush lets SSE stream through the request log's recorder.

@@ -282,14 +282,48 @@ func GetPtr[T any](ctx context.Context, l *ByID[T], id *uuid.UUID) (*T, error) {
 
 type ctxKey struct{}
 
-// With returns ctx carrying l.
-func With(ctx context.Context, l *Loaders) context.Context {
-	return context.WithValue(ctx, ctxKey{}, l)
+// request is what a request's context carries: its session, and its
+// loaders once a resolver asks for them (a request that loads nothing,
+// such as most mutations, does not make them).
+type request struct {
+	sess    *store.Session
+	mu      sync.Mutex
+	loaders *Loaders
+}
+
+// With returns ctx carrying the request's session sess, and the loaders
+// reading through it (made when first asked for).
+func With(ctx context.Context, sess *store.Session) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &request{sess: sess})
 }
 
 // For returns the request's loaders.
 func For(ctx context.Context) *Loaders {
-	return ctx.Value(ctxKey{}).(*Loaders)
+	r := ctx.Value(ctxKey{}).(*request)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.loaders == nil {
+		r.loaders = New(r.sess)
+	}
+	return r.loaders
+}
+
+// Session returns the request's session.
+func Session(ctx context.Context) *store.Session {
+	return ctx.Value(ctxKey{}).(*request).sess
+}
+
+// EndReadsForWrite is Loaders.EndReadsForWrite for the request in ctx;
+// loaders not yet made have read nothing to forget.
+func EndReadsForWrite(ctx context.Context) error {
+	r := ctx.Value(ctxKey{}).(*request)
+	r.mu.Lock()
+	l := r.loaders
+	r.mu.Unlock()
+	if l == nil {
+		return r.sess.Close()
+	}
+	return l.EndReadsForWrite()
 }
 
 // List batches per-parent reads that take arguments: parents asked for
