@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -96,17 +97,17 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 	n := 0
 	for rows.Next() {
 		row := reflect.New(typ)
-		strct := row.Elem()
+		base := row.UnsafePointer()
 		for i, f := range fields {
-			switch v := f.Value(strct); v.Type() {
-			case uuidType:
+			switch at := unsafe.Add(base, f.offset); f.kind {
+			case uuidField:
 				// As bytes: a uuid.UUID is a sql.Scanner, which pgx would
 				// feed the uuid as text to parse again.
-				dests[i] = (*[16]byte)(v.Addr().Interface().(*uuid.UUID))
-			case uuidPtrType:
+				dests[i] = (*[16]byte)(at)
+			case uuidPtrField:
 				dests[i] = &ids[i]
 			default:
-				dests[i] = v.Addr().Interface()
+				dests[i] = reflect.NewAt(f.typ, at).Interface()
 			}
 		}
 		if plans == nil {
@@ -125,9 +126,9 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 			}
 		}
 		for i, f := range fields {
-			if id := ids[i]; dests[i] == &ids[i] && id.Valid {
+			if id := ids[i]; f.kind == uuidPtrField && id.Valid {
 				u := uuid.UUID(id.Bytes)
-				f.Value(strct).Set(reflect.ValueOf(&u))
+				*(**uuid.UUID)(unsafe.Add(base, f.offset)) = &u
 			}
 		}
 		out.Set(reflect.Append(out, row))
@@ -158,13 +159,32 @@ type planKey struct {
 	columns string
 }
 
-var fieldCache sync.Map // planKey -> []*schema.Field
+var fieldCache sync.Map // planKey -> []field
+
+// field is where a result column is decoded to in a row of the model: at
+// offset bytes into the struct (the model's fields are its own or those
+// of structs it embeds by value, so each is at a fixed offset), of type
+// typ. Decoding a row takes each column's address from it, instead of
+// walking the model's fields by reflection for every column of every row.
+type field struct {
+	offset uintptr
+	typ    reflect.Type
+	kind   fieldKind
+}
+
+type fieldKind int
+
+const (
+	otherField   fieldKind = iota
+	uuidField              // a uuid.UUID, decoded as its 16 bytes
+	uuidPtrField           // a *uuid.UUID, decoded through a pgtype.UUID
+)
 
 // fieldsOf is the model field of each result column, by name, as bun
 // matches them (a column the model lacks is an error, as it is in bun),
 // and the key of the result's shape: the model, and each column's name,
 // type and format.
-func fieldsOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescription) ([]*schema.Field, planKey, error) {
+func fieldsOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescription) ([]field, planKey, error) {
 	key := make([]byte, 0, 32*len(cols))
 	for _, c := range cols {
 		key = append(append(key, c.Name...), ':')
@@ -173,12 +193,29 @@ func fieldsOf(typ reflect.Type, table *schema.Table, cols []pgconn.FieldDescript
 	}
 	k := planKey{typ, string(key)}
 	if p, ok := fieldCache.Load(k); ok {
-		return p.([]*schema.Field), k, nil
+		return p.([]field), k, nil
 	}
-	fields := make([]*schema.Field, len(cols))
+	fields := make([]field, len(cols))
 	for i, c := range cols {
-		if fields[i] = table.LookupField(c.Name); fields[i] == nil {
+		f := table.LookupField(c.Name)
+		if f == nil {
 			return nil, k, fmt.Errorf("store: %s does not have column %q", typ, c.Name)
+		}
+		t := typ
+		for _, x := range f.Index {
+			if t.Kind() != reflect.Struct {
+				return nil, k, fmt.Errorf("store: %s reaches column %q through a pointer", typ, c.Name)
+			}
+			sf := t.Field(x)
+			fields[i].offset += sf.Offset
+			t = sf.Type
+		}
+		fields[i].typ = t
+		switch t {
+		case uuidType:
+			fields[i].kind = uuidField
+		case uuidPtrType:
+			fields[i].kind = uuidPtrField
 		}
 	}
 	fieldCache.Store(k, fields)
