@@ -121,19 +121,21 @@ func (c *client) post(ctx context.Context, query string, vars map[string]any) er
 	if err != nil {
 		return err
 	}
+	// One decoding of the answer (what a client does), which checks that
+	// it is JSON, and reads errors and each root field's userErrors and
+	// failed items, skipping the rest.
 	var out struct {
-		Errors []json.RawMessage           `json:"errors"`
-		Data   map[string]*json.RawMessage `json:"data"`
+		Errors []json.RawMessage `json:"errors"`
+		Data   map[string]*struct {
+			UserErrors []json.RawMessage `json:"userErrors"`
+			Failed     int               `json:"failed"` // items of a batch with an error
+		} `json:"data"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != http.StatusOK || len(out.Errors) > 0 {
 		return fmt.Errorf("status %d: %.300s", resp.StatusCode, raw)
 	}
 	for _, v := range out.Data {
-		var payload struct {
-			UserErrors []json.RawMessage `json:"userErrors"`
-			Failed     int               `json:"failed"` // items of a batch with an error
-		}
-		if v != nil && json.Unmarshal(*v, &payload) == nil && (len(payload.UserErrors) > 0 || payload.Failed > 0) {
+		if v != nil && (len(v.UserErrors) > 0 || v.Failed > 0) {
 			return fmt.Errorf("userErrors or failed items: %.300s", raw)
 		}
 	}
