@@ -136,6 +136,11 @@ func run1(ctx context.Context, o options) error {
 		return err
 	}
 
+	meter, err := newCPUMeter(ctx, u.super)
+	if err != nil {
+		log.Printf("no CPU figures: %v", err)
+	}
+	defer meter.close(ctx)
 	rep := newReport(ctx, direct, o)
 	bigClient := newClient(srv.URL, mint(scale1M.Tenant))
 	smallClient := newClient(srv.URL, mint(scale10k.Tenant))
@@ -180,7 +185,9 @@ func run1(ctx context.Context, o options) error {
 		heap := heapAllocs()
 		r.Server.Rate = rec(fixedRate(ctx, o.rate, o.rateFor, server))
 		r.Statements = float64(db.Statements()-before) / float64(r.Server.Rate.Requests)
+		cpu := meter.read(ctx)
 		r.Server.C16 = rec(closedLoop(ctx, 16, o.loadFor, server))
+		r.ServerCPU = meter.since(ctx, cpu, r.Server.C16.Requests)
 		r.Server.C64 = rec(closedLoop(ctx, 64, o.loadFor, server))
 		if n := r.Server.Rate.Requests + r.Server.C16.Requests + r.Server.C64.Requests; n > 0 {
 			after := heapAllocs()
@@ -199,7 +206,9 @@ func run1(ctx context.Context, o options) error {
 		}
 		r.Direct.Rate = rec(fixedRate(ctx, o.rate, o.rateFor, directCall))
 		r.DirectStatements = directStatements
+		cpu = meter.read(ctx)
 		r.Direct.C16 = rec(closedLoop(ctx, 16, o.loadFor, directCall))
+		r.DirectCPU = meter.since(ctx, cpu, r.Direct.C16.Requests)
 		r.Direct.C64 = rec(closedLoop(ctx, 64, o.loadFor, directCall))
 		if sh.Small != nil && !o.skipDiff {
 			small := func(ctx context.Context, i int) error { return smallClient.post(ctx, sh.Query, sh.Small(i)) }

@@ -48,9 +48,13 @@ type result struct {
 	// does not move, unlike CPU time and throughput.
 	AllocsPerRequest float64 `json:"serverAllocsPerRequest,omitempty"`
 	BytesPerRequest  float64 `json:"serverAllocBytesPerRequest,omitempty"`
-	Server           side    `json:"server"`
-	Direct           side    `json:"direct"`
-	Small            *phase  `json:"at10k,omitempty"` // server, at the fixed rate, on the 10k tenant
+	// CPU time per request at c=16 (cpuMeter), of the server phase and
+	// of the direct one.
+	ServerCPU *cpuCost `json:"serverCpuPerRequestC16,omitempty"`
+	DirectCPU *cpuCost `json:"directCpuPerRequestC16,omitempty"`
+	Server    side     `json:"server"`
+	Direct    side     `json:"direct"`
+	Small     *phase   `json:"at10k,omitempty"` // server, at the fixed rate, on the 10k tenant
 }
 
 type expiryResult struct {
@@ -115,6 +119,16 @@ func (r *report) write(w io.Writer, jsonPath string) error {
 	}
 	if len(allocs) > 0 {
 		fmt.Fprintf(w, "\nheap allocations per server request (load generator included): %s\n", strings.Join(allocs, ", "))
+	}
+	var cpu []string
+	for _, x := range r.Results {
+		if x.ServerCPU != nil && x.DirectCPU != nil {
+			cpu = append(cpu, fmt.Sprintf("%s %.0f+%.0f (direct %.0f+%.0f)", x.Shape,
+				x.ServerCPU.Process, x.ServerCPU.Postgres, x.DirectCPU.Process, x.DirectCPU.Postgres))
+		}
+	}
+	if len(cpu) > 0 {
+		fmt.Fprintf(w, "CPU µs per request at c=16, this process (server and load generator) + postgres: %s\n", strings.Join(cpu, ", "))
 	}
 	for _, x := range r.Results {
 		if n := float64(x.PerRequest); n > 0 {
