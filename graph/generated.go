@@ -603,7 +603,6 @@ type LicenseResolver interface {
 
 	Asset(ctx context.Context, obj *models.License) (*model.TechnologyAsset, error)
 
-	Seats(ctx context.Context, obj *models.License) (*model.Seats, error)
 	Assignments(ctx context.Context, obj *models.License, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error)
 	CostPerSeat(ctx context.Context, obj *models.License) (*money.Money, error)
 
@@ -7719,8 +7718,8 @@ func (ec *executionContext) _AssignLicensePayload_seats(ctx context.Context, fie
 			return obj.Seats, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Seats) graphql.Marshaler {
-			return ec.marshalOSeats2ᚖseatgraphᚋgraphᚋmodelᚐSeats(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Seats) graphql.Marshaler {
+			return ec.marshalOSeats2ᚖseatgraphᚋmodelsᚐSeats(ctx, selections, v)
 		},
 		true,
 		false,
@@ -9443,8 +9442,8 @@ func (ec *executionContext) _AssignmentPayload_seats(ctx context.Context, field 
 			return obj.Seats, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Seats) graphql.Marshaler {
-			return ec.marshalOSeats2ᚖseatgraphᚋgraphᚋmodelᚐSeats(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Seats) graphql.Marshaler {
+			return ec.marshalOSeats2ᚖseatgraphᚋmodelsᚐSeats(ctx, selections, v)
 		},
 		true,
 		false,
@@ -11109,11 +11108,11 @@ func (ec *executionContext) _License_seats(ctx context.Context, field graphql.Co
 			return ec.fieldContext_License_seats(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.License().Seats(ctx, obj)
+			return obj.Seats(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Seats) graphql.Marshaler {
-			return ec.marshalNSeats2ᚖseatgraphᚋgraphᚋmodelᚐSeats(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Seats) graphql.Marshaler {
+			return ec.marshalNSeats2ᚖseatgraphᚋmodelsᚐSeats(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11124,7 +11123,7 @@ func (ec *executionContext) fieldContext_License_seats(_ context.Context, field 
 		Object:     "License",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Seats(ctx, field)
 		},
@@ -15858,7 +15857,7 @@ func (ec *executionContext) fieldContext_RenewalReport_overAllocated(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _Seats_total(ctx context.Context, field graphql.CollectedField, obj *model.Seats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Seats_total(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15881,7 +15880,7 @@ func (ec *executionContext) fieldContext_Seats_total(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Seats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Seats_used(ctx context.Context, field graphql.CollectedField, obj *model.Seats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Seats_used(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15904,7 +15903,7 @@ func (ec *executionContext) fieldContext_Seats_used(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Seats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Seats_pending(ctx context.Context, field graphql.CollectedField, obj *model.Seats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Seats_pending(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15927,7 +15926,7 @@ func (ec *executionContext) fieldContext_Seats_pending(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Seats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Seats_waitlisted(ctx context.Context, field graphql.CollectedField, obj *model.Seats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Seats_waitlisted(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15950,7 +15949,7 @@ func (ec *executionContext) fieldContext_Seats_waitlisted(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Seats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Seats_available(ctx context.Context, field graphql.CollectedField, obj *model.Seats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Seats_available(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22538,11 +22537,10 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "seats":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._License_seats(ctx, field, obj)
-				})
+			out.Values[i] = ec._License_seats(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "assignments":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -23967,7 +23965,7 @@ func (ec *executionContext) _RenewalReport(ctx context.Context, sel ast.Selectio
 
 var seatsImplementors = []string{"Seats"}
 
-func (ec *executionContext) _Seats(ctx context.Context, sel ast.SelectionSet, obj *model.Seats) graphql.Marshaler {
+func (ec *executionContext) _Seats(ctx context.Context, sel ast.SelectionSet, obj *models.Seats) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, seatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -25964,7 +25962,7 @@ func (ec *executionContext) unmarshalNRotateWebhookSecretInput2seatgraphᚋinter
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSeats2ᚖseatgraphᚋgraphᚋmodelᚐSeats(ctx context.Context, sel ast.SelectionSet, v *model.Seats) graphql.Marshaler {
+func (ec *executionContext) marshalNSeats2ᚖseatgraphᚋmodelsᚐSeats(ctx context.Context, sel ast.SelectionSet, v *models.Seats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Seats!")
 		return graphql.Null
@@ -27034,7 +27032,7 @@ func (ec *executionContext) marshalOReclaimPolicy2ᚖseatgraphᚋmodelsᚐReclai
 	return ec._ReclaimPolicy(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOSeats2ᚖseatgraphᚋgraphᚋmodelᚐSeats(ctx context.Context, sel ast.SelectionSet, v *model.Seats) graphql.Marshaler {
+func (ec *executionContext) marshalOSeats2ᚖseatgraphᚋmodelsᚐSeats(ctx context.Context, sel ast.SelectionSet, v *models.Seats) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -35,22 +35,13 @@ func userErrors(err error) ([]*model.UserError, error) {
 	return out, nil
 }
 
-// seatsOf is a license's seat counts, read from its counters.
-func seatsOf(l *models.License) *model.Seats {
-	if l == nil {
-		return nil
-	}
-	return &model.Seats{Total: l.TotalSeats, Used: l.SeatsUsed, Pending: l.SeatsPending, Waitlisted: l.SeatsWaitlisted,
-		Available: licensing.Free(l)}
-}
-
 // assignLicensePayload maps an assignLicense call's result, and counts
 // its seat outcome.
 func assignLicensePayload(ctx context.Context, in licensing.AssignInput, res *licensing.AssignResult,
 	err error) (*model.AssignLicensePayload, error) {
 	p := &model.AssignLicensePayload{}
 	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
-		p.Assignment, p.Created, p.Seats = res.Assignment, res.Created, seatsOf(res.License)
+		p.Assignment, p.Created, p.Seats = res.Assignment, res.Created, res.License.Seats()
 		countSeatOutcomes(ctx, in.DryRun, []*licensing.AssignResult{res}, nil)
 	} else if err == nil {
 		countSeatOutcomes(ctx, in.DryRun, nil, p.UserErrors)
@@ -76,7 +67,7 @@ func assignLicensesPayload(ctx context.Context, in licensing.AssignManyInput, re
 func assignmentPayload(res *licensing.AssignResult, err error) (*model.AssignmentPayload, error) {
 	p := &model.AssignmentPayload{}
 	if p.UserErrors, err = userErrors(err); res != nil && err == nil && len(p.UserErrors) == 0 {
-		p.Assignment, p.Seats = res.Assignment, seatsOf(res.License)
+		p.Assignment, p.Seats = res.Assignment, res.License.Seats()
 	}
 	return p, err
 }

@@ -123,11 +123,6 @@ func (r *licenseResolver) Asset(ctx context.Context, obj *models.License) (*mode
 	return asset(obj.AssetID), nil
 }
 
-// Seats is the resolver for the seats field.
-func (r *licenseResolver) Seats(ctx context.Context, obj *models.License) (*model.Seats, error) {
-	return seatsOf(obj), nil
-}
-
 // Assignments is the resolver for the assignments field.
 func (r *licenseResolver) Assignments(ctx context.Context, obj *models.License, first *int, after *string, last *int, before *string, filter *licensing.AssignmentFilter, orderBy *licensing.AssignmentOrder) (*model.AssignmentConnection, error) {
 	return assignmentsOf(ctx, licensing.ByLicense, obj.ID, paging.Args{First: first, After: after, Last: last, Before: before}, filter, orderBy)

@@ -68,6 +68,36 @@ type License struct {
 	SeatsWaitlisted  int        `bun:"seats_waitlisted,notnull,scanonly"`
 }
 
+// Free is how many seats of l are free; nil when l is unlimited. Its SQL
+// twin, for the hasAvailableSeats filter, is licensing's hasFreeSQL.
+func (l *License) Free() *int {
+	if l.TotalSeats == nil {
+		return nil
+	}
+	n := max(*l.TotalSeats-l.SeatsUsed, 0)
+	return &n
+}
+
+// Seats is a license's seat usage (GraphQL Seats), read from its
+// counters.
+type Seats struct {
+	Total      *int // nil when unlimited
+	Used       int
+	Pending    int
+	Waitlisted int
+	Available  *int // Free: nil when unlimited
+}
+
+// Seats is l's seat usage; nil for no license. A method without a
+// context, so that GraphQL resolves it in its license's goroutine.
+func (l *License) Seats() *Seats {
+	if l == nil {
+		return nil
+	}
+	return &Seats{Total: l.TotalSeats, Used: l.SeatsUsed, Pending: l.SeatsPending, Waitlisted: l.SeatsWaitlisted,
+		Available: l.Free()}
+}
+
 // Person is someone who can hold a seat.
 type Person struct {
 	bun.BaseModel `bun:"table:people,alias:p"`

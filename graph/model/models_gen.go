@@ -15,7 +15,7 @@ type AssignLicensePayload struct {
 	// False when the license and assignee already had a live grant, which was updated.
 	Created bool `json:"created"`
 	// The license's seats after the change.
-	Seats *Seats `json:"seats,omitempty"`
+	Seats *models.Seats `json:"seats,omitempty"`
 	// Why nothing was written (SEAT_LIMIT_REACHED, LICENSE_EXPIRED, NOT_FOUND, …); empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -53,7 +53,7 @@ type AssignmentPayload struct {
 	// The grant after the change; null when userErrors is not empty.
 	Assignment *models.Assignment `json:"assignment,omitempty"`
 	// The license's seats after the change.
-	Seats *Seats `json:"seats,omitempty"`
+	Seats *models.Seats `json:"seats,omitempty"`
 	// Why nothing was written; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -173,20 +173,6 @@ type RecordUsagesPayload struct {
 	Failed int `json:"failed"`
 	// Why the whole call was refused and nothing written (more than 1,000 items); empty otherwise, also when some items failed.
 	UserErrors []*UserError `json:"userErrors"`
-}
-
-// Seat usage of a license. A person counts once, however many grants reach them.
-type Seats struct {
-	// Seats bought; null when the license is unlimited.
-	Total *int `json:"total,omitempty"`
-	// Seats held: by PENDING, ACTIVE and SUSPENDED grants (a person once per license).
-	Used int `json:"used"`
-	// Of the seats used, those held only by grants not yet taken up (invitations).
-	Pending int `json:"pending"`
-	// Grants waiting for a seat (WAITLISTED), promoted first in, first out when one frees up.
-	Waitlisted int `json:"waitlisted"`
-	// total - used; null when unlimited.
-	Available *int `json:"available,omitempty"`
 }
 
 // The answer of setReclaimPolicy.

@@ -220,7 +220,7 @@ func (t *Tx) PersonReactivated(person uuid.UUID) error {
 		}
 		a.DeactivatedAt = nil
 		ev := t.event(a, models.EventReactivated, nil)
-		if f := Free(l); a.GroupID == nil && f != nil && *f == 0 && !held[a.Holder()] {
+		if f := l.Free(); a.GroupID == nil && f != nil && *f == 0 && !held[a.Holder()] {
 			queued, err := t.queueTime()
 			if err != nil {
 				return err

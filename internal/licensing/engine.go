@@ -321,7 +321,7 @@ func (t *Tx) queueTime() (time.Time, error) {
 func seatLimit(l *models.License, needed int, field string) error {
 	return problem.New(problem.SeatLimitReached, field,
 		"license %q needs %d more seat(s) but has %d free of %d; revoke seats, raise totalSeats or pass waitlist: true",
-		l.Name, needed, *Free(l), *l.TotalSeats)
+		l.Name, needed, *l.Free(), *l.TotalSeats)
 }
 
 // takeSeat inserts a person or invitation grant a of the locked license l:
@@ -336,7 +336,7 @@ func (t *Tx) takeSeat(l *models.License, a *models.Assignment, waitlist bool, fi
 	full := false
 	if a.DeactivatedAt != nil {
 		ev.Changes["deactivated"] = true
-	} else if f := Free(l); f != nil && *f == 0 {
+	} else if f := l.Free(); f != nil && *f == 0 {
 		held, err := t.holding(l.ID, []string{a.Holder()})
 		if err != nil {
 			return err
@@ -376,7 +376,7 @@ func (t *Tx) inherit(l *models.License, grant *models.Assignment, members []*mod
 			needed++
 		}
 	}
-	f := Free(l)
+	f := l.Free()
 	if f != nil && needed > *f && !waitlist {
 		return nil, nil, seatLimit(l, needed, field)
 	}
@@ -438,7 +438,7 @@ func (t *Tx) promote(id uuid.UUID) error {
 		return err
 	}
 	for {
-		f := Free(l)
+		f := l.Free()
 		var next []*models.Assignment
 		err := selectAssignments(t.s.Tenantwide()).Where("a.license_id = ?", id).Where(liveSQL).
 			Where("a.waitlisted_at IS NOT NULL AND a.deactivated_at IS NULL").OrderExpr("a.waitlisted_at, a.id").Limit(1).

@@ -34,7 +34,7 @@ func licenseView(l *models.License, now time.Time) view {
 	v["totalSeats"], v["startsAt"], v["expiresAt"], v["expired"] = l.TotalSeats, l.StartsAt, l.ExpiresAt, Expired(l, now)
 	v["assetId"], v["metadata"], v["lowSeatsThreshold"] = l.AssetID, nonNilMap(l.Metadata), l.LowSeatsThreshold
 	v["seats"] = map[string]any{"total": l.TotalSeats, "used": l.SeatsUsed, "pending": l.SeatsPending,
-		"waitlisted": l.SeatsWaitlisted, "available": Free(l)}
+		"waitlisted": l.SeatsWaitlisted, "available": l.Free()}
 	return v
 }
 

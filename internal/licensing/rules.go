@@ -96,16 +96,6 @@ func holdsSeat(a *models.Assignment) bool {
 // proves it agrees with holdsSeat and the trigger.
 const HoldsSeatSQL = liveSQL + " AND a.waitlisted_at IS NULL AND a.group_id IS NULL AND a.deactivated_at IS NULL"
 
-// Free is how many seats of l are free; nil when l is unlimited. Its SQL
-// twin, for the hasAvailableSeats filter, is hasFreeSQL.
-func Free(l *models.License) *int {
-	if l.TotalSeats == nil {
-		return nil
-	}
-	n := max(*l.TotalSeats-l.SeatsUsed, 0)
-	return &n
-}
-
-// hasFreeSQL says, over licenses l, that a seat is free: Free is nil or
+// hasFreeSQL says, over licenses l, that a seat is free: License.Free is nil or
 // above zero.
 const hasFreeSQL = "(l.total_seats IS NULL OR l.seats_used < l.total_seats)"

@@ -222,7 +222,7 @@ func TestFreeAgreesWithSQL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			free := licensing.Free(&models.License{TotalSeats: total, SeatsUsed: used})
+			free := (&models.License{TotalSeats: total, SeatsUsed: used}).Free()
 			if want := free == nil || *free > 0; got != want {
 				t.Errorf("total %v, used %d: hasFreeSQL = %v, Free = %v", total, used, got, free)
 			}

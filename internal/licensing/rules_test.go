@@ -89,7 +89,7 @@ func TestFree(t *testing.T) {
 		{seats(2), 4, seats(0)},
 	}
 	for _, c := range cases {
-		got := Free(&models.License{TotalSeats: c.total, SeatsUsed: c.used})
+		got := (&models.License{TotalSeats: c.total, SeatsUsed: c.used}).Free()
 		if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
 			t.Errorf("Free(total %v, used %d) = %v, want %v", c.total, c.used, got, c.want)
 		}
