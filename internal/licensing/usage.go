@@ -337,17 +337,19 @@ func usageStatement(s store.Scope, ways *[usageWays]usageArrays) *bun.SelectQuer
 // already as late) or not there. The grant's own row lock orders it
 // against other writes, as in the batch statement.
 func recordOne(ctx context.Context, db *store.DB, actor Actor, w *usageArrays, res *UsageResult, prefix string) error {
-	var at any
+	// The time given, or the database's clock (as now() written out: Citus
+	// refuses a stable function inside coalesce in an UPDATE).
+	at, args := "now()", []any(nil)
 	if w.usedAt[0] != nil {
-		at = w.usedAt[0].UTC()
+		at, args = "?::timestamptz", []any{w.usedAt[0].UTC()}
 	}
 	id := w.key[0]
 	var ids []uuid.UUID
 	err := db.WriteStatement(ctx, actor.Tenant, func(s store.Scope) error {
 		ids = ids[:0]
-		_, err := s.UpdateOwn((*models.Assignment)(nil)).Set("last_used_at = coalesce(?::timestamptz, now())", at).
+		_, err := s.UpdateOwn((*models.Assignment)(nil)).Set("last_used_at = "+at, args...).
 			Where("a.id = ?::uuid", id).Where(liveSQL).
-			Where("(a.last_used_at IS NULL OR a.last_used_at < coalesce(?::timestamptz, now()))", at).
+			Where("(a.last_used_at IS NULL OR a.last_used_at < "+at+")", args...).
 			Returning("a.id").Exec(ctx, &ids)
 		return err
 	})
