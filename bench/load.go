@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -131,7 +132,15 @@ func (c *client) post(ctx context.Context, query string, vars map[string]any) er
 			Failed     int               `json:"failed"` // items of a batch with an error
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != http.StatusOK || len(out.Errors) > 0 {
+	// A root field that is not an object (a list such as utilization, a
+	// scalar) has no userErrors: the decoder notes that it cannot go into
+	// the struct, skips it and reads the rest, so that note alone is no
+	// failure.
+	err = json.Unmarshal(raw, &out)
+	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field == "data" {
+		err = nil
+	}
+	if err != nil || resp.StatusCode != http.StatusOK || len(out.Errors) > 0 {
 		return fmt.Errorf("status %d: %.300s", resp.StatusCode, raw)
 	}
 	for _, v := range out.Data {
