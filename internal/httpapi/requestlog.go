@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
-	"seatgraph/internal/codes"
 	"seatgraph/internal/logging"
 	"seatgraph/internal/telemetry"
 )
@@ -128,52 +127,3 @@ func (s *statusRecorder) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// timeoutBody is the answer to a request that runs past its timeout.
-const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"code":"` + codes.ServiceUnavailable + `"}}]}`
-
-// withTimeout answers 503 to a request still running after d; the request's
-// record waits for the handler, which goes on until it notices, so its log
-// line tells the whole of what it did. When the answer was the timeout's,
-// the record says so (the errors the handler goes on to produce reach no
-// client).
-func withTimeout(d time.Duration, next http.Handler) http.Handler {
-	timed := http.TimeoutHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer telemetry.From(r.Context()).Leave()
-		next.ServeHTTP(w, r)
-	}), d, timeoutBody)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := telemetry.From(r.Context())
-		req.Enter()
-		watch := &timeoutWatch{ResponseWriter: w}
-		timed.ServeHTTP(watch, r)
-		if watch.timedOut {
-			req.TimedOut(codes.ServiceUnavailable)
-		}
-	})
-}
-
-// timeoutWatch tells whether http.TimeoutHandler wrote its timeout answer
-// (503 and timeoutBody). Whether the handler had returned says nothing:
-// when it ends just as the deadline passes, TimeoutHandler may answer
-// either way.
-type timeoutWatch struct {
-	http.ResponseWriter
-	status   int
-	timedOut bool
-}
-
-func (t *timeoutWatch) WriteHeader(code int) {
-	t.status = code
-	t.ResponseWriter.WriteHeader(code)
-}
-
-func (t *timeoutWatch) Write(b []byte) (int, error) {
-	if t.status == http.StatusServiceUnavailable && string(b) == timeoutBody {
-		t.timedOut = true
-	}
-	return t.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (t *timeoutWatch) Unwrap() http.ResponseWriter { return t.ResponseWriter }
