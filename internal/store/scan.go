@@ -87,39 +87,42 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 	if err != nil {
 		return 0, err
 	}
+	// Each row is decoded into scratch, whose columns' addresses are
+	// taken once, then copied into a row of its own, and scratch zeroed
+	// (so that nothing of one row, such as a map, is reused by the next).
+	scratch := reflect.New(typ)
+	base := scratch.UnsafePointer()
+	dests := make([]any, len(fields))
+	ids := make([]pgtype.UUID, len(fields)) // the nullable uuids of a row
+	for i, f := range fields {
+		switch at := unsafe.Add(base, f.offset); f.kind {
+		case uuidField:
+			// As bytes: a uuid.UUID is a sql.Scanner, which pgx would
+			// feed the uuid as text to parse again.
+			dests[i] = (*[16]byte)(at)
+		case uuidPtrField:
+			dests[i] = &ids[i]
+		default:
+			dests[i] = reflect.NewAt(f.typ, at).Interface()
+		}
+	}
 	// pgx plans how to decode each column into its destination anew for
 	// every statement; the plans depend only on the column's type and the
 	// destination's, so the connection keeps them for the next statement
 	// of the same shape.
 	plans := c.plans[key]
-	dests := make([]any, len(fields))
-	ids := make([]pgtype.UUID, len(fields)) // the nullable uuids of a row
+	if plans == nil {
+		plans = make([]pgtype.ScanPlan, len(cols))
+		for i, d := range dests {
+			plans[i] = c.Conn.Conn().TypeMap().PlanScan(cols[i].DataTypeOID, cols[i].Format, d)
+		}
+		if c.plans == nil {
+			c.plans = map[planKey][]pgtype.ScanPlan{}
+		}
+		c.plans[key] = plans
+	}
 	n := 0
 	for rows.Next() {
-		row := reflect.New(typ)
-		base := row.UnsafePointer()
-		for i, f := range fields {
-			switch at := unsafe.Add(base, f.offset); f.kind {
-			case uuidField:
-				// As bytes: a uuid.UUID is a sql.Scanner, which pgx would
-				// feed the uuid as text to parse again.
-				dests[i] = (*[16]byte)(at)
-			case uuidPtrField:
-				dests[i] = &ids[i]
-			default:
-				dests[i] = reflect.NewAt(f.typ, at).Interface()
-			}
-		}
-		if plans == nil {
-			plans = make([]pgtype.ScanPlan, len(cols))
-			for i, d := range dests {
-				plans[i] = c.Conn.Conn().TypeMap().PlanScan(cols[i].DataTypeOID, cols[i].Format, d)
-			}
-			if c.plans == nil {
-				c.plans = map[planKey][]pgtype.ScanPlan{}
-			}
-			c.plans[key] = plans
-		}
 		for i, raw := range rows.RawValues() {
 			if err := plans[i].Scan(raw, dests[i]); err != nil {
 				return n, fmt.Errorf("store: scan column %q: %w", cols[i].Name, err)
@@ -131,6 +134,9 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 				*(**uuid.UUID)(unsafe.Add(base, f.offset)) = &u
 			}
 		}
+		row := reflect.New(typ)
+		row.Elem().Set(scratch.Elem())
+		scratch.Elem().SetZero()
 		out.Set(reflect.Append(out, row))
 		n++
 	}
