@@ -330,11 +330,11 @@ func usageStatement(s store.Scope, ways *[usageWays]usageArrays) *bun.SelectQuer
 }
 
 // recordOne is the call most agents make: one grant, named by its id. It
-// is one plain update of that row, which costs PostgreSQL what a direct
-// UPDATE does (the batch statement's CTEs cost it 1.7 times that per
-// call; bench/README.md, stop 22); only when it moved nothing does a
-// second statement read whether the grant is live (its lastUsedAt was
-// already as late) or not there. The grant's own row lock orders it
+// is one plain update of that row (the batch statement's CTEs cost
+// PostgreSQL about 240 µs of CPU per call under the bench's load, this
+// update about 170 µs; bench/README.md, stop 22); only when it moved
+// nothing does a second statement read whether the grant is live (its
+// lastUsedAt was already as late) or not there. The grant's own row lock orders it
 // against other writes, as in the batch statement.
 func recordOne(ctx context.Context, db *store.DB, actor Actor, w *usageArrays, res *UsageResult, prefix string) error {
 	// The time given, or the database's clock (as now() written out: Citus
