@@ -49,11 +49,24 @@ func timeoutHandler(d time.Duration, body string, next http.Handler) http.Handle
 				tw.timeout()
 			}
 		})
+		returned := false
+		defer func() {
+			if !returned {
+				// The handler panicked: a 503 the deadline's callback is
+				// writing gets out first, and nothing is written after
+				// (net/http closes the response when the panic reaches it).
+				stop()
+				tw.mu.Lock()
+				tw.done = true
+				tw.mu.Unlock()
+			}
+		}()
 		req.Enter()
 		func() {
 			defer req.Leave()
 			next.ServeHTTP(tw, r.WithContext(ctx))
 		}()
+		returned = true
 		stop()
 		tw.finish(errors.Is(ctx.Err(), context.DeadlineExceeded))
 	})

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -57,5 +58,73 @@ func TestTimeoutAnswersWhileTheHandlerRuns(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusTeapot || resp.Header.Get("X-Answer") != "42" || string(body) != "short and stout" {
 		t.Errorf("in time: got %d %q %s", resp.StatusCode, resp.Header.Get("X-Answer"), body)
+	}
+}
+
+// holdWriter holds the deadline's 503 in WriteHeader (entered closed)
+// until release is closed, and closes flushed once it is flushed.
+type holdWriter struct {
+	http.ResponseWriter
+	entered, release, flushed chan struct{}
+}
+
+func (h *holdWriter) WriteHeader(code int) {
+	close(h.entered)
+	<-h.release
+	h.ResponseWriter.WriteHeader(code)
+}
+
+func (h *holdWriter) Flush() {
+	defer close(h.flushed)
+	_ = http.NewResponseController(h.ResponseWriter).Flush()
+}
+
+// TestTimeoutHandlerPanicsWhileThe503IsWritten: a handler that panics
+// while the deadline's callback is writing the 503 does not leave the
+// callback writing to a response net/http has already closed (a write
+// there would crash the whole server): the panic waits for the 503 to be
+// out, so the client has it in full.
+func TestTimeoutHandlerPanicsWhileThe503IsWritten(t *testing.T) {
+	entered, release, flushed := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	h := withTimeout(100*time.Millisecond, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		<-entered // the deadline's callback is writing the 503
+		panic("the handler fails")
+	}))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&holdWriter{ResponseWriter: w, entered: entered, release: release, flushed: flushed}, r)
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	defer srv.Close()
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			got <- answer{err: err}
+			return
+		}
+		body, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		got <- answer{resp.StatusCode, string(body), err}
+	}()
+	<-entered
+	// net/http deals with the panic at once unless the handler's
+	// goroutine waits for the 503 (it then answers after release).
+	var a answer
+	select {
+	case a = <-got:
+		close(release)
+	case <-time.After(2 * time.Second):
+		close(release)
+		a = <-got
+	}
+	<-flushed
+	if a.err != nil || a.status != http.StatusServiceUnavailable || a.body != timeoutBody {
+		t.Errorf("got %d %q (%v), want 503 %s", a.status, a.body, a.err, timeoutBody)
 	}
 }
