@@ -27,8 +27,9 @@ const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"co
 // the buffer is the answer. At the deadline, its context ends and, if it
 // is still running, a callback of the context (context.AfterFunc: a
 // goroutine only then) writes the 503 and flushes it, so the client has
-// it at once; the handler goes on until it notices, its writes then
-// discarded. A handler that returns after the deadline has its answer
+// it at once, with Connection: close (the connection is the handler's
+// until it returns); the handler goes on until it notices, its writes
+// then discarded. A handler that returns after the deadline has its answer
 // replaced by the 503 too. The request's record waits for the handler, so
 // its log line tells the whole of what it did, and says that the answer
 // was the timeout's (the errors the handler goes on to produce reach no
@@ -116,6 +117,9 @@ func (t *timeoutWriter) timeout() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.done && !t.timedOut {
+		// The connection is the handler's until it returns: the client's
+		// next request goes on a new one rather than wait behind it.
+		t.w.Header().Set("Connection", "close")
 		t.writeTimeout()
 		// Sent now: the handler holds the connection's goroutine until
 		// it returns.

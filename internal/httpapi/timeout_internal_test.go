@@ -128,3 +128,47 @@ func TestTimeoutHandlerPanicsWhileThe503IsWritten(t *testing.T) {
 		t.Errorf("got %d %q (%v), want 503 %s", a.status, a.body, a.err, timeoutBody)
 	}
 }
+
+// TestTimeoutFreesTheClientsConnection: the 503 written while the
+// handler still runs closes the connection, so that the client's next
+// request goes on a new one instead of waiting behind the handler (which
+// holds the connection's goroutine until it returns; http.TimeoutHandler
+// let the connection go at once).
+func TestTimeoutFreesTheClientsConnection(t *testing.T) {
+	release := make(chan struct{})
+	h := withTimeout(100*time.Millisecond, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release // ignores its context's end
+		}
+		_, _ = w.Write([]byte(`{"data":{}}`))
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer close(release) // before srv.Close, which waits for the handler
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	get := func(path string) (int, error) {
+		resp, err := client.Get(srv.URL + path)
+		if err != nil {
+			return 0, err
+		}
+		_, err = io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode, err
+	}
+	if status, err := get("/slow"); err != nil || status != http.StatusServiceUnavailable {
+		t.Errorf("the slow request: %d %v, want 503", status, err)
+	}
+	next := make(chan int, 1)
+	go func() {
+		status, _ := get("/fast")
+		next <- status
+	}()
+	select {
+	case status := <-next:
+		if status != http.StatusOK {
+			t.Errorf("the next request: %d, want 200", status)
+		}
+	case <-time.After(30 * time.Second): // a watchdog, not a measure
+		t.Error("the next request waited for the timed-out handler")
+	}
+}
