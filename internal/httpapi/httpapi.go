@@ -294,7 +294,7 @@ func withSession(db *store.DB, next http.Handler) http.Handler {
 }
 
 // jsonByDefault labels a response JSON unless the handler says otherwise;
-// it gives http.TimeoutHandler's 503 body its content type.
+// it gives the request timeout's 503 body its content type.
 func jsonByDefault(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -308,7 +308,7 @@ func jsonByDefault(next http.Handler) http.Handler {
 const retryAfterSeconds = "2"
 
 // retryAfter adds Retry-After to a 503 answer, whichever layer wrote it
-// (http.TimeoutHandler's answer included).
+// (the request timeout's answer included).
 func retryAfter(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(&retryAfterWriter{ResponseWriter: w}, r)

@@ -142,7 +142,7 @@ func (r *Request) addStatement(took time.Duration) {
 }
 
 // Enter marks work of the request that may outlive its response (the
-// handler behind http.TimeoutHandler goes on after the 503); the request's
+// handler behind the request timeout goes on after the 503); the request's
 // end waits for the matching Leave.
 func (r *Request) Enter() {
 	if r == nil {
