@@ -47,7 +47,9 @@ func requestLog(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.
 				defer panic(v)
 			}
 			m.ObserveHTTP(route(r), r.Method, rec.status, time.Since(start))
-			req.End(func() { logRequest(ctx, base, problems, m, r, rec.status, start, req) })
+			// The handler, timed out or not, has returned: the line tells
+			// the whole of what it did.
+			logRequest(ctx, base, problems, m, r, rec.status, start, req)
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})

@@ -30,10 +30,10 @@ const timeoutBody = `{"errors":[{"message":"request timed out","extensions":{"co
 // it at once, with Connection: close (the connection is the handler's
 // until it returns); the handler goes on until it notices, its writes
 // then discarded. A handler that returns after the deadline has its answer
-// replaced by the 503 too. The request's record waits for the handler, so
-// its log line tells the whole of what it did, and says that the answer
-// was the timeout's (the errors the handler goes on to produce reach no
-// client).
+// replaced by the 503 too. The request's log line, written once the
+// handler has returned, tells the whole of what it did, and says that the
+// answer was the timeout's (the errors the handler goes on to produce
+// reach no client).
 func withTimeout(d time.Duration, next http.Handler) http.Handler {
 	return timeoutHandler(d, timeoutBody, next)
 }
@@ -62,11 +62,7 @@ func timeoutHandler(d time.Duration, body string, next http.Handler) http.Handle
 				tw.mu.Unlock()
 			}
 		}()
-		req.Enter()
-		func() {
-			defer req.Leave()
-			next.ServeHTTP(tw, r.WithContext(ctx))
-		}()
+		next.ServeHTTP(tw, r.WithContext(ctx))
 		returned = true
 		stop()
 		tw.finish(errors.Is(ctx.Err(), context.DeadlineExceeded))

@@ -317,7 +317,7 @@ func usageStatement(s store.Scope, ways *[usageWays]usageArrays) *bun.SelectQuer
 	// order is its plan's (a scan of the table for a large batch, id
 	// lookups for a small one), and two batches locking in two orders
 	// deadlocked.
-	behind := "(a.last_used_at IS NULL OR a.last_used_at < latest.used_at)"
+	behind := behindSQL("latest.used_at")
 	locked := s.Select((*models.Assignment)(nil)).ColumnExpr("a.id, latest.used_at").
 		Join("JOIN latest ON latest.id = a.id").Where(behind).Where(liveSQL).
 		OrderExpr("a.id").For("NO KEY UPDATE OF a")
@@ -349,7 +349,7 @@ func recordOne(ctx context.Context, db *store.DB, actor Actor, w *usageArrays, r
 		ids = ids[:0]
 		_, err := s.UpdateOwn((*models.Assignment)(nil)).Set("last_used_at = "+at, args...).
 			Where("a.id = ?::uuid", id).Where(liveSQL).
-			Where("(a.last_used_at IS NULL OR a.last_used_at < "+at+")", args...).
+			Where(behindSQL(at), args...).
 			Returning("a.id").Exec(ctx, &ids)
 		return err
 	})
@@ -378,4 +378,10 @@ func recordOne(ctx context.Context, db *store.DB, actor Actor, w *usageArrays, r
 // names no live grant of the caller.
 func noGrant(prefix string) problem.List {
 	return problem.List{problem.New(problem.NotFound, strings.TrimSuffix(prefix, "."), "no live assignment matches")}
+}
+
+// behindSQL says that grant a's last use is earlier than at (or none): a
+// use at at moves it.
+func behindSQL(at string) string {
+	return "(a.last_used_at IS NULL OR a.last_used_at < " + at + ")"
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
@@ -287,8 +288,8 @@ type ctxKey struct{}
 // such as most mutations, does not make them).
 type request struct {
 	sess    *store.Session
-	mu      sync.Mutex
-	loaders *Loaders
+	mu      sync.Mutex // held while the loaders are made
+	loaders atomic.Pointer[Loaders]
 }
 
 // With returns ctx carrying the request's session sess, and the loaders
@@ -300,12 +301,15 @@ func With(ctx context.Context, sess *store.Session) context.Context {
 // For returns the request's loaders.
 func For(ctx context.Context) *Loaders {
 	r := ctx.Value(ctxKey{}).(*request)
+	if l := r.loaders.Load(); l != nil {
+		return l
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.loaders == nil {
-		r.loaders = New(r.sess)
+	if r.loaders.Load() == nil {
+		r.loaders.Store(New(r.sess))
 	}
-	return r.loaders
+	return r.loaders.Load()
 }
 
 // Session returns the request's session.
@@ -317,13 +321,10 @@ func Session(ctx context.Context) *store.Session {
 // loaders not yet made have read nothing to forget.
 func EndReadsForWrite(ctx context.Context) error {
 	r := ctx.Value(ctxKey{}).(*request)
-	r.mu.Lock()
-	l := r.loaders
-	r.mu.Unlock()
-	if l == nil {
-		return r.sess.Close()
+	if l := r.loaders.Load(); l != nil {
+		return l.EndReadsForWrite()
 	}
-	return l.EndReadsForWrite()
+	return r.sess.Close()
 }
 
 // List batches per-parent reads that take arguments: parents asked for

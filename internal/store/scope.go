@@ -51,10 +51,19 @@ func (s Scope) Select(model any) *bun.SelectQuery {
 // joined table carries no app_id.
 func (s Scope) Filter(q *bun.SelectQuery, alias string, table *tableInfo) *bun.SelectQuery {
 	q = q.Where(alias+".tenant_id = ?", s.tenant.ID)
-	if s.tenant.AppID != nil && table != nil && table.hasApp {
-		q = q.Where(alias+".app_id = ?", *s.tenant.AppID)
+	if app, ok := s.appOf(table); ok {
+		q = q.Where(alias+".app_id = ?", app)
 	}
 	return q
+}
+
+// appOf is the app whose rows of table the caller may see: for an
+// application caller on a table that records the app.
+func (s Scope) appOf(table *tableInfo) (string, bool) {
+	if s.tenant.AppID == nil || table == nil || !table.hasApp {
+		return "", false
+	}
+	return *s.tenant.AppID, true
 }
 
 // Lateral runs inner once per parent id (inner refers to the current parent
@@ -89,8 +98,8 @@ func (s Scope) Update(model any) *bun.UpdateQuery {
 // a read: to the tenant and, for an application caller, to its app's rows.
 func (s Scope) UpdateOwn(model any) *bun.UpdateQuery {
 	q := s.Update(model)
-	if s.tenant.AppID != nil && tableOf(s.idb, model).hasApp {
-		q = q.Where("?TableAlias.app_id = ?", *s.tenant.AppID)
+	if app, ok := s.appOf(tableOf(s.idb, model)); ok {
+		q = q.Where("?TableAlias.app_id = ?", app)
 	}
 	return q
 }

@@ -33,9 +33,6 @@ type Request struct {
 	// timeoutCode is the error code of the timeout's answer, "" when the
 	// request did not time out.
 	timeoutCode string
-
-	refs   int
-	finish func()
 }
 
 type ctxKey struct{}
@@ -43,7 +40,7 @@ type ctxKey struct{}
 // Begin starts the record of a request with id, counted into m (which may
 // be nil).
 func Begin(ctx context.Context, id string, m *Metrics) (context.Context, *Request) {
-	r := &Request{ID: id, metrics: m, refs: 1}
+	r := &Request{ID: id, metrics: m}
 	return context.WithValue(ctx, ctxKey{}, r), r
 }
 
@@ -139,51 +136,6 @@ func (r *Request) addStatement(took time.Duration) {
 	r.statements++
 	r.sqlTime += took
 	r.mu.Unlock()
-}
-
-// Enter marks work of the request that may outlive its response (the
-// handler behind the request timeout goes on after the 503); the request's
-// end waits for the matching Leave.
-func (r *Request) Enter() {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	r.refs++
-	r.mu.Unlock()
-}
-
-// Leave ends work begun with Enter.
-func (r *Request) Leave() { r.release() }
-
-// End runs fn once the response is written (now) and all entered work
-// has left, so that the request's log line sees everything it did. On a
-// nil Request it runs fn at once.
-func (r *Request) End(fn func()) {
-	if r == nil {
-		fn()
-		return
-	}
-	r.mu.Lock()
-	r.finish = fn
-	r.mu.Unlock()
-	r.release()
-}
-
-func (r *Request) release() {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	r.refs--
-	var fn func()
-	if r.refs == 0 {
-		fn, r.finish = r.finish, nil
-	}
-	r.mu.Unlock()
-	if fn != nil {
-		fn()
-	}
 }
 
 // Summary is a finished request's record.
