@@ -70,6 +70,7 @@ e2e:
 ## generate: regenerate the gqlgen code and the playground bundle
 generate: playground
 	go tool gqlgen generate
+	go run ./scripts/listitems graph/generated.go
 
 ## playground: bundle GraphiQL from internal/playground/app/package-lock.json into internal/playground/dist
 playground:
@@ -79,7 +80,7 @@ playground:
 check-generated:
 	@scripts/playground.sh check
 	@before=$$(cat graph/generated.go graph/federation.go graph/model/models_gen.go | sha256sum); \
-	go tool gqlgen generate; \
+	go tool gqlgen generate && go run ./scripts/listitems graph/generated.go; \
 	after=$$(cat graph/generated.go graph/federation.go graph/model/models_gen.go | sha256sum); \
 	if [ "$$before" != "$$after" ]; then echo "generated code was stale: run make generate and commit" >&2; exit 1; fi
 

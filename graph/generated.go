@@ -25136,7 +25136,7 @@ func (ec *executionContext) marshalNAssigneeType2seatgraphᚋmodelsᚐAssigneeTy
 }
 
 func (ec *executionContext) marshalNAssignment2ᚕᚖseatgraphᚋmodelsᚐAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Assignment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignment2ᚖseatgraphᚋmodelsᚐAssignment(ctx, sel, v[i])
@@ -25182,7 +25182,7 @@ func (ec *executionContext) marshalNAssignmentConnection2ᚖseatgraphᚋgraphᚋ
 }
 
 func (ec *executionContext) marshalNAssignmentEdge2ᚕᚖseatgraphᚋgraphᚋmodelᚐAssignmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AssignmentEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentEdge2ᚖseatgraphᚋgraphᚋmodelᚐAssignmentEdge(ctx, sel, v[i])
@@ -25206,7 +25206,7 @@ func (ec *executionContext) marshalNAssignmentEdge2ᚖseatgraphᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) marshalNAssignmentEvent2ᚕᚖseatgraphᚋmodelsᚐAssignmentEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.AssignmentEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentEvent2ᚖseatgraphᚋmodelsᚐAssignmentEvent(ctx, sel, v[i])
@@ -25238,7 +25238,7 @@ func (ec *executionContext) marshalNAssignmentEventConnection2ᚖseatgraphᚋgra
 }
 
 func (ec *executionContext) marshalNAssignmentEventEdge2ᚕᚖseatgraphᚋgraphᚋmodelᚐAssignmentEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AssignmentEventEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentEventEdge2ᚖseatgraphᚋgraphᚋmodelᚐAssignmentEventEdge(ctx, sel, v[i])
@@ -25372,7 +25372,7 @@ func (ec *executionContext) unmarshalNDeleteWebhookEndpointInput2seatgraphᚋint
 }
 
 func (ec *executionContext) marshalNEntitlement2ᚕᚖseatgraphᚋinternalᚋlicensingᚐEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*licensing.Entitlement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntitlement2ᚖseatgraphᚋinternalᚋlicensingᚐEntitlement(ctx, sel, v[i])
@@ -25410,7 +25410,7 @@ func (ec *executionContext) marshalNFieldSet2string(ctx context.Context, sel ast
 }
 
 func (ec *executionContext) marshalNGroup2ᚕᚖseatgraphᚋmodelsᚐGroupᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Group) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroup2ᚖseatgraphᚋmodelsᚐGroup(ctx, sel, v[i])
@@ -25456,7 +25456,7 @@ func (ec *executionContext) marshalNGroupConnection2ᚖseatgraphᚋgraphᚋmodel
 }
 
 func (ec *executionContext) marshalNGroupEdge2ᚕᚖseatgraphᚋgraphᚋmodelᚐGroupEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroupEdge2ᚖseatgraphᚋgraphᚋmodelᚐGroupEdge(ctx, sel, v[i])
@@ -25590,7 +25590,7 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 }
 
 func (ec *executionContext) marshalNLicense2ᚕᚖseatgraphᚋmodelsᚐLicenseᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.License) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLicense2ᚖseatgraphᚋmodelsᚐLicense(ctx, sel, v[i])
@@ -25636,7 +25636,7 @@ func (ec *executionContext) marshalNLicenseConnection2ᚖseatgraphᚋgraphᚋmod
 }
 
 func (ec *executionContext) marshalNLicenseEdge2ᚕᚖseatgraphᚋgraphᚋmodelᚐLicenseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LicenseEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLicenseEdge2ᚖseatgraphᚋgraphᚋmodelᚐLicenseEdge(ctx, sel, v[i])
@@ -25694,7 +25694,7 @@ func (ec *executionContext) marshalNMoney2seatgraphᚋinternalᚋmoneyᚐMoney(c
 }
 
 func (ec *executionContext) marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMoneyᚄ(ctx context.Context, sel ast.SelectionSet, v []money.Money) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMoney2seatgraphᚋinternalᚋmoneyᚐMoney(ctx, sel, v[i])
@@ -25710,7 +25710,7 @@ func (ec *executionContext) marshalNMoney2ᚕseatgraphᚋinternalᚋmoneyᚐMone
 }
 
 func (ec *executionContext) marshalNNode2ᚕseatgraphᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2seatgraphᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
@@ -25728,7 +25728,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖseatgraphᚋinternalᚋpagingᚐ
 }
 
 func (ec *executionContext) marshalNPerson2ᚕᚖseatgraphᚋmodelsᚐPersonᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.Person) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPerson2ᚖseatgraphᚋmodelsᚐPerson(ctx, sel, v[i])
@@ -25774,7 +25774,7 @@ func (ec *executionContext) marshalNPersonConnection2ᚖseatgraphᚋgraphᚋmode
 }
 
 func (ec *executionContext) marshalNPersonEdge2ᚕᚖseatgraphᚋgraphᚋmodelᚐPersonEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PersonEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPersonEdge2ᚖseatgraphᚋgraphᚋmodelᚐPersonEdge(ctx, sel, v[i])
@@ -25830,7 +25830,7 @@ func (ec *executionContext) marshalNReclaimAction2seatgraphᚋmodelsᚐReclaimAc
 }
 
 func (ec *executionContext) marshalNReclaimCandidate2ᚕᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []*licensing.ReclaimCandidate) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNReclaimCandidate2ᚖseatgraphᚋinternalᚋlicensingᚐReclaimCandidate(ctx, sel, v[i])
@@ -25929,7 +25929,7 @@ func (ec *executionContext) marshalNRenewal2seatgraphᚋinternalᚋeconomicsᚐR
 }
 
 func (ec *executionContext) marshalNRenewal2ᚕseatgraphᚋinternalᚋeconomicsᚐRenewalᚄ(ctx context.Context, sel ast.SelectionSet, v []economics.Renewal) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRenewal2seatgraphᚋinternalᚋeconomicsᚐRenewal(ctx, sel, v[i])
@@ -26070,7 +26070,7 @@ func (ec *executionContext) unmarshalNUpdateWebhookEndpointInput2seatgraphᚋint
 }
 
 func (ec *executionContext) marshalNUsageResult2ᚕᚖseatgraphᚋgraphᚋmodelᚐUsageResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageResult) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageResult2ᚖseatgraphᚋgraphᚋmodelᚐUsageResult(ctx, sel, v[i])
@@ -26094,7 +26094,7 @@ func (ec *executionContext) marshalNUsageResult2ᚖseatgraphᚋgraphᚋmodelᚐU
 }
 
 func (ec *executionContext) marshalNUserError2ᚕᚖseatgraphᚋgraphᚋmodelᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserError2ᚖseatgraphᚋgraphᚋmodelᚐUserError(ctx, sel, v[i])
@@ -26132,7 +26132,7 @@ func (ec *executionContext) marshalNUserErrorCode2string(ctx context.Context, se
 }
 
 func (ec *executionContext) marshalNUtilizationBucket2ᚕᚖseatgraphᚋinternalᚋeconomicsᚐBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []*economics.Bucket) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUtilizationBucket2ᚖseatgraphᚋinternalᚋeconomicsᚐBucket(ctx, sel, v[i])
@@ -26160,7 +26160,7 @@ func (ec *executionContext) marshalNVendorSpend2seatgraphᚋinternalᚋeconomics
 }
 
 func (ec *executionContext) marshalNVendorSpend2ᚕseatgraphᚋinternalᚋeconomicsᚐVendorSpendᚄ(ctx context.Context, sel ast.SelectionSet, v []economics.VendorSpend) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVendorSpend2seatgraphᚋinternalᚋeconomicsᚐVendorSpend(ctx, sel, v[i])
@@ -26184,7 +26184,7 @@ func (ec *executionContext) marshalNViewer2ᚖseatgraphᚋgraphᚋmodelᚐViewer
 }
 
 func (ec *executionContext) marshalNWebhookDelivery2ᚕᚖseatgraphᚋinternalᚋwebhooksᚐDeliveryᚄ(ctx context.Context, sel ast.SelectionSet, v []*webhooks.Delivery) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookDelivery2ᚖseatgraphᚋinternalᚋwebhooksᚐDelivery(ctx, sel, v[i])
@@ -26230,7 +26230,7 @@ func (ec *executionContext) marshalNWebhookDeliveryStatus2string(ctx context.Con
 }
 
 func (ec *executionContext) marshalNWebhookEndpoint2ᚕᚖseatgraphᚋmodelsᚐWebhookEndpointᚄ(ctx context.Context, sel ast.SelectionSet, v []*models.WebhookEndpoint) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookEndpoint2ᚖseatgraphᚋmodelsᚐWebhookEndpoint(ctx, sel, v[i])
@@ -26309,7 +26309,7 @@ func (ec *executionContext) marshalN_Any2ᚕmapᚄ(ctx context.Context, sel ast.
 }
 
 func (ec *executionContext) marshalN_Entity2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx context.Context, sel ast.SelectionSet, v []fedruntime.Entity) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalO_Entity2githubᚗcomᚋ99designsᚋgqlgenᚋpluginᚋfederationᚋfedruntimeᚐEntity(ctx, sel, v[i])
@@ -26327,7 +26327,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -26371,7 +26371,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -26399,7 +26399,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -26427,7 +26427,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -26635,7 +26635,7 @@ func (ec *executionContext) marshalOAssignment2ᚕᚖseatgraphᚋmodelsᚐAssign
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssignment2ᚖseatgraphᚋmodelsᚐAssignment(ctx, sel, v[i])
@@ -26696,7 +26696,7 @@ func (ec *executionContext) marshalOAssignmentStatus2ᚕseatgraphᚋmodelsᚐSta
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAssignmentStatus2seatgraphᚋmodelsᚐStatus(ctx, sel, v[i])
@@ -26779,7 +26779,7 @@ func (ec *executionContext) marshalOGroup2ᚕᚖseatgraphᚋmodelsᚐGroup(ctx c
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOGroup2ᚖseatgraphᚋmodelsᚐGroup(ctx, sel, v[i])
@@ -26912,7 +26912,7 @@ func (ec *executionContext) marshalOLicense2ᚕᚖseatgraphᚋmodelsᚐLicense(c
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLicense2ᚖseatgraphᚋmodelsᚐLicense(ctx, sel, v[i])
@@ -26978,7 +26978,7 @@ func (ec *executionContext) marshalOPerson2ᚕᚖseatgraphᚋmodelsᚐPerson(ctx
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPerson2ᚖseatgraphᚋmodelsᚐPerson(ctx, sel, v[i])
@@ -27198,7 +27198,7 @@ func (ec *executionContext) marshalOWebhookDeliveryStatus2ᚕstringᚄ(ctx conte
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookDeliveryStatus2string(ctx, sel, v[i])
@@ -27231,7 +27231,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -27250,7 +27250,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -27269,7 +27269,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -27288,7 +27288,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := resolveItems(ctx, len(v), func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -281,7 +281,7 @@ func (r *personResolver) Groups(ctx context.Context, obj *models.Person, first *
 
 // Entitlements is the resolver for the entitlements field.
 func (r *personResolver) Entitlements(ctx context.Context, obj *models.Person) ([]*licensing.Entitlement, error) {
-	list, err := loaders.For(ctx).Entitlements.Load(ctx, obj.ID)
+	list, err := loaders.For(ctx).Entitlements.Load(ctx, obj.ID, struct{}{})
 	out := make([]*licensing.Entitlement, len(list))
 	for i := range list {
 		out[i] = &list[i]

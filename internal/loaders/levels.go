@@ -124,6 +124,8 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 	b.mu.Unlock()
 	if full {
 		b.dispatch(ctx, level, bt)
+	} else {
+		fork(ctx) // the siblings still to ask may not have begun (Items)
 	}
 	<-bt.done
 	if failed, ok := bt.err.(dataloadgen.MappedFetchError[K]); ok {

@@ -75,7 +75,7 @@ type Loaders struct {
 	GroupCounts      *List[GroupArgs, int]
 	Events           *List[paging.Args, paging.Page[*models.AssignmentEvent]]
 	EventCounts      *List[paging.Args, int]
-	Entitlements     *dataloadgen.Loader[uuid.UUID, []licensing.Entitlement]
+	Entitlements     *List[struct{}, []licensing.Entitlement]
 	Utilization      *List[economics.UtilizationArgs, []*economics.Bucket]
 	Usage            *List[int, *economics.Usage]
 	ReclaimPolicy    *List[struct{}, *models.ReclaimPolicy]
@@ -123,9 +123,9 @@ func New(sess *store.Session) *Loaders {
 		ReclaimPolicy: newList("ReclaimPolicy", lv, func(ctx context.Context, ids []uuid.UUID, _ struct{}) (map[uuid.UUID]*models.ReclaimPolicy, error) {
 			return licensing.ReclaimPolicies(ctx, sess, ids)
 		}),
-		Entitlements: dataloadgen.NewMappedLoader(telemetry.Batched("Entitlements", func(ctx context.Context, people []uuid.UUID) (map[uuid.UUID][]licensing.Entitlement, error) {
+		Entitlements: newList("Entitlements", lv, func(ctx context.Context, people []uuid.UUID, _ struct{}) (map[uuid.UUID][]licensing.Entitlement, error) {
 			return licensing.Entitlements(ctx, sess, people)
-		}), dataloadgen.WithWait(fallbackWait)),
+		}),
 	}
 	l.Assignments = newList("Assignments", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
 		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess,
@@ -159,14 +159,9 @@ func (l *Loaders) EndReadsForWrite() error {
 
 // forget forgets everything the loaders have read.
 func (l *Loaders) forget() {
-	l.License.ClearAll()
-	l.Assignment.ClearAll()
-	l.Person.ClearAll()
-	l.Group.ClearAll()
-	l.Event.ClearAll()
-	l.Entitlements.ClearAll()
-	for _, c := range []interface{ clear() }{l.Assignments, l.AssignmentCounts, l.Members, l.MemberCounts,
-		l.Groups, l.GroupCounts, l.Events, l.EventCounts, l.Utilization, l.Usage} {
+	for _, c := range []interface{ clear() }{l.License, l.Assignment, l.Person, l.Group, l.Event,
+		l.Assignments, l.AssignmentCounts, l.Members, l.MemberCounts, l.Groups, l.GroupCounts,
+		l.Events, l.EventCounts, l.Entitlements, l.Utilization, l.Usage} {
 		c.clear()
 	}
 }
@@ -223,33 +218,41 @@ func appendIDs(ids []uuid.UUID, more ...*uuid.UUID) []uuid.UUID {
 	return ids
 }
 
-// ByID is a batching loader of records by id.
+// ByID is a batching loader of records by id. Records read ahead (Now,
+// prime) are kept apart from the batches, so that a field asking for one
+// knows it will not wait.
 type ByID[T any] struct {
-	*dataloadgen.Loader[uuid.UUID, *T]
-	fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]*T, error)
+	loader *dataloadgen.Loader[uuid.UUID, *T]
+	fetch  func(context.Context, []uuid.UUID) (map[uuid.UUID]*T, error)
+
+	mu    sync.Mutex
+	known map[uuid.UUID]*T // read ahead; nil: names nothing visible
 }
 
 func byID[T any](name string, sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)) *ByID[T] {
 	f := telemetry.Batched(name, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*T, error) { return fetch(ctx, sess, ids) })
-	return &ByID[T]{Loader: dataloadgen.NewMappedLoader(f, dataloadgen.WithWait(fallbackWait)), fetch: f}
+	return &ByID[T]{loader: dataloadgen.NewMappedLoader(f, dataloadgen.WithWait(fallbackWait)), fetch: f, known: map[uuid.UUID]*T{}}
 }
 
 // Now reads one record by id at once, without batching (a root field:
-// nothing else at its level will ask), and primes the loader with it.
+// nothing else at its level will ask), and keeps it.
 func (b *ByID[T]) Now(ctx context.Context, id uuid.UUID) (*T, error) {
 	m, err := b.fetch(ctx, []uuid.UUID{id})
 	if err != nil {
 		return nil, err
 	}
-	b.Prime(id, m[id])
+	b.keep(m, id)
 	return m[id], nil
 }
 
-// prime reads ids (those not yet loaded) at once and primes the loader
-// with them; an id that names nothing visible is primed as nil.
+// prime reads ids (those not yet known) at once and keeps them; an id
+// that names nothing visible is kept as nil.
 func (b *ByID[T]) prime(ctx context.Context, ids []uuid.UUID) error {
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 	ids = slices.Compact(ids)
+	b.mu.Lock()
+	ids = slices.DeleteFunc(ids, func(id uuid.UUID) bool { _, ok := b.known[id]; return ok })
+	b.mu.Unlock()
 	if len(ids) == 0 {
 		return nil
 	}
@@ -257,16 +260,43 @@ func (b *ByID[T]) prime(ctx context.Context, ids []uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		b.Prime(id, m[id])
-	}
+	b.keep(m, ids...)
 	return nil
 }
 
+func (b *ByID[T]) keep(m map[uuid.UUID]*T, ids ...uuid.UUID) {
+	b.mu.Lock()
+	for _, id := range ids {
+		b.known[id] = m[id]
+	}
+	b.mu.Unlock()
+}
+
+// LoadAll loads many records by id in one batch; a missing one is an
+// error of dataloadgen.ErrNotFound at its index.
+func (b *ByID[T]) LoadAll(ctx context.Context, ids []uuid.UUID) ([]*T, error) {
+	return b.loader.LoadAll(ctx, ids)
+}
+
+func (b *ByID[T]) clear() {
+	b.mu.Lock()
+	clear(b.known)
+	b.mu.Unlock()
+	b.loader.ClearAll()
+}
+
 // Get loads one record by id; a record that does not exist (or is not
-// visible to the caller) is nil, not an error.
+// visible to the caller) is nil, not an error. A record not read ahead
+// joins a batch: the siblings that will join it are started first (fork).
 func Get[T any](ctx context.Context, l *ByID[T], id uuid.UUID) (*T, error) {
-	v, err := l.Load(ctx, id)
+	l.mu.Lock()
+	v, ok := l.known[id]
+	l.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	fork(ctx)
+	v, err := l.loader.Load(ctx, id)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, nil
 	}
