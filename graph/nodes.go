@@ -2,10 +2,8 @@ package graph
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
-	"github.com/vikstrous/dataloadgen"
 
 	"seatgraph/graph/model"
 	"seatgraph/internal/gid"
@@ -14,54 +12,68 @@ import (
 	"seatgraph/models"
 )
 
-// node resolves any TypeID through the loader of its kind; an id that
-// names nothing the caller can see resolves to null.
+// node resolves any TypeID at once (a root field: nothing else at its
+// level will ask); an id that names nothing the caller can see resolves to
+// null.
 func node(ctx context.Context, id string) (model.Node, error) {
-	kind, u, err := gid.Parse(id)
+	out, err := nodes(ctx, []string{id})
 	if err != nil {
-		return nil, problem.InvalidInput("id", err)
-	}
-	if err := permit(ctx, readScope[kind]); err != nil {
 		return nil, err
 	}
-	l := loaders.For(ctx)
-	switch kind {
-	case gid.License:
-		return nilIfMissing(loaders.Get(ctx, l.License, u))
-	case gid.Assignment:
-		return nilIfMissing(loaders.Get(ctx, l.Assignment, u))
-	case gid.Person:
-		return nilIfMissing(loaders.Get(ctx, l.Person, u))
-	case gid.Group:
-		return nilIfMissing(loaders.Get(ctx, l.Group, u))
-	default:
-		return nilIfMissing(loaders.Get(ctx, l.Event, u))
-	}
+	return out[0], nil
 }
 
-// nodes resolves many TypeIDs; the loads of each kind share one batch.
+// nodes resolves many TypeIDs at once: one statement per kind named.
 func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
-	type result struct {
-		n   model.Node
-		err error
+	byKind := map[gid.Kind][]uuid.UUID{}
+	for _, id := range ids {
+		kind, u, err := gid.Parse(id)
+		if err != nil {
+			return nil, problem.InvalidInput("id", err)
+		}
+		if err := permit(ctx, readScope[kind]); err != nil {
+			return nil, err
+		}
+		byKind[kind] = append(byKind[kind], u)
 	}
-	results := make([]chan result, len(ids))
-	for i, id := range ids {
-		results[i] = make(chan result, 1)
-		go func() {
-			n, err := node(ctx, id)
-			results[i] <- result{n, err}
-		}()
+	l := loaders.For(ctx)
+	found := map[uuid.UUID]model.Node{}
+	for kind, us := range byKind {
+		var err error
+		switch kind {
+		case gid.License:
+			err = collect(ctx, l.License, us, found)
+		case gid.Assignment:
+			err = collect(ctx, l.Assignment, us, found)
+		case gid.Person:
+			err = collect(ctx, l.Person, us, found)
+		case gid.Group:
+			err = collect(ctx, l.Group, us, found)
+		default:
+			err = collect(ctx, l.Event, us, found)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	out := make([]model.Node, len(ids))
-	for i := range ids {
-		r := <-results[i]
-		if r.err != nil {
-			return nil, r.err
-		}
-		out[i] = r.n
+	for i, id := range ids {
+		_, u, _ := gid.Parse(id)
+		out[i] = found[u]
 	}
 	return out, nil
+}
+
+// collect reads the records of ids through l into found; a record that
+// names nothing visible is left out (the node is null).
+func collect[T any](ctx context.Context, l *loaders.ByID[T], ids []uuid.UUID, found map[uuid.UUID]model.Node) error {
+	records, err := l.Many(ctx, ids)
+	for i, r := range records {
+		if r != nil {
+			found[ids[i]] = r
+		}
+	}
+	return err
 }
 
 // byTypeID loads the record of kind k named by id.
@@ -100,7 +112,7 @@ func asset(id *string) *model.TechnologyAsset {
 }
 
 // entities resolves a batch of federation representations of kind k with
-// one loader batch; an id the caller cannot see resolves to null.
+// one statement, at once; an id the caller cannot see resolves to null.
 func entities[R, T any](ctx context.Context, k gid.Kind, l *loaders.ByID[T], reps []R, idOf func(R) string) ([]*T, error) {
 	if err := permit(ctx, readScope[k]); err != nil {
 		return nil, err
@@ -113,23 +125,5 @@ func entities[R, T any](ctx context.Context, k gid.Kind, l *loaders.ByID[T], rep
 		}
 		keys[i] = u
 	}
-	out, err := l.LoadAll(ctx, keys)
-	if err != nil && !onlyNotFound(err) {
-		return nil, err
-	}
-	return out, nil
-}
-
-// onlyNotFound reports whether a batch failed only for missing keys.
-func onlyNotFound(err error) bool {
-	var errs dataloadgen.ErrorSlice
-	if !errors.As(err, &errs) {
-		return errors.Is(err, dataloadgen.ErrNotFound)
-	}
-	for _, e := range errs {
-		if e != nil && !errors.Is(e, dataloadgen.ErrNotFound) {
-			return false
-		}
-	}
-	return true
+	return l.Many(ctx, keys)
 }

@@ -245,6 +245,22 @@ func (b *ByID[T]) Now(ctx context.Context, id uuid.UUID) (*T, error) {
 	return m[id], nil
 }
 
+// Many reads the records of ids at once, those not yet known in one
+// statement (a root field: every id its level will ask for is known), and
+// returns them in the order of ids, nil where an id names nothing visible.
+func (b *ByID[T]) Many(ctx context.Context, ids []uuid.UUID) ([]*T, error) {
+	if err := b.prime(ctx, slices.Clone(ids)); err != nil {
+		return nil, err
+	}
+	out := make([]*T, len(ids))
+	b.mu.Lock()
+	for i, id := range ids {
+		out[i] = b.known[id]
+	}
+	b.mu.Unlock()
+	return out, nil
+}
+
 // prime reads ids (those not yet known) at once and keeps them; an id
 // that names nothing visible is kept as nil.
 func (b *ByID[T]) prime(ctx context.Context, ids []uuid.UUID) error {
@@ -270,12 +286,6 @@ func (b *ByID[T]) keep(m map[uuid.UUID]*T, ids ...uuid.UUID) {
 		b.known[id] = m[id]
 	}
 	b.mu.Unlock()
-}
-
-// LoadAll loads many records by id in one batch; a missing one is an
-// error of dataloadgen.ErrNotFound at its index.
-func (b *ByID[T]) LoadAll(ctx context.Context, ids []uuid.UUID) ([]*T, error) {
-	return b.loader.LoadAll(ctx, ids)
 }
 
 func (b *ByID[T]) clear() {
