@@ -87,11 +87,11 @@ func New(sess *store.Session) *Loaders {
 	l := &Loaders{
 		Session:    sess,
 		levels:     lv,
-		License:    byID("License", sess, licensing.LicensesByID),
-		Assignment: byID("Assignment", sess, licensing.AssignmentsByID),
-		Person:     byID("Person", sess, directory.PeopleByID),
-		Group:      byID("Group", sess, directory.GroupsByID),
-		Event:      byID("Event", sess, licensing.EventsByID),
+		License:    byID("License", lv, sess, licensing.LicensesByID),
+		Assignment: byID("Assignment", lv, sess, licensing.AssignmentsByID),
+		Person:     byID("Person", lv, sess, directory.PeopleByID),
+		Group:      byID("Group", lv, sess, directory.GroupsByID),
+		Event:      byID("Event", lv, sess, licensing.EventsByID),
 
 		AssignmentCounts: newList("AssignmentCounts", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
 			return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, sess, parents, a.By)
@@ -224,14 +224,15 @@ func appendIDs(ids []uuid.UUID, more ...*uuid.UUID) []uuid.UUID {
 type ByID[T any] struct {
 	loader *dataloadgen.Loader[uuid.UUID, *T]
 	fetch  func(context.Context, []uuid.UUID) (map[uuid.UUID]*T, error)
+	levels *levels
 
 	mu    sync.Mutex
 	known map[uuid.UUID]*T // read ahead; nil: names nothing visible
 }
 
-func byID[T any](name string, sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)) *ByID[T] {
+func byID[T any](name string, lv *levels, sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)) *ByID[T] {
 	f := telemetry.Batched(name, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*T, error) { return fetch(ctx, sess, ids) })
-	return &ByID[T]{loader: dataloadgen.NewMappedLoader(f, dataloadgen.WithWait(fallbackWait)), fetch: f, known: map[uuid.UUID]*T{}}
+	return &ByID[T]{loader: dataloadgen.NewMappedLoader(f, dataloadgen.WithWait(fallbackWait)), fetch: f, levels: lv, known: map[uuid.UUID]*T{}}
 }
 
 // Now reads one record by id at once, without batching (a root field:
@@ -296,14 +297,20 @@ func (b *ByID[T]) clear() {
 }
 
 // Get loads one record by id; a record that does not exist (or is not
-// visible to the caller) is nil, not an error. A record not read ahead
-// joins a batch: the siblings that will join it are started first (fork).
+// visible to the caller) is nil, not an error. A record not read ahead is
+// read at once when the field is in no list, and otherwise joins a batch:
+// the siblings that will join it are started first (fork).
 func Get[T any](ctx context.Context, l *ByID[T], id uuid.UUID) (*T, error) {
 	l.mu.Lock()
 	v, ok := l.known[id]
 	l.mu.Unlock()
 	if ok {
 		return v, nil
+	}
+	if _, n := l.levels.of(ctx); n == 1 {
+		// A field in no list (a mutation's payload, say): nothing else
+		// at its level will ask.
+		return l.Now(ctx, id)
 	}
 	fork(ctx)
 	v, err := l.loader.Load(ctx, id)
