@@ -382,3 +382,19 @@ func checkSeats(t *testing.T, srv *apitest.Server, tok string, db *sql.DB, tenan
 	}
 	return seats.(map[string]any)
 }
+
+// TestDeferIfFalseAnswersWhole: @defer(if: false) defers nothing, so it is
+// accepted (a deferring @defer is refused, internal/httpapi TestBadInput)
+// and the fragment's fields come back in the answer.
+func TestDeferIfFalseAnswersWhole(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("deferfalse")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("Deferred", 0)
+	out := a.query(`query($id: ID!, $d: Boolean!) { license(id: $id) { name ... @defer(if: $d) { vendor } ...F @defer(if: false) } }
+		fragment F on License { seats { total } }`, map[string]any{"id": lic, "d": false})
+	l := out["license"].(map[string]any)
+	if l["vendor"] == nil || l["seats"] == nil {
+		t.Errorf("license = %v, want vendor and seats answered", l)
+	}
+}

@@ -185,6 +185,15 @@ func TestBadInput(t *testing.T) {
 		{"900 defined fragments spread in one place", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
 			spreads(900)+fragments(900), nil)},
 			400, "GRAPHQL_VALIDATION_FAILED", "spreads 900 fragments in one place, more than the limit of 100", false},
+		{"@defer (its fields would come back null)", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
+			"{ licenses(first: 1) { nodes { name ... @defer { vendor } } } }", nil)},
+			400, "GRAPHQL_VALIDATION_FAILED", "@defer is not supported", false},
+		{"@defer on a spread, if from a variable", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
+			"query($d: Boolean!) { licenses(first: 1) { nodes { ...F @defer(if: $d) } } } fragment F on License { vendor }", map[string]any{"d": true})},
+			400, "GRAPHQL_VALIDATION_FAILED", "@defer is not supported", false},
+		{"@defer inside a fragment", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
+			"{ licenses(first: 1) { nodes { ...F } } } fragment F on License { name ... @defer(label: \"v\") { vendor } }", nil)},
+			400, "GRAPHQL_VALIDATION_FAILED", "@defer is not supported", false},
 		{"a fragment cycle", request{ctype: appJSON, accept: gqlResponse, body: jsonBody(
 			"{ viewer { ...A } } fragment A on Viewer { subject ...B } fragment B on Viewer { ...A }", nil)},
 			400, "GRAPHQL_VALIDATION_FAILED", `fragment "A" spreads itself`, false},

@@ -194,6 +194,7 @@ func graphQL(db *store.DB, opts Options, with ...any) http.Handler {
 	// without credentials, over a limit, or with a NUL in a string,
 	// executes nothing.
 	srv.Use(noNUL{})
+	srv.Use(noDefer{})
 	srv.Use(graph.Credentials{})
 	srv.Use(&limits.Extension{Limits: opts.Limits})
 	srv.Use(telemetry.NewGraphQL(opts.Tracing.Provider()))
