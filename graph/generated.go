@@ -21396,7 +21396,7 @@ func (ec *executionContext) _AssignLicensePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignLicensePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21444,7 +21444,7 @@ func (ec *executionContext) _AssignLicensesPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignLicensesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21482,7 +21482,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21727,7 +21727,7 @@ func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21776,7 +21776,7 @@ func (ec *executionContext) _AssignmentEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21814,7 +21814,7 @@ func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21887,7 +21887,7 @@ func (ec *executionContext) _AssignmentEventConnection(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21936,7 +21936,7 @@ func (ec *executionContext) _AssignmentEventEdge(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21974,7 +21974,7 @@ func (ec *executionContext) _AssignmentPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22017,7 +22017,7 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, entitlementImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22074,7 +22074,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -22131,7 +22131,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22246,7 +22246,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22295,7 +22295,7 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22333,7 +22333,7 @@ func (ec *executionContext) _GroupMembersPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupMembersPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22376,7 +22376,7 @@ func (ec *executionContext) _GroupPayload(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22414,7 +22414,7 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22609,7 +22609,7 @@ func (ec *executionContext) _LicenseConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22658,7 +22658,7 @@ func (ec *executionContext) _LicenseEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22696,7 +22696,7 @@ func (ec *executionContext) _LicensePayload(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, licensePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22739,7 +22739,7 @@ func (ec *executionContext) _LicenseUsage(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22802,7 +22802,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22843,7 +22843,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -23044,7 +23044,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23092,7 +23092,7 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, personImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23228,7 +23228,7 @@ func (ec *executionContext) _PersonConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, personConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23277,7 +23277,7 @@ func (ec *executionContext) _PersonEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, personEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23315,7 +23315,7 @@ func (ec *executionContext) _PersonPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, personPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23361,7 +23361,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -23522,7 +23522,7 @@ func (ec *executionContext) _ReclaimCandidate(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimCandidateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23575,7 +23575,7 @@ func (ec *executionContext) _ReclaimPlan(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimPlanImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23633,7 +23633,7 @@ func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimPolicyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23719,7 +23719,7 @@ func (ec *executionContext) _ReclaimUnusedSeatsPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimUnusedSeatsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23762,7 +23762,7 @@ func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordUsagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23800,7 +23800,7 @@ func (ec *executionContext) _RecordUsagesPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordUsagesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23848,7 +23848,7 @@ func (ec *executionContext) _Renewal(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, renewalImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23931,7 +23931,7 @@ func (ec *executionContext) _RenewalReport(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, renewalReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23969,7 +23969,7 @@ func (ec *executionContext) _Seats(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, seatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24022,7 +24022,7 @@ func (ec *executionContext) _SetReclaimPolicyPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, setReclaimPolicyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24065,7 +24065,7 @@ func (ec *executionContext) _SpendSummary(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, spendSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24140,7 +24140,7 @@ func (ec *executionContext) _TechnologyAsset(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, technologyAssetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24173,7 +24173,7 @@ func (ec *executionContext) _UsageResult(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24221,7 +24221,7 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24264,7 +24264,7 @@ func (ec *executionContext) _UtilizationBucket(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, utilizationBucketImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24337,7 +24337,7 @@ func (ec *executionContext) _VendorSpend(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, vendorSpendImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24385,7 +24385,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24439,7 +24439,7 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24525,7 +24525,7 @@ func (ec *executionContext) _WebhookDeliveryPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24563,7 +24563,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24648,7 +24648,7 @@ func (ec *executionContext) _WebhookEndpointPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24691,7 +24691,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24724,7 +24724,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24777,7 +24777,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24825,7 +24825,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24883,7 +24883,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24941,7 +24941,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24999,7 +24999,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.NewDeferredGroup(ctx)
+	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
