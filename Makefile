@@ -76,11 +76,14 @@ generate: playground
 playground:
 	scripts/playground.sh build
 
-## check-generated: fail when the generated code or the playground bundle is stale
+## check-generated: fail when the generated code or the playground bundle is stale,
+## or when a generator fails (each command on its own, so that set -e sees it:
+## in `a && b` a failing a would not stop the recipe)
 check-generated:
 	@scripts/playground.sh check
 	@before=$$(cat graph/generated.go graph/federation.go graph/model/models_gen.go | sha256sum); \
-	go tool gqlgen generate && go run ./scripts/listitems graph/generated.go; \
+	go tool gqlgen generate; \
+	go run ./scripts/listitems graph/generated.go; \
 	after=$$(cat graph/generated.go graph/federation.go graph/model/models_gen.go | sha256sum); \
 	if [ "$$before" != "$$after" ]; then echo "generated code was stale: run make generate and commit" >&2; exit 1; fi
 
