@@ -3,6 +3,7 @@
 package graph
 
 //go:generate go tool gqlgen generate
+//go:generate go run ../scripts/listitems generated.go
 
 import (
 	"context"

@@ -66,3 +66,28 @@ esac`,
 		})
 	}
 }
+
+// TestGoGenerateRunsListitems: go generate ./graph makes the same code as
+// make generate, scripts/listitems after gqlgen; gqlgen alone would put
+// back its goroutine per list item (and make check-generated would then
+// call the result stale).
+func TestGoGenerateRunsListitems(t *testing.T) {
+	cmd := exec.Command("go", "generate", "-n", "./graph")
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go generate -n: %v\n%s", err, out)
+	}
+	gqlgen, listitems := -1, -1
+	for i, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		switch {
+		case strings.Contains(line, "gqlgen generate"):
+			gqlgen = i
+		case strings.Contains(line, "scripts/listitems") && strings.HasSuffix(line, "generated.go"):
+			listitems = i
+		}
+	}
+	if gqlgen < 0 || listitems < gqlgen {
+		t.Errorf("go generate ./graph runs:\n%s\nwant gqlgen, then scripts/listitems on generated.go", out)
+	}
+}
