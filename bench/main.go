@@ -221,6 +221,11 @@ func run1(ctx context.Context, o options) error {
 			r.Small = &s
 		}
 		rep.add(r)
+		if sh.NewPhase != nil {
+			if err := checkWriteCounters(ctx, owner, scale1M.Tenant); err != nil {
+				return fmt.Errorf("shape %s: %w", sh.Name, err)
+			}
+		}
 	}
 	if o.only == "" || slices.Contains(strings.Split(o.only, ","), "expiry") {
 		log.Printf("expiry job")

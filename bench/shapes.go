@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -306,9 +307,43 @@ func newWriteLicense(ctx context.Context, db *pgxpool.Pool, tenant string) func(
 	}
 }
 
-// dropWriteLicenses removes what earlier runs' write phases made.
+// writeCountersSQL are the write licenses whose seat counters differ from
+// a recount of their holders (seat_adjust keeps them).
+const writeCountersSQL = `SELECT l.name, l.seats_used, l.seats_pending, h.used, h.pending FROM licenses AS l
+	CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE s.grants > 0) AS used,
+	  count(*) FILTER (WHERE s.grants > 0 AND s.fulfilled_grants = 0) AS pending
+	  FROM seat_holders AS s WHERE s.tenant_id = l.tenant_id AND s.license_id = l.id) AS h
+	WHERE l.tenant_id = $1 AND l.name LIKE 'bench-write %' AND (l.seats_used, l.seats_pending) <> (h.used, h.pending)`
+
+// checkWriteCounters fails when a write phase left a license's seat
+// counters apart from its holders: the seat trigger must keep them in
+// step under any concurrency.
+func checkWriteCounters(ctx context.Context, db *pgxpool.Pool, tenant string) error {
+	rows, _ := db.Query(ctx, writeCountersSQL, tenant)
+	var off []string
+	var name string
+	var used, pending, holders, unfulfilled int64
+	_, err := pgx.ForEachRow(rows, []any{&name, &used, &pending, &holders, &unfulfilled}, func() error {
+		off = append(off, fmt.Sprintf("%s: seats_used %d, seats_pending %d; holders %d, unfulfilled %d", name, used, pending, holders, unfulfilled))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(off) > 0 {
+		return fmt.Errorf("seat counters apart from their holders after the write phases:\n%s", strings.Join(off, "\n"))
+	}
+	return nil
+}
+
+// dropWriteLicenses removes what earlier runs' write phases made. Seat
+// counters an earlier run reported apart (checkWriteCounters) are set to
+// the recount first, so that removing the grants does not take them
+// below zero.
 func dropWriteLicenses(ctx context.Context, db *pgxpool.Pool, tenant string) error {
 	for _, q := range []string{
+		`UPDATE licenses AS l SET seats_used = h.used, seats_pending = h.pending FROM (` + writeCountersSQL + `) AS h(name, u, p, used, pending)
+		   WHERE l.tenant_id = $1 AND l.name = h.name`,
 		`DELETE FROM assignment_events WHERE tenant_id = $1 AND assignment_id IN (SELECT a.id FROM assignments AS a
 		   JOIN licenses AS l ON l.tenant_id = a.tenant_id AND l.id = a.license_id WHERE a.tenant_id = $1 AND l.name LIKE 'bench-write %')`,
 		`DELETE FROM assignments WHERE tenant_id = $1 AND license_id IN (SELECT id FROM licenses WHERE tenant_id = $1 AND name LIKE 'bench-write %')`,
