@@ -2,6 +2,9 @@ package graph_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"seatgraph/internal/apitest"
@@ -82,5 +85,53 @@ func TestStatementsBoundedByDepth(t *testing.T) {
 		if n > statementBound {
 			t.Errorf("%s: %d statements, bound is %d", key, n, statementBound)
 		}
+	}
+}
+
+// TestLevelOfSomeItemsRunsAtOnce: a field that only some items of a page
+// ask for (Person.groups under assignees that are people, not groups) is
+// read once every item has asked or finished, not when the loader's wait
+// runs out: /metrics counts no batch that ran on its timer.
+func TestLevelOfSomeItemsRunsAtOnce(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("somelevel")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("Mixed", 0)
+	var people []string
+	for i := range 4 {
+		p := a.person(fmt.Sprintf("p%d@%s.example", i, tenant))
+		people = append(people, p)
+		a.assign(lic, map[string]any{"personId": p})
+	}
+	a.group("Team", people[0])
+	a.assign(lic, map[string]any{"groupId": a.group("Crew")})
+	timerBatches := func() string {
+		resp, err := http.Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		var lines []string
+		for _, l := range strings.Split(string(body), "\n") {
+			if strings.HasPrefix(l, "seatgraph_loader_timer_batches_total{") {
+				lines = append(lines, l)
+			}
+		}
+		return strings.Join(lines, "; ")
+	}
+	before := timerBatches()
+	out := a.query(`query($id: ID!) { license(id: $id) { assignments(first: 20) { nodes {
+		assignee { __typename ... on Person { email groups(first: 2) { nodes { name } } } } } } } }`, map[string]any{"id": lic})
+	nodes := out["license"].(map[string]any)["assignments"].(map[string]any)["nodes"].([]any)
+	kinds := map[string]int{}
+	for _, n := range nodes {
+		kinds[n.(map[string]any)["assignee"].(map[string]any)["__typename"].(string)]++
+	}
+	if kinds["Person"] < 4 || kinds["Group"] != 1 {
+		t.Fatalf("assignees %v, want 4 or more people and a group", kinds)
+	}
+	if after := timerBatches(); after != before {
+		t.Errorf("a batch waited for its timer: %q before, %q after", before, after)
 	}
 }

@@ -50,9 +50,11 @@ func Items(ctx context.Context, n int, item func(ctx context.Context, i int) gra
 	}
 	l := &items{n: n}
 	l.outer, _ = ctx.Value(itemsKey{}).(*items)
+	done := finisher(ctx, l)
 	ctx = context.WithValue(ctx, itemsKey{}, l)
 	l.run = func(i int) {
 		itemCtx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		defer done(i)
 		defer func() {
 			if r := recover(); r != nil {
 				graphql.AddError(itemCtx, graphql.Recover(itemCtx, r))
@@ -100,4 +102,25 @@ func (l *items) fork() {
 		}()
 	}
 	l.next = l.n
+}
+
+// finisher returns what tells the request's levels that an item of list
+// l, resolving in ctx, has finished: it will ask for nothing more, so
+// batches of its page need not wait for it (levels.finish).
+func finisher(ctx context.Context, l *items) func(i int) {
+	r, _ := ctx.Value(ctxKey{}).(*request)
+	fc := graphql.GetFieldContext(ctx)
+	if r == nil || fc == nil {
+		return func(int) {}
+	}
+	ls := r.loaders.Load()
+	if ls == nil {
+		return func(int) {} // nothing read through loaders: no page counted
+	}
+	list := fc.Path()
+	if len(list) == 0 {
+		return func(int) {}
+	}
+	page := stripped(list[:len(list)-1])
+	return func(i int) { ls.levels.finish(page, itemKey{l, i}) }
 }

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vikstrous/dataloadgen"
+
+	"seatgraph/internal/telemetry"
 )
 
 // How a level of a nested query is batched without waiting on a timer.
@@ -31,9 +34,57 @@ import (
 const fallbackWait = 5 * time.Millisecond
 
 // levels counts the items of the pages read in one request.
+//
+// Not every item asks for every field below it: an assignee that is a
+// Group never asks for Person.groups, an invitation has no assignee. So a
+// batch also counts the items of its page that finished without asking
+// (Items tells, finished): once every item has asked or finished, nothing
+// more will join, and the batch runs without waiting for the timer.
 type levels struct {
 	mu    sync.Mutex
 	items map[string]int
+	// finished counts the items of each page that have finished, and
+	// waiting are the batches of each page still waiting for askers.
+	finished map[string]int
+	waiting  map[string][]waiter
+}
+
+// itemKey is one item of a list resolved by Items.
+type itemKey struct {
+	list *items
+	i    int
+}
+
+// waiter is a batch waiting for the items of a page.
+type waiter interface{ finished(item itemKey) }
+
+// watch registers w as waiting for the items of page, and returns how
+// many of them have already finished (without asking: asking makes the
+// batch).
+func (lv *levels) watch(page string, w waiter) int {
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	lv.waiting[page] = append(lv.waiting[page], w)
+	return lv.finished[page]
+}
+
+// finish records that item of a list of page has finished, and tells the
+// batches waiting for that page's items.
+func (lv *levels) finish(page string, item itemKey) {
+	lv.mu.Lock()
+	if lv.items[page] == 0 {
+		lv.mu.Unlock()
+		return // no count: its batches wait for the timer anyway
+	}
+	lv.finished[page]++
+	var ws []waiter
+	if len(lv.waiting[page]) > 0 {
+		ws = slices.Clone(lv.waiting[page])
+	}
+	lv.mu.Unlock()
+	for _, w := range ws {
+		w.finished(item)
+	}
 }
 
 // expect records that the page field resolving in ctx holds n items.
@@ -51,9 +102,23 @@ func (lv *levels) expect(ctx context.Context, n int) {
 // of is the level of the field resolving in ctx and how many times the
 // field will be asked for at that level (0: unknown).
 func (lv *levels) of(ctx context.Context) (string, int) {
+	at := lv.at(ctx)
+	return at.level, at.expected
+}
+
+// place is where a field asks: its level, the page whose items ask at
+// that level (page), how many they are (expected: 0 unknown), and the
+// asking item.
+type place struct {
+	level, page string
+	item        itemKey
+	expected    int
+}
+
+func (lv *levels) at(ctx context.Context) place {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
-		return "", 0
+		return place{}
 	}
 	path := fc.Path()
 	last := -1
@@ -63,15 +128,16 @@ func (lv *levels) of(ctx context.Context) (string, int) {
 		}
 	}
 	if last < 0 {
-		return stripped(path), 1
+		return place{level: stripped(path), expected: 1}
 	}
 	if last < 1 {
-		return stripped(path), 0
+		return place{level: stripped(path)}
 	}
+	p := place{level: stripped(path), page: stripped(path[:last-1]), item: innermostItem(ctx, fc)}
 	lv.mu.Lock()
-	n := lv.items[stripped(path[:last-1])]
+	p.expected = lv.items[p.page]
 	lv.mu.Unlock()
-	return stripped(path), n
+	return p
 }
 
 // stripped is a path without its list indexes: the same for every item.
@@ -89,6 +155,7 @@ func stripped(p ast.Path) string {
 // batcher runs one fetch per level for the keys asked for at that level:
 // as soon as the expected number of keys arrived, or after fallbackWait.
 type batcher[K comparable, V any] struct {
+	name    string
 	levels  *levels
 	fetch   func(ctx context.Context, keys []K) (map[K]V, error)
 	mu      sync.Mutex
@@ -96,31 +163,68 @@ type batcher[K comparable, V any] struct {
 }
 
 type batch[K comparable, V any] struct {
+	b        *batcher[K, V]
+	ctx      context.Context
+	level    string
 	keys     []K
 	expected int
-	timer    *time.Timer
-	done     chan struct{}
-	vals     map[K]V
-	err      error
+	// accounted are the items of the level's page that asked or finished
+	// without asking; askers those that asked.
+	accounted int
+	askers    map[itemKey]bool
+	timer     *time.Timer
+	done      chan struct{}
+	vals      map[K]V
+	err       error
 }
 
-func newBatcher[K comparable, V any](lv *levels, fetch func(ctx context.Context, keys []K) (map[K]V, error)) *batcher[K, V] {
-	return &batcher[K, V]{levels: lv, fetch: fetch, pending: map[string]*batch[K, V]{}}
+// finished counts an item of the page that finished: one that never
+// asked will not; the batch runs once every item is accounted for.
+func (bt *batch[K, V]) finished(item itemKey) {
+	b := bt.b
+	b.mu.Lock()
+	if b.pending[bt.level] != bt || bt.askers[item] {
+		b.mu.Unlock()
+		return
+	}
+	bt.accounted++
+	full := bt.accounted >= bt.expected
+	b.mu.Unlock()
+	if full {
+		b.dispatch(bt.ctx, bt.level, bt)
+	}
+}
+
+func newBatcher[K comparable, V any](name string, lv *levels, fetch func(ctx context.Context, keys []K) (map[K]V, error)) *batcher[K, V] {
+	return &batcher[K, V]{name: name, levels: lv, fetch: fetch, pending: map[string]*batch[K, V]{}}
 }
 
 func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
-	level, expected := b.levels.of(ctx)
+	at := b.levels.at(ctx)
+	level := at.level
 	b.mu.Lock()
 	bt := b.pending[level]
 	if bt == nil {
-		bt = &batch[K, V]{expected: expected, done: make(chan struct{})}
+		bt = &batch[K, V]{b: b, ctx: ctx, level: level, expected: at.expected, done: make(chan struct{}), askers: map[itemKey]bool{}}
 		b.pending[level] = bt
-		if expected != 1 {
-			bt.timer = time.AfterFunc(fallbackWait, func() { b.dispatch(ctx, level, bt) })
+		if at.expected != 1 {
+			bt.timer = time.AfterFunc(fallbackWait, func() {
+				if b.dispatch(ctx, level, bt) {
+					telemetry.TimerBatch(ctx, b.name)
+				}
+			})
+		}
+		if at.expected > 1 {
+			// Lock order: the batcher's, then the levels'.
+			bt.accounted = b.levels.watch(at.page, bt)
 		}
 	}
 	bt.keys = append(bt.keys, key)
-	full := bt.expected > 0 && len(bt.keys) >= bt.expected
+	if !bt.askers[at.item] {
+		bt.askers[at.item] = true
+		bt.accounted++
+	}
+	full := bt.expected > 0 && bt.accounted >= bt.expected
 	b.mu.Unlock()
 	if full {
 		b.dispatch(ctx, level, bt)
@@ -134,12 +238,13 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 	return bt.vals[key], bt.err
 }
 
-// dispatch runs bt's fetch, once, whoever calls first.
-func (b *batcher[K, V]) dispatch(ctx context.Context, level string, bt *batch[K, V]) {
+// dispatch runs bt's fetch, once, whoever calls first; it reports
+// whether this call ran it.
+func (b *batcher[K, V]) dispatch(ctx context.Context, level string, bt *batch[K, V]) bool {
 	b.mu.Lock()
 	if b.pending[level] != bt {
 		b.mu.Unlock()
-		return
+		return false
 	}
 	delete(b.pending, level)
 	b.mu.Unlock()
@@ -148,4 +253,17 @@ func (b *batcher[K, V]) dispatch(ctx context.Context, level string, bt *batch[K,
 	}
 	bt.vals, bt.err = b.fetch(ctx, bt.keys)
 	close(bt.done)
+	return true
+}
+
+// innermostItem is the item of the innermost list (Items) that the field
+// of fc is under.
+func innermostItem(ctx context.Context, fc *graphql.FieldContext) itemKey {
+	l, _ := ctx.Value(itemsKey{}).(*items)
+	for ; fc != nil; fc = fc.Parent {
+		if fc.Index != nil {
+			return itemKey{l, *fc.Index}
+		}
+	}
+	return itemKey{l, -1}
 }

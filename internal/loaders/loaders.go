@@ -83,7 +83,7 @@ type Loaders struct {
 
 // New makes the loaders of one request, reading through sess.
 func New(sess *store.Session) *Loaders {
-	lv := &levels{items: map[string]int{}}
+	lv := &levels{items: map[string]int{}, finished: map[string]int{}, waiting: map[string][]waiter{}}
 	l := &Loaders{
 		Session:    sess,
 		levels:     lv,
@@ -397,7 +397,7 @@ type sized interface{ Len() int }
 // fetch once per distinct A; name labels its batches in metrics and traces.
 func newList[A, V any](name string, lv *levels, fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
 	l := &List[A, V]{name: name, args: map[string]A{}, fetch: fetch}
-	l.batch = newBatcher(lv, telemetry.Batched(name, l.fetchBatch))
+	l.batch = newBatcher(name, lv, telemetry.Batched(name, l.fetchBatch))
 	return l
 }
 

@@ -35,3 +35,11 @@ func Batched[K comparable, V any](name string, fetch func(context.Context, []K) 
 		return vals, err
 	}
 }
+
+// TimerBatch counts a batch of loader name that ran when its wait ran out
+// (a level whose siblings were not all known), not as soon as it was full.
+func TimerBatch(ctx context.Context, name string) {
+	if r := From(ctx); r != nil && r.metrics != nil {
+		r.metrics.loaderWaits.WithLabelValues(r.metrics.loaders.label(name)).Inc()
+	}
+}

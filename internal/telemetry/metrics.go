@@ -45,6 +45,7 @@ type Metrics struct {
 	graphqlErrors *prometheus.CounterVec
 	sqlDuration   *prometheus.HistogramVec
 	loaderBatch   *prometheus.HistogramVec
+	loaderWaits   *prometheus.CounterVec
 	seats         *prometheus.CounterVec
 	jobRuns       *prometheus.CounterVec
 	jobDuration   *prometheus.HistogramVec
@@ -91,6 +92,10 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 			Help:    "Keys per dataloader batch (one SQL read each), by loader.",
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
 		}, []string{"loader"}),
+		loaderWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seatgraph_loader_timer_batches_total",
+			Help: "Per-parent list batches that ran when their wait (5 ms) ran out rather than as soon as every item of their page had asked or finished, by loader.",
+		}, []string{"loader"}),
 		seats: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seatgraph_seat_requests_total",
 			Help: "Committed seat requests by outcome: granted, waitlisted, seat_limit_reached.",
@@ -112,7 +117,7 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 		loaders: newBounded(50),
 	}
 	m.registry.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.graphqlErrors, m.sqlDuration,
-		m.loaderBatch, m.seats, m.jobRuns, m.jobDuration, m.jobItems, m.jobSuccess, buildInfo(),
+		m.loaderBatch, m.loaderWaits, m.seats, m.jobRuns, m.jobDuration, m.jobItems, m.jobSuccess, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
