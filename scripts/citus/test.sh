@@ -14,7 +14,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-eval "$(scripts/citus/cluster.sh env)"
+# An assignment, so that set -e stops here when the cluster does not start
+# (an eval of a failed command substitution would go on without it).
+cluster_env="$(scripts/citus/cluster.sh env)"
+eval "$cluster_env"
 # The suite's Citus mode is on only with this (internal/apitest/citus.go).
 export SEATGRAPH_TEST_CITUS=1
 read -r -a logs <<<"$SEATGRAPH_CITUS_LOGS"
