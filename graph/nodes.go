@@ -26,7 +26,8 @@ func node(ctx context.Context, id string) (model.Node, error) {
 // nodes resolves many TypeIDs at once: one statement per kind named.
 func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 	byKind := map[gid.Kind][]uuid.UUID{}
-	for _, id := range ids {
+	us := make([]uuid.UUID, len(ids))
+	for i, id := range ids {
 		kind, u, err := gid.Parse(id)
 		if err != nil {
 			return nil, problem.InvalidInput("id", err)
@@ -35,30 +36,30 @@ func nodes(ctx context.Context, ids []string) ([]model.Node, error) {
 			return nil, err
 		}
 		byKind[kind] = append(byKind[kind], u)
+		us[i] = u
 	}
 	l := loaders.For(ctx)
 	found := map[uuid.UUID]model.Node{}
-	for kind, us := range byKind {
+	for kind, ofKind := range byKind {
 		var err error
 		switch kind {
 		case gid.License:
-			err = collect(ctx, l.License, us, found)
+			err = collect(ctx, l.License, ofKind, found)
 		case gid.Assignment:
-			err = collect(ctx, l.Assignment, us, found)
+			err = collect(ctx, l.Assignment, ofKind, found)
 		case gid.Person:
-			err = collect(ctx, l.Person, us, found)
+			err = collect(ctx, l.Person, ofKind, found)
 		case gid.Group:
-			err = collect(ctx, l.Group, us, found)
+			err = collect(ctx, l.Group, ofKind, found)
 		default:
-			err = collect(ctx, l.Event, us, found)
+			err = collect(ctx, l.Event, ofKind, found)
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
 	out := make([]model.Node, len(ids))
-	for i, id := range ids {
-		_, u, _ := gid.Parse(id)
+	for i, u := range us {
 		out[i] = found[u]
 	}
 	return out, nil

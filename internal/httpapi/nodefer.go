@@ -28,39 +28,21 @@ func (noDefer) ExtensionName() string                   { return "NoDefer" }
 func (noDefer) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (noDefer) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if !defers(opCtx.Operation.SelectionSet, opCtx.Variables, map[string]bool{}) {
+	defers := anySelection(opCtx.Operation.SelectionSet, func(sel ast.Selection) bool {
+		switch s := sel.(type) {
+		case *ast.InlineFragment:
+			return deferred(s.Directives, opCtx.Variables)
+		case *ast.FragmentSpread:
+			return deferred(s.Directives, opCtx.Variables)
+		}
+		return false
+	})
+	if !defers {
 		return nil
 	}
 	err := gqlerror.Errorf("@defer is not supported: this server sends each answer whole; select the fields without @defer")
 	errcode.Set(err, codes.ValidationFailed)
 	return err
-}
-
-// defers reports whether a fragment under set is deferred.
-func defers(set ast.SelectionSet, vars map[string]any, seen map[string]bool) bool {
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			if defers(s.SelectionSet, vars, seen) {
-				return true
-			}
-		case *ast.InlineFragment:
-			if deferred(s.Directives, vars) || defers(s.SelectionSet, vars, seen) {
-				return true
-			}
-		case *ast.FragmentSpread:
-			if deferred(s.Directives, vars) {
-				return true
-			}
-			if s.Definition != nil && !seen[s.Name] {
-				seen[s.Name] = true
-				if defers(s.Definition.SelectionSet, vars, seen) {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // deferred reports whether directives defer their fragment: @defer

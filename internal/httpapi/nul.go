@@ -27,7 +27,7 @@ func (noNUL) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (noNUL) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	op := opCtx.Operation
-	found := selectionsHaveNUL(op.SelectionSet, map[string]bool{})
+	found := anySelection(op.SelectionSet, selectionHasNUL)
 	for _, v := range op.VariableDefinitions {
 		found = found || valueHasNUL(v.DefaultValue)
 	}
@@ -39,25 +39,16 @@ func (noNUL) MutateOperationContext(_ context.Context, opCtx *graphql.OperationC
 	return err
 }
 
-func selectionsHaveNUL(set ast.SelectionSet, seen map[string]bool) bool {
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			if argsHaveNUL(s.Arguments) || directivesHaveNUL(s.Directives) || selectionsHaveNUL(s.SelectionSet, seen) {
-				return true
-			}
-		case *ast.InlineFragment:
-			if directivesHaveNUL(s.Directives) || selectionsHaveNUL(s.SelectionSet, seen) {
-				return true
-			}
-		case *ast.FragmentSpread:
-			if s.Definition != nil && !seen[s.Name] {
-				seen[s.Name] = true
-				if directivesHaveNUL(s.Directives) || selectionsHaveNUL(s.Definition.SelectionSet, seen) {
-					return true
-				}
-			}
-		}
+// selectionHasNUL reports whether the arguments or directives of one
+// selection hold the NUL character.
+func selectionHasNUL(sel ast.Selection) bool {
+	switch s := sel.(type) {
+	case *ast.Field:
+		return argsHaveNUL(s.Arguments) || directivesHaveNUL(s.Directives)
+	case *ast.InlineFragment:
+		return directivesHaveNUL(s.Directives)
+	case *ast.FragmentSpread:
+		return directivesHaveNUL(s.Directives)
 	}
 	return false
 }

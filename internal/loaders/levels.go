@@ -99,13 +99,6 @@ func (lv *levels) expect(ctx context.Context, n int) {
 	lv.mu.Unlock()
 }
 
-// of is the level of the field resolving in ctx and how many times the
-// field will be asked for at that level (0: unknown).
-func (lv *levels) of(ctx context.Context) (string, int) {
-	at := lv.at(ctx)
-	return at.level, at.expected
-}
-
 // place is where a field asks: its level, the page whose items ask at
 // that level (page), how many they are (expected: 0 unknown), and the
 // asking item.
@@ -115,6 +108,7 @@ type place struct {
 	expected    int
 }
 
+// at is the place of the field resolving in ctx.
 func (lv *levels) at(ctx context.Context) place {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -191,7 +185,7 @@ func (bt *batch[K, V]) finished(item itemKey) {
 	full := bt.accounted >= bt.expected
 	b.mu.Unlock()
 	if full {
-		b.dispatch(bt.ctx, bt.level, bt)
+		bt.dispatch()
 	}
 }
 
@@ -209,7 +203,7 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 		b.pending[level] = bt
 		if at.expected != 1 {
 			bt.timer = time.AfterFunc(fallbackWait, func() {
-				if b.dispatch(ctx, level, bt) {
+				if bt.dispatch() {
 					telemetry.TimerBatch(ctx, b.name)
 				}
 			})
@@ -227,7 +221,7 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 	full := bt.expected > 0 && bt.accounted >= bt.expected
 	b.mu.Unlock()
 	if full {
-		b.dispatch(ctx, level, bt)
+		bt.dispatch()
 	} else {
 		fork(ctx) // the siblings still to ask may not have begun (Items)
 	}
@@ -238,20 +232,21 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 	return bt.vals[key], bt.err
 }
 
-// dispatch runs bt's fetch, once, whoever calls first; it reports
-// whether this call ran it.
-func (b *batcher[K, V]) dispatch(ctx context.Context, level string, bt *batch[K, V]) bool {
+// dispatch runs bt's fetch (in the context of its first load), once,
+// whoever calls first; it reports whether this call ran it.
+func (bt *batch[K, V]) dispatch() bool {
+	b := bt.b
 	b.mu.Lock()
-	if b.pending[level] != bt {
+	if b.pending[bt.level] != bt {
 		b.mu.Unlock()
 		return false
 	}
-	delete(b.pending, level)
+	delete(b.pending, bt.level)
 	b.mu.Unlock()
 	if bt.timer != nil {
 		bt.timer.Stop()
 	}
-	bt.vals, bt.err = b.fetch(ctx, bt.keys)
+	bt.vals, bt.err = b.fetch(bt.ctx, bt.keys)
 	close(bt.done)
 	return true
 }

@@ -307,7 +307,7 @@ func Get[T any](ctx context.Context, l *ByID[T], id uuid.UUID) (*T, error) {
 	if ok {
 		return v, nil
 	}
-	if _, n := l.levels.of(ctx); n == 1 {
+	if l.levels.at(ctx).expected == 1 {
 		// A field in no list (a mutation's payload, say): nothing else
 		// at its level will ask.
 		return l.Now(ctx, id)
