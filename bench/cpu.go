@@ -94,17 +94,30 @@ func (m *cpuMeter) procTime(pid int) (time.Duration, bool) {
 	return time.Duration(utime+stime) * m.tick, true
 }
 
-// since is the CPU time per request from reading before to now; a process
-// that started during the phase counts from zero, one that ended is lost.
-func (m *cpuMeter) since(ctx context.Context, before cpuReading, requests int) *cpuCost {
+// cpuTime is the CPU time this process and the cluster spent.
+type cpuTime struct{ self, pg time.Duration }
+
+func (t *cpuTime) add(u cpuTime) { t.self += u.self; t.pg += u.pg }
+
+// elapsed is the CPU time from reading before to now; a process that
+// started in between counts from zero, one that ended is lost.
+func (m *cpuMeter) elapsed(ctx context.Context, before cpuReading) cpuTime {
+	if m == nil {
+		return cpuTime{}
+	}
+	now := m.read(ctx)
+	t := cpuTime{self: now.self - before.self}
+	for pid, d := range now.pg {
+		t.pg += d - before.pg[pid]
+	}
+	return t
+}
+
+// perRequest is t over requests, in microseconds; nil without a meter.
+func (m *cpuMeter) perRequest(t cpuTime, requests int) *cpuCost {
 	if m == nil || requests == 0 {
 		return nil
 	}
-	now := m.read(ctx)
-	var pg time.Duration
-	for pid, t := range now.pg {
-		pg += t - before.pg[pid]
-	}
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(requests) }
-	return &cpuCost{Process: us(now.self - before.self), Postgres: us(pg)}
+	return &cpuCost{Process: us(t.self), Postgres: us(t.pg)}
 }

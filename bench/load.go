@@ -40,7 +40,7 @@ type recorder struct {
 	seq atomic.Int64
 }
 
-func (rec *recorder) do(ctx context.Context, call func(ctx context.Context, i int) error) {
+func (rec *recorder) do(ctx context.Context, call call) {
 	i := int(rec.seq.Add(1) - 1)
 	start := time.Now()
 	err := call(ctx, i)
@@ -55,44 +55,6 @@ func (rec *recorder) do(ctx context.Context, call func(ctx context.Context, i in
 			rec.r.FirstError = err.Error()
 		}
 	}
-}
-
-// fixedRate sends requests at rate per second for d whatever the answers
-// take (an open loop: a slow answer does not delay the next request).
-func fixedRate(ctx context.Context, rate float64, d time.Duration, call func(ctx context.Context, i int) error) run {
-	rec := &recorder{}
-	n := int(rate * d.Seconds())
-	interval := time.Duration(float64(time.Second) / rate)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range n {
-		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
-		wg.Add(1)
-		go func() { defer wg.Done(); rec.do(ctx, call) }()
-	}
-	wg.Wait()
-	rec.r.Elapsed = time.Since(start)
-	return rec.r
-}
-
-// closedLoop keeps c requests in flight for d (throughput at saturation).
-func closedLoop(ctx context.Context, c int, d time.Duration, call func(ctx context.Context, i int) error) run {
-	rec := &recorder{}
-	start := time.Now()
-	deadline := start.Add(d)
-	var wg sync.WaitGroup
-	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				rec.do(ctx, call)
-			}
-		}()
-	}
-	wg.Wait()
-	rec.r.Elapsed = time.Since(start)
-	return rec.r
 }
 
 // client posts GraphQL requests to the server.

@@ -20,6 +20,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,6 +43,8 @@ type options struct {
 	rate     float64
 	rateFor  time.Duration
 	loadFor  time.Duration
+	warmFor  time.Duration
+	turn     time.Duration
 	conns    int
 	jsonOut  string
 	cpu      string
@@ -57,6 +60,8 @@ func main() {
 	flag.Float64Var(&o.rate, "rate", 5, "fixed arrival rate (requests per second) for the latency phase")
 	flag.DurationVar(&o.rateFor, "rate-for", 10*time.Second, "length of the fixed-rate phase")
 	flag.DurationVar(&o.loadFor, "load-for", 4*time.Second, "length of each throughput phase")
+	flag.DurationVar(&o.warmFor, "warm-for", time.Second, "length of each side's warm-up at 64 concurrent requests, before anything is measured")
+	flag.DurationVar(&o.turn, "turn", time.Second, "length of each side's turn in a throughput phase (server, direct, server, …)")
 	flag.IntVar(&o.conns, "conns", 20, "connection pool size, for the server and for direct SQL alike")
 	flag.StringVar(&o.jsonOut, "json", "bench/latest.json", "where to write the JSON report (empty: nowhere)")
 	flag.StringVar(&o.cpu, "cpuprofile", "", "write a CPU profile of the server phases to this file")
@@ -158,10 +163,10 @@ func run1(ctx context.Context, o options) error {
 		log.Printf("shape %s", sh.Name)
 		r := result{Shape: sh.Name, About: sh.About, PerRequest: sh.PerRequest}
 		server := func(ctx context.Context, i int) error { return bigClient.post(ctx, sh.Query, sh.Vars(i)) }
-		var directStatements int
+		var directStatements atomic.Int64
 		directCall := func(ctx context.Context, i int) error {
 			n, err := sh.Direct(ctx, direct, i)
-			directStatements = n
+			directStatements.Store(int64(n))
 			return err
 		}
 		if sh.NewPhase != nil {
@@ -178,21 +183,32 @@ func run1(ctx context.Context, o options) error {
 				return fmt.Errorf("shape %s direct: %w", sh.Name, err)
 			}
 		}
+		// Then at full concurrency, so that both pools hold all their
+		// connections before anything is measured: a new connection is a
+		// PostgreSQL backend to start, with empty caches and its
+		// statements to prepare, a cost of the first seconds under load
+		// and not of a server that runs.
+		closedLoop(ctx, 64, o.warmFor, server)
+		closedLoop(ctx, 64, o.warmFor, directCall)
 		if prof != nil {
 			_ = pprof.StartCPUProfile(prof)
 		}
 		before := db.Statements()
-		heap := heapAllocs()
-		r.Server.Rate = rec(fixedRate(ctx, o.rate, o.rateFor, server))
-		r.Statements = float64(db.Statements()-before) / float64(r.Server.Rate.Requests)
-		cpu := meter.read(ctx)
-		r.Server.C16 = rec(closedLoop(ctx, 16, o.loadFor, server))
-		r.ServerCPU = meter.since(ctx, cpu, r.Server.C16.Requests)
-		r.Server.C64 = rec(closedLoop(ctx, 64, o.loadFor, server))
-		if n := r.Server.Rate.Requests + r.Server.C16.Requests + r.Server.C64.Requests; n > 0 {
-			after := heapAllocs()
-			r.AllocsPerRequest = float64(after[0]-heap[0]) / float64(n)
-			r.BytesPerRequest = float64(after[1]-heap[1]) / float64(n)
+		sr, dr := fixedRates(ctx, o.rate, o.rateFor, server, directCall)
+		r.Server.Rate, r.Direct.Rate = rec(sr), rec(dr)
+		r.Statements = float64(db.Statements()-before) / float64(sr.Requests)
+		r.DirectStatements = int(directStatements.Load())
+		s16, d16 := &turns{call: server}, &turns{call: directCall}
+		inTurns(ctx, meter, 16, o.loadFor, o.turn, s16, d16)
+		s64, d64 := &turns{call: server}, &turns{call: directCall}
+		inTurns(ctx, meter, 64, o.loadFor, o.turn, s64, d64)
+		r.Server.C16, r.Direct.C16 = rec(s16.rec.r), rec(d16.rec.r)
+		r.Server.C64, r.Direct.C64 = rec(s64.rec.r), rec(d64.rec.r)
+		r.ServerCPU = meter.perRequest(s16.cpu, s16.rec.r.Requests)
+		r.DirectCPU = meter.perRequest(d16.cpu, d16.rec.r.Requests)
+		if n := s16.rec.r.Requests + s64.rec.r.Requests; n > 0 {
+			r.AllocsPerRequest = float64(s16.heap[0]+s64.heap[0]) / float64(n)
+			r.BytesPerRequest = float64(s16.heap[1]+s64.heap[1]) / float64(n)
 		}
 		if prof != nil {
 			pprof.StopCPUProfile()
@@ -204,12 +220,6 @@ func run1(ctx context.Context, o options) error {
 			}
 			o.mem = "" // one profile: the first shape run
 		}
-		r.Direct.Rate = rec(fixedRate(ctx, o.rate, o.rateFor, directCall))
-		r.DirectStatements = directStatements
-		cpu = meter.read(ctx)
-		r.Direct.C16 = rec(closedLoop(ctx, 16, o.loadFor, directCall))
-		r.DirectCPU = meter.since(ctx, cpu, r.Direct.C16.Requests)
-		r.Direct.C64 = rec(closedLoop(ctx, 64, o.loadFor, directCall))
 		if sh.Small != nil && !o.skipDiff {
 			small := func(ctx context.Context, i int) error { return smallClient.post(ctx, sh.Query, sh.Small(i)) }
 			for i := range 10 {
@@ -217,7 +227,7 @@ func run1(ctx context.Context, o options) error {
 					return fmt.Errorf("shape %s at 10k: %w", sh.Name, err)
 				}
 			}
-			s := rec(fixedRate(ctx, o.rate, o.rateFor/2, small))
+			s := rec(fixedRate(ctx, o.rate, o.rateFor/2, 0, small))
 			r.Small = &s
 		}
 		rep.add(r)
