@@ -9,17 +9,6 @@ import (
 // call is one request of a side: the server's or direct SQL's.
 type call func(ctx context.Context, i int) error
 
-// add counts another turn of the same side into r.
-func (r *run) add(t run) {
-	r.Requests += t.Requests
-	r.Errors += t.Errors
-	if r.FirstError == "" {
-		r.FirstError = t.FirstError
-	}
-	r.Elapsed += t.Elapsed
-	r.latencies = append(r.latencies, t.latencies...)
-}
-
 // fixedRate sends requests at rate per second for d whatever the answers
 // take (an open loop: a slow answer does not delay the next request), the
 // first after offset.
