@@ -21396,7 +21396,7 @@ func (ec *executionContext) _AssignLicensePayload(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignLicensePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21425,7 +21425,7 @@ func (ec *executionContext) _AssignLicensePayload(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21444,7 +21444,7 @@ func (ec *executionContext) _AssignLicensesPayload(ctx context.Context, sel ast.
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignLicensesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21463,7 +21463,7 @@ func (ec *executionContext) _AssignLicensesPayload(ctx context.Context, sel ast.
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21482,7 +21482,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21553,7 +21553,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "license":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_license(ctx, field, obj)
@@ -21584,25 +21584,25 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignee":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_assignee(ctx, field, obj)
 				})
 		case "email":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_email(ctx, field, obj)
 				})
 		case "username":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_username(ctx, field, obj)
 				})
 		case "name":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_name(ctx, field, obj)
@@ -21613,7 +21613,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "asset":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_asset(ctx, field, obj)
@@ -21624,7 +21624,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_assignedBy(ctx, field, obj)
@@ -21635,7 +21635,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_status(ctx, field, obj)
@@ -21651,19 +21651,19 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "direct":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_direct(ctx, field, obj)
 				})
 		case "viaGroup":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_viaGroup(ctx, field, obj)
 				})
 		case "viaAssignment":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_viaAssignment(ctx, field, obj)
@@ -21699,7 +21699,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "history":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_history(ctx, field, obj)
@@ -21708,7 +21708,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21727,7 +21727,7 @@ func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21748,7 +21748,7 @@ func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AssignmentConnection_totalCount(ctx, field, obj)
@@ -21757,7 +21757,7 @@ func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.S
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21776,7 +21776,7 @@ func (ec *executionContext) _AssignmentEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21795,7 +21795,7 @@ func (ec *executionContext) _AssignmentEdge(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21814,7 +21814,7 @@ func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21868,7 +21868,7 @@ func (ec *executionContext) _AssignmentEvent(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21887,7 +21887,7 @@ func (ec *executionContext) _AssignmentEventConnection(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEventConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21908,7 +21908,7 @@ func (ec *executionContext) _AssignmentEventConnection(ctx context.Context, sel 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AssignmentEventConnection_totalCount(ctx, field, obj)
@@ -21917,7 +21917,7 @@ func (ec *executionContext) _AssignmentEventConnection(ctx context.Context, sel 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21936,7 +21936,7 @@ func (ec *executionContext) _AssignmentEventEdge(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentEventEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21955,7 +21955,7 @@ func (ec *executionContext) _AssignmentEventEdge(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -21974,7 +21974,7 @@ func (ec *executionContext) _AssignmentPayload(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, assignmentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -21998,7 +21998,7 @@ func (ec *executionContext) _AssignmentPayload(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22017,13 +22017,13 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, entitlementImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Entitlement")
 		case "license":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entitlement_license(ctx, field, obj)
@@ -22052,7 +22052,7 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22074,7 +22074,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -22112,7 +22112,7 @@ func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) g
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22131,7 +22131,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22212,13 +22212,13 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_members(ctx, field, obj)
 				})
 		case "assignments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_assignments(ctx, field, obj)
@@ -22227,7 +22227,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22246,7 +22246,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22267,7 +22267,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroupConnection_totalCount(ctx, field, obj)
@@ -22276,7 +22276,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22295,7 +22295,7 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22314,7 +22314,7 @@ func (ec *executionContext) _GroupEdge(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22333,7 +22333,7 @@ func (ec *executionContext) _GroupMembersPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupMembersPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22357,7 +22357,7 @@ func (ec *executionContext) _GroupMembersPayload(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22376,7 +22376,7 @@ func (ec *executionContext) _GroupPayload(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, groupPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22395,7 +22395,7 @@ func (ec *executionContext) _GroupPayload(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22414,7 +22414,7 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22515,7 +22515,7 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expired":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_expired(ctx, field, obj)
@@ -22526,7 +22526,7 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "asset":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_asset(ctx, field, obj)
@@ -22542,13 +22542,13 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_assignments(ctx, field, obj)
 				})
 		case "costPerSeat":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_costPerSeat(ctx, field, obj)
@@ -22569,19 +22569,19 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "utilization":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_utilization(ctx, field, obj)
 				})
 		case "usage":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_usage(ctx, field, obj)
 				})
 		case "reclaimPolicy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_reclaimPolicy(ctx, field, obj)
@@ -22590,7 +22590,7 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22609,7 +22609,7 @@ func (ec *executionContext) _LicenseConnection(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22630,7 +22630,7 @@ func (ec *executionContext) _LicenseConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LicenseConnection_totalCount(ctx, field, obj)
@@ -22639,7 +22639,7 @@ func (ec *executionContext) _LicenseConnection(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22658,7 +22658,7 @@ func (ec *executionContext) _LicenseEdge(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22677,7 +22677,7 @@ func (ec *executionContext) _LicenseEdge(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22696,7 +22696,7 @@ func (ec *executionContext) _LicensePayload(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, licensePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22720,7 +22720,7 @@ func (ec *executionContext) _LicensePayload(ctx context.Context, sel ast.Selecti
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22739,7 +22739,7 @@ func (ec *executionContext) _LicenseUsage(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, licenseUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22783,7 +22783,7 @@ func (ec *executionContext) _LicenseUsage(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22802,7 +22802,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, moneyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -22821,7 +22821,7 @@ func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, ob
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -22843,7 +22843,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -23025,7 +23025,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23044,7 +23044,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23073,7 +23073,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23092,7 +23092,7 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, personImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23188,19 +23188,19 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_assignments(ctx, field, obj)
 				})
 		case "groups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_groups(ctx, field, obj)
 				})
 		case "entitlements":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_entitlements(ctx, field, obj)
@@ -23209,7 +23209,7 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23228,7 +23228,7 @@ func (ec *executionContext) _PersonConnection(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, personConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23249,7 +23249,7 @@ func (ec *executionContext) _PersonConnection(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PersonConnection_totalCount(ctx, field, obj)
@@ -23258,7 +23258,7 @@ func (ec *executionContext) _PersonConnection(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23277,7 +23277,7 @@ func (ec *executionContext) _PersonEdge(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, personEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23296,7 +23296,7 @@ func (ec *executionContext) _PersonEdge(ctx context.Context, sel ast.SelectionSe
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23315,7 +23315,7 @@ func (ec *executionContext) _PersonPayload(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, personPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23339,7 +23339,7 @@ func (ec *executionContext) _PersonPayload(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23361,7 +23361,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -23503,7 +23503,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23522,7 +23522,7 @@ func (ec *executionContext) _ReclaimCandidate(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimCandidateImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23556,7 +23556,7 @@ func (ec *executionContext) _ReclaimCandidate(ctx context.Context, sel ast.Selec
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23575,7 +23575,7 @@ func (ec *executionContext) _ReclaimPlan(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimPlanImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23614,7 +23614,7 @@ func (ec *executionContext) _ReclaimPlan(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23633,13 +23633,13 @@ func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimPolicyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ReclaimPolicy")
 		case "licenseId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ReclaimPolicy_licenseId(ctx, field, obj)
@@ -23660,7 +23660,7 @@ func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "excludeGroupIds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ReclaimPolicy_excludeGroupIds(ctx, field, obj)
@@ -23671,7 +23671,7 @@ func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ReclaimPolicy_actor(ctx, field, obj)
@@ -23700,7 +23700,7 @@ func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23719,7 +23719,7 @@ func (ec *executionContext) _ReclaimUnusedSeatsPayload(ctx context.Context, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, reclaimUnusedSeatsPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23743,7 +23743,7 @@ func (ec *executionContext) _ReclaimUnusedSeatsPayload(ctx context.Context, sel 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23762,7 +23762,7 @@ func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.Sel
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordUsagePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23781,7 +23781,7 @@ func (ec *executionContext) _RecordUsagePayload(ctx context.Context, sel ast.Sel
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23800,7 +23800,7 @@ func (ec *executionContext) _RecordUsagesPayload(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, recordUsagesPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23829,7 +23829,7 @@ func (ec *executionContext) _RecordUsagesPayload(ctx context.Context, sel ast.Se
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23848,7 +23848,7 @@ func (ec *executionContext) _Renewal(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, renewalImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23912,7 +23912,7 @@ func (ec *executionContext) _Renewal(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23931,7 +23931,7 @@ func (ec *executionContext) _RenewalReport(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, renewalReportImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -23950,7 +23950,7 @@ func (ec *executionContext) _RenewalReport(ctx context.Context, sel ast.Selectio
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -23969,7 +23969,7 @@ func (ec *executionContext) _Seats(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, seatsImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24003,7 +24003,7 @@ func (ec *executionContext) _Seats(ctx context.Context, sel ast.SelectionSet, ob
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24022,7 +24022,7 @@ func (ec *executionContext) _SetReclaimPolicyPayload(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, setReclaimPolicyPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24046,7 +24046,7 @@ func (ec *executionContext) _SetReclaimPolicyPayload(ctx context.Context, sel as
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24065,7 +24065,7 @@ func (ec *executionContext) _SpendSummary(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, spendSummaryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24099,7 +24099,7 @@ func (ec *executionContext) _SpendSummary(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24140,7 +24140,7 @@ func (ec *executionContext) _TechnologyAsset(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, technologyAssetImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24154,7 +24154,7 @@ func (ec *executionContext) _TechnologyAsset(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24173,7 +24173,7 @@ func (ec *executionContext) _UsageResult(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24202,7 +24202,7 @@ func (ec *executionContext) _UsageResult(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24221,7 +24221,7 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24245,7 +24245,7 @@ func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24264,7 +24264,7 @@ func (ec *executionContext) _UtilizationBucket(ctx context.Context, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, utilizationBucketImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24318,7 +24318,7 @@ func (ec *executionContext) _UtilizationBucket(ctx context.Context, sel ast.Sele
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24337,7 +24337,7 @@ func (ec *executionContext) _VendorSpend(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, vendorSpendImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24366,7 +24366,7 @@ func (ec *executionContext) _VendorSpend(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24385,7 +24385,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24411,7 +24411,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "person":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_person(ctx, field, obj)
@@ -24420,7 +24420,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24439,19 +24439,19 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("WebhookDelivery")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookDelivery_id(ctx, field, obj)
 				})
 		case "eventId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookDelivery_eventId(ctx, field, obj)
@@ -24482,7 +24482,7 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastDurationMs":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookDelivery_lastDurationMs(ctx, field, obj)
@@ -24506,7 +24506,7 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24525,7 +24525,7 @@ func (ec *executionContext) _WebhookDeliveryPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookDeliveryPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24544,7 +24544,7 @@ func (ec *executionContext) _WebhookDeliveryPayload(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24563,13 +24563,13 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("WebhookEndpoint")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookEndpoint_id(ctx, field, obj)
@@ -24620,7 +24620,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deliveries":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookEndpoint_deliveries(ctx, field, obj)
@@ -24629,7 +24629,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24648,7 +24648,7 @@ func (ec *executionContext) _WebhookEndpointPayload(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24672,7 +24672,7 @@ func (ec *executionContext) _WebhookEndpointPayload(ctx context.Context, sel ast
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24691,7 +24691,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, _ServiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24705,7 +24705,7 @@ func (ec *executionContext) __Service(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24724,7 +24724,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __DirectiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24758,7 +24758,7 @@ func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24777,7 +24777,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, __EnumValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24806,7 +24806,7 @@ func (ec *executionContext) ___EnumValue(ctx context.Context, sel ast.SelectionS
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24825,7 +24825,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, __FieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24864,7 +24864,7 @@ func (ec *executionContext) ___Field(ctx context.Context, sel ast.SelectionSet, 
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24883,7 +24883,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, __InputValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24922,7 +24922,7 @@ func (ec *executionContext) ___InputValue(ctx context.Context, sel ast.Selection
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24941,7 +24941,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, __SchemaImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -24980,7 +24980,7 @@ func (ec *executionContext) ___Schema(ctx context.Context, sel ast.SelectionSet,
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}
@@ -24999,7 +24999,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, __TypeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)
+	deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -25063,7 +25063,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
 	}
-	out.Dispatch(ctx)
+	later.dispatch(ctx, out)
 	if out.Invalids > 0 {
 		return graphql.Null
 	}

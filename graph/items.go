@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -13,4 +14,69 @@ import (
 // scripts/listitems).
 func resolveItems(ctx context.Context, n int, item func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	return loaders.Items(ctx, n, item)
+}
+
+// fieldsInOrder collects the fields of one object that gqlgen resolves
+// each in a goroutine of its own (those with resolvers); dispatch resolves
+// them with loaders.Fields: in order, until one of them reads. The
+// generated code uses it in place of gqlgen's FieldSet.ResolveConcurrently
+// and FieldSet.Dispatch (see scripts/listitems).
+type fieldsInOrder struct{ pending []pendingField }
+
+type pendingField struct {
+	i                         int
+	recoverFromPanic, nonNull bool
+	oc                        *graphql.OperationContext
+	resolve                   func(ctx context.Context) graphql.Marshaler
+}
+
+// add schedules field i of out, as FieldSet.ResolveConcurrently does; a
+// deferred field goes to gqlgen (the server refuses @defer, so none is).
+func (f *fieldsInOrder) add(deferredField bool, out *graphql.FieldSet, oc *graphql.OperationContext, deferred *graphql.DeferredGroup,
+	i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler,
+) {
+	if deferredField {
+		out.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+		return
+	}
+	f.pending = append(f.pending, pendingField{i: i, recoverFromPanic: recoverFromPanic, nonNull: nonNull, oc: oc, resolve: resolve})
+}
+
+// dispatch resolves the fields scheduled, as FieldSet.Dispatch does.
+func (f *fieldsInOrder) dispatch(ctx context.Context, out *graphql.FieldSet) {
+	out.Dispatch(ctx)
+	switch pending := f.pending; len(pending) {
+	case 0:
+	case 1:
+		pending[0].into(ctx, out) // nothing to start beside it
+	default:
+		loaders.Fields(ctx, len(pending), func(ctx context.Context, k int) { pending[k].into(ctx, out) })
+	}
+}
+
+// into resolves the field and stores its value in out, counting it as
+// invalid (the object becomes null) when a non-null field resolved to null,
+// and a panic as that field's error when recoverFromPanic.
+func (p *pendingField) into(ctx context.Context, out *graphql.FieldSet) {
+	v := p.value(ctx)
+	out.Values[p.i] = v
+	invalid := graphql.RequiredNull
+	if p.nonNull {
+		invalid = graphql.Null
+	}
+	if v == invalid {
+		atomic.AddUint32(&out.Invalids, 1)
+	}
+}
+
+func (p *pendingField) value(ctx context.Context) (v graphql.Marshaler) {
+	if p.recoverFromPanic {
+		defer func() {
+			if r := recover(); r != nil {
+				p.oc.Error(ctx, p.oc.Recover(ctx, r))
+				v = graphql.Null
+			}
+		}()
+	}
+	return p.resolve(ctx)
 }

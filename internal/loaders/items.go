@@ -27,9 +27,10 @@ import (
 
 type itemsKey struct{}
 
-// items is one list being resolved by Items.
+// items is one list being resolved by Items, or one object's fields
+// being resolved by Fields.
 type items struct {
-	outer *items // the list this one is an item's field of, if any
+	outer *items // the list or object this one is in, if any
 	run   func(i int)
 	n     int
 
@@ -63,9 +64,32 @@ func Items(ctx context.Context, n int, item func(ctx context.Context, i int) gra
 		}()
 		ret[i] = item(itemCtx, i)
 	}
+	l.resolve()
+	return ret
+}
+
+// Fields resolves the n fields of an object that gqlgen would resolve each
+// in a goroutine of its own (the fields with resolvers), field(ctx, k) for
+// the k-th, in order in this goroutine until one of them is about to read
+// or to wait for its siblings (fork): the rest then start in goroutines of
+// their own, as gqlgen would have started them, so that reads of sibling
+// fields (a person's assignments and groups) still run at once. Most
+// objects' fields are columns and records read ahead, which never read.
+// It is for n > 1: a single field has nothing to start beside it.
+func Fields(ctx context.Context, n int, field func(ctx context.Context, k int)) {
+	l := &items{n: n}
+	l.outer, _ = ctx.Value(itemsKey{}).(*items)
+	ctx = context.WithValue(ctx, itemsKey{}, l)
+	l.run = func(k int) { field(ctx, k) }
+	l.resolve()
+}
+
+// resolve runs the units (items or fields) in order until they are
+// forked, and waits for those forked.
+func (l *items) resolve() {
 	for {
 		l.mu.Lock()
-		if l.forked || l.next == n {
+		if l.forked || l.next == l.n {
 			l.mu.Unlock()
 			break
 		}
@@ -75,12 +99,12 @@ func Items(ctx context.Context, n int, item func(ctx context.Context, i int) gra
 		l.run(i)
 	}
 	l.wg.Wait()
-	return ret
 }
 
-// fork starts, in goroutines of their own, the items not yet begun of
-// every list the field resolving in ctx is in: the caller is about to wait
-// for siblings of its level, which may be in any of them.
+// fork starts, in goroutines of their own, the items and fields not yet
+// begun of every list and object the field resolving in ctx is in: the
+// caller is about to wait for siblings of its level, which may be in any
+// of them, or to read, which its siblings need not wait for.
 func fork(ctx context.Context) {
 	for l, _ := ctx.Value(itemsKey{}).(*items); l != nil; l = l.outer {
 		l.fork()

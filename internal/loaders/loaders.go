@@ -342,7 +342,7 @@ type request struct {
 // With returns ctx carrying the request's session sess, and the loaders
 // reading through it (made when first asked for).
 func With(ctx context.Context, sess *store.Session) context.Context {
-	return context.WithValue(ctx, ctxKey{}, &request{sess: sess})
+	return store.BeforeStatements(context.WithValue(ctx, ctxKey{}, &request{sess: sess}), fork)
 }
 
 // For returns the request's loaders.

@@ -265,6 +265,9 @@ func (db *DB) checkout(ctx context.Context, t Tenant, fn func(bun.Conn) error) e
 	if err := CheckTenantID(t.ID); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	if before, _ := ctx.Value(beforeStatementsKey{}).(func(context.Context)); before != nil {
+		before(ctx)
+	}
 	c, err := db.bun.Conn(ctx)
 	if err != nil {
 		return err
@@ -277,6 +280,16 @@ func (db *DB) checkout(ctx context.Context, t Tenant, fn func(bun.Conn) error) e
 		return err
 	}
 	return fn(c)
+}
+
+type beforeStatementsKey struct{}
+
+// BeforeStatements returns ctx in which every connection taken for
+// statements is taken after f(ctx): the caller's goroutine is about to
+// block on the database, so what it has left for later may start now (the
+// loaders start the sibling fields and items of the field that reads).
+func BeforeStatements(ctx context.Context, f func(context.Context)) context.Context {
+	return context.WithValue(ctx, beforeStatementsKey{}, f)
 }
 
 func ignoreDone(err error) error {

@@ -11,6 +11,10 @@
 //     a request allocates) for the fields an operation defers, and the
 //     server refuses every operation that defers (internal/httpapi,
 //     noDefer), so the group is always empty.
+//   - An object's fields with resolvers go through graph.fieldsInOrder
+//     (loaders.Fields): gqlgen resolves each of them but one in a goroutine
+//     of its own; fieldsInOrder resolves them in order and starts
+//     goroutines only when one of them reads.
 //
 // It fails when a call it replaces is not found, so that a gqlgen upgrade
 // that changes the generated code is noticed, not silently kept.
@@ -31,8 +35,18 @@ var replacements = []struct{ gqlgen, ours, left string }{
 	},
 	{
 		gqlgen: "deferred := graphql.NewDeferredGroup(ctx)",
-		ours:   "deferred := graphql.DeferredGroup{} // nothing is deferred (scripts/listitems)",
+		ours:   "deferred, later := graphql.DeferredGroup{}, fieldsInOrder{} // nothing is deferred; fields in order (scripts/listitems)",
 		left:   "NewDeferredGroup",
+	},
+	{
+		gqlgen: "out.ResolveConcurrently(ec.OperationContext, &deferred, i,",
+		ours:   "later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,",
+		left:   ".ResolveConcurrently(",
+	},
+	{
+		gqlgen: "out.Dispatch(ctx)",
+		ours:   "later.dispatch(ctx, out)",
+		left:   "out.Dispatch(",
 	},
 }
 
