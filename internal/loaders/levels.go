@@ -40,6 +40,7 @@ const fallbackWait = 5 * time.Millisecond
 // batch also counts the items of its page that finished without asking
 // (Items tells, finished): once every item has asked or finished, nothing
 // more will join, and the batch runs without waiting for the timer.
+// Its maps are made on first use.
 type levels struct {
 	mu    sync.Mutex
 	items map[string]int
@@ -64,6 +65,9 @@ type waiter interface{ finished(item itemKey) }
 func (lv *levels) watch(page string, w waiter) int {
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
+	if lv.waiting == nil {
+		lv.waiting = map[string][]waiter{}
+	}
 	lv.waiting[page] = append(lv.waiting[page], w)
 	return lv.finished[page]
 }
@@ -75,6 +79,9 @@ func (lv *levels) finish(page string, item itemKey) {
 	if lv.items[page] == 0 {
 		lv.mu.Unlock()
 		return // no count: its batches wait for the timer anyway
+	}
+	if lv.finished == nil {
+		lv.finished = map[string]int{}
 	}
 	lv.finished[page]++
 	var ws []waiter
@@ -95,6 +102,9 @@ func (lv *levels) expect(ctx context.Context, n int) {
 	}
 	key := stripped(fc.Path())
 	lv.mu.Lock()
+	if lv.items == nil {
+		lv.items = map[string]int{}
+	}
 	lv.items[key] += n
 	lv.mu.Unlock()
 }
@@ -151,7 +161,9 @@ func stripped(p ast.Path) string {
 type batcher[K comparable, V any] struct {
 	name    string
 	levels  *levels
-	fetch   func(ctx context.Context, keys []K) (map[K]V, error)
+	fetcher interface {
+		fetchBatch(ctx context.Context, keys []K) (map[K]V, error)
+	}
 	mu      sync.Mutex
 	pending map[string]*batch[K, V]
 }
@@ -189,16 +201,15 @@ func (bt *batch[K, V]) finished(item itemKey) {
 	}
 }
 
-func newBatcher[K comparable, V any](name string, lv *levels, fetch func(ctx context.Context, keys []K) (map[K]V, error)) *batcher[K, V] {
-	return &batcher[K, V]{name: name, levels: lv, fetch: fetch, pending: map[string]*batch[K, V]{}}
-}
-
 func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 	at := b.levels.at(ctx)
 	level := at.level
 	b.mu.Lock()
 	bt := b.pending[level]
 	if bt == nil {
+		if b.pending == nil {
+			b.pending = map[string]*batch[K, V]{}
+		}
 		bt = &batch[K, V]{b: b, ctx: ctx, level: level, expected: at.expected, done: make(chan struct{}), askers: map[itemKey]bool{}}
 		b.pending[level] = bt
 		if at.expected != 1 {
@@ -246,7 +257,7 @@ func (bt *batch[K, V]) dispatch() bool {
 	if bt.timer != nil {
 		bt.timer.Stop()
 	}
-	bt.vals, bt.err = b.fetch(bt.ctx, bt.keys)
+	bt.vals, bt.err = b.fetcher.fetchBatch(bt.ctx, bt.keys)
 	close(bt.done)
 	return true
 }

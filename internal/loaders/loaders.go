@@ -79,67 +79,118 @@ type Loaders struct {
 	Utilization      *List[economics.UtilizationArgs, []*economics.Bucket]
 	Usage            *List[int, *economics.Usage]
 	ReclaimPolicy    *List[struct{}, *models.ReclaimPolicy]
+
+	// The loaders themselves, in the one allocation of a request's
+	// Loaders: the fields above point into it.
+	parts parts
+	lv    levels
 }
 
-// New makes the loaders of one request, reading through sess.
-func New(sess *store.Session) *Loaders {
-	lv := &levels{items: map[string]int{}, finished: map[string]int{}, waiting: map[string][]waiter{}}
-	l := &Loaders{
-		Session:    sess,
-		levels:     lv,
-		License:    byID("License", lv, sess, licensing.LicensesByID),
-		Assignment: byID("Assignment", lv, sess, licensing.AssignmentsByID),
-		Person:     byID("Person", lv, sess, directory.PeopleByID),
-		Group:      byID("Group", lv, sess, directory.GroupsByID),
-		Event:      byID("Event", lv, sess, licensing.EventsByID),
+type parts struct {
+	license    ByID[models.License]
+	assignment ByID[models.Assignment]
+	person     ByID[models.Person]
+	group      ByID[models.Group]
+	event      ByID[models.AssignmentEvent]
 
-		AssignmentCounts: newList("AssignmentCounts", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
-			return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, sess, parents, a.By)
-		}),
-		Members: newList("Members", lv, func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
-			return directory.MemberList(a.Filter, a.Order).ReadEach(ctx, sess, directory.MembersOf, parents, directory.MemberGroup, a.Page)
-		}),
-		MemberCounts: newList("MemberCounts", lv, func(ctx context.Context, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
-			return directory.MemberList(a.Filter, nil).CountEach(ctx, sess, parents, directory.MembersOf)
-		}),
-		Groups: newList("Groups", lv, func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
-			return directory.GroupsOfList(a.Filter, a.Order).ReadEach(ctx, sess, directory.GroupsOf, parents, directory.MembershipPerson, a.Page)
-		}),
-		GroupCounts: newList("GroupCounts", lv, func(ctx context.Context, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
-			return directory.GroupsOfList(a.Filter, nil).CountEach(ctx, sess, parents, directory.GroupsOf)
-		}),
-		Events: newList("Events", lv, func(ctx context.Context, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
-			return licensing.EventList().ReadEach(ctx, sess, licensing.EventParent, parents, licensing.EventAssignment, a)
-		}),
-		EventCounts: newList("EventCounts", lv, func(ctx context.Context, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
-			return licensing.EventList().CountEach(ctx, sess, parents, licensing.EventParent)
-		}),
-		Utilization: newList("Utilization", lv, func(ctx context.Context, ids []uuid.UUID, a economics.UtilizationArgs) (map[uuid.UUID][]*economics.Bucket, error) {
-			return economics.Utilization(ctx, sess, ids, a)
-		}),
-		Usage: newList("Usage", lv, func(ctx context.Context, ids []uuid.UUID, inactiveDays int) (map[uuid.UUID]*economics.Usage, error) {
-			return economics.LicenseUsage(ctx, sess, ids, inactiveDays)
-		}),
-		ReclaimPolicy: newList("ReclaimPolicy", lv, func(ctx context.Context, ids []uuid.UUID, _ struct{}) (map[uuid.UUID]*models.ReclaimPolicy, error) {
-			return licensing.ReclaimPolicies(ctx, sess, ids)
-		}),
-		Entitlements: newList("Entitlements", lv, func(ctx context.Context, people []uuid.UUID, _ struct{}) (map[uuid.UUID][]licensing.Entitlement, error) {
-			return licensing.Entitlements(ctx, sess, people)
-		}),
-	}
-	l.Assignments = newList("Assignments", lv, func(ctx context.Context, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
-		pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, sess,
-			licensing.AssignmentParent(a.By, a.Filter, a.Order), parents, licensing.ParentOf(a.By), a.Page)
-		if err != nil {
-			return nil, err
-		}
-		var all []*models.Assignment
-		for _, p := range pages {
-			all = append(all, p.Items...)
-		}
-		return pages, l.Prime(ctx, all, a.Prime)
-	})
+	assignments      List[AssignmentArgs, paging.Page[*models.Assignment]]
+	assignmentCounts List[AssignmentArgs, int]
+	members          List[MemberArgs, paging.Page[*directory.Member]]
+	memberCounts     List[MemberArgs, int]
+	groups           List[GroupArgs, paging.Page[*directory.Membership]]
+	groupCounts      List[GroupArgs, int]
+	events           List[paging.Args, paging.Page[*models.AssignmentEvent]]
+	eventCounts      List[paging.Args, int]
+	entitlements     List[struct{}, []licensing.Entitlement]
+	utilization      List[economics.UtilizationArgs, []*economics.Bucket]
+	usage            List[int, *economics.Usage]
+	reclaimPolicy    List[struct{}, *models.ReclaimPolicy]
+}
+
+// New makes the loaders of one request, reading through sess. It is one
+// allocation: each loader makes what it keeps when it is first used (most
+// requests use two or three of them).
+func New(sess *store.Session) *Loaders {
+	l := &Loaders{Session: sess}
+	l.levels = &l.lv
+	p := &l.parts
+	l.License = byID(&p.license, "License", l, licensing.LicensesByID)
+	l.Assignment = byID(&p.assignment, "Assignment", l, licensing.AssignmentsByID)
+	l.Person = byID(&p.person, "Person", l, directory.PeopleByID)
+	l.Group = byID(&p.group, "Group", l, directory.GroupsByID)
+	l.Event = byID(&p.event, "Event", l, licensing.EventsByID)
+	l.Assignments = list(&p.assignments, "Assignments", l, readAssignments)
+	l.AssignmentCounts = list(&p.assignmentCounts, "AssignmentCounts", l, countAssignments)
+	l.Members = list(&p.members, "Members", l, readMembers)
+	l.MemberCounts = list(&p.memberCounts, "MemberCounts", l, countMembers)
+	l.Groups = list(&p.groups, "Groups", l, readGroups)
+	l.GroupCounts = list(&p.groupCounts, "GroupCounts", l, countGroups)
+	l.Events = list(&p.events, "Events", l, readEvents)
+	l.EventCounts = list(&p.eventCounts, "EventCounts", l, countEvents)
+	l.Utilization = list(&p.utilization, "Utilization", l, readUtilization)
+	l.Usage = list(&p.usage, "Usage", l, readUsage)
+	l.ReclaimPolicy = list(&p.reclaimPolicy, "ReclaimPolicy", l, readReclaimPolicies)
+	l.Entitlements = list(&p.entitlements, "Entitlements", l, readEntitlements)
 	return l
+}
+
+// The reads of the List loaders, each for the parents of one batch.
+
+func readAssignments(ctx context.Context, l *Loaders, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]paging.Page[*models.Assignment], error) {
+	pages, err := licensing.AssignmentList(a.Filter, a.Order).ReadEach(ctx, l.Session,
+		licensing.AssignmentParent(a.By, a.Filter, a.Order), parents, licensing.ParentOf(a.By), a.Page)
+	if err != nil {
+		return nil, err
+	}
+	var all []*models.Assignment
+	for _, p := range pages {
+		all = append(all, p.Items...)
+	}
+	return pages, l.Prime(ctx, all, a.Prime)
+}
+
+func countAssignments(ctx context.Context, l *Loaders, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
+	return licensing.AssignmentList(a.Filter, nil).CountEach(ctx, l.Session, parents, a.By)
+}
+
+func readMembers(ctx context.Context, l *Loaders, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]paging.Page[*directory.Member], error) {
+	return directory.MemberList(a.Filter, a.Order).ReadEach(ctx, l.Session, directory.MembersOf, parents, directory.MemberGroup, a.Page)
+}
+
+func countMembers(ctx context.Context, l *Loaders, parents []uuid.UUID, a MemberArgs) (map[uuid.UUID]int, error) {
+	return directory.MemberList(a.Filter, nil).CountEach(ctx, l.Session, parents, directory.MembersOf)
+}
+
+func readGroups(ctx context.Context, l *Loaders, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]paging.Page[*directory.Membership], error) {
+	return directory.GroupsOfList(a.Filter, a.Order).ReadEach(ctx, l.Session, directory.GroupsOf, parents, directory.MembershipPerson, a.Page)
+}
+
+func countGroups(ctx context.Context, l *Loaders, parents []uuid.UUID, a GroupArgs) (map[uuid.UUID]int, error) {
+	return directory.GroupsOfList(a.Filter, nil).CountEach(ctx, l.Session, parents, directory.GroupsOf)
+}
+
+func readEvents(ctx context.Context, l *Loaders, parents []uuid.UUID, a paging.Args) (map[uuid.UUID]paging.Page[*models.AssignmentEvent], error) {
+	return licensing.EventList().ReadEach(ctx, l.Session, licensing.EventParent, parents, licensing.EventAssignment, a)
+}
+
+func countEvents(ctx context.Context, l *Loaders, parents []uuid.UUID, _ paging.Args) (map[uuid.UUID]int, error) {
+	return licensing.EventList().CountEach(ctx, l.Session, parents, licensing.EventParent)
+}
+
+func readUtilization(ctx context.Context, l *Loaders, ids []uuid.UUID, a economics.UtilizationArgs) (map[uuid.UUID][]*economics.Bucket, error) {
+	return economics.Utilization(ctx, l.Session, ids, a)
+}
+
+func readUsage(ctx context.Context, l *Loaders, ids []uuid.UUID, inactiveDays int) (map[uuid.UUID]*economics.Usage, error) {
+	return economics.LicenseUsage(ctx, l.Session, ids, inactiveDays)
+}
+
+func readReclaimPolicies(ctx context.Context, l *Loaders, ids []uuid.UUID, _ struct{}) (map[uuid.UUID]*models.ReclaimPolicy, error) {
+	return licensing.ReclaimPolicies(ctx, l.Session, ids)
+}
+
+func readEntitlements(ctx context.Context, l *Loaders, people []uuid.UUID, _ struct{}) (map[uuid.UUID][]licensing.Entitlement, error) {
+	return licensing.Entitlements(ctx, l.Session, people)
 }
 
 // Expect tells the loaders that the page field resolving in ctx holds n
@@ -222,17 +273,36 @@ func appendIDs(ids []uuid.UUID, more ...*uuid.UUID) []uuid.UUID {
 // prime) are kept apart from the batches, so that a field asking for one
 // knows it will not wait.
 type ByID[T any] struct {
-	loader *dataloadgen.Loader[uuid.UUID, *T]
-	fetch  func(context.Context, []uuid.UUID) (map[uuid.UUID]*T, error)
+	name   string
+	read   func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)
+	owner  *Loaders
 	levels *levels
 
-	mu    sync.Mutex
-	known map[uuid.UUID]*T // read ahead; nil: names nothing visible
+	mu     sync.Mutex
+	loader *dataloadgen.Loader[uuid.UUID, *T] // made when first needed
+	known  map[uuid.UUID]*T                   // read ahead; nil: names nothing visible
 }
 
-func byID[T any](name string, lv *levels, sess *store.Session, fetch func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)) *ByID[T] {
-	f := telemetry.Batched(name, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*T, error) { return fetch(ctx, sess, ids) })
-	return &ByID[T]{loader: dataloadgen.NewMappedLoader(f, dataloadgen.WithWait(fallbackWait)), fetch: f, levels: lv, known: map[uuid.UUID]*T{}}
+func byID[T any](b *ByID[T], name string, l *Loaders, read func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)) *ByID[T] {
+	*b = ByID[T]{name: name, read: read, owner: l, levels: l.levels}
+	return b
+}
+
+// fetch reads the records of ids, counted (and traced) as a batch.
+func (b *ByID[T]) fetch(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*T, error) {
+	return telemetry.Batch(ctx, b.name, ids, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*T, error) {
+		return b.read(ctx, b.owner.Session, ids)
+	})
+}
+
+// batches is b's dataloader, made on first use.
+func (b *ByID[T]) batches() *dataloadgen.Loader[uuid.UUID, *T] {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.loader == nil {
+		b.loader = dataloadgen.NewMappedLoader(b.fetch, dataloadgen.WithWait(fallbackWait))
+	}
+	return b.loader
 }
 
 // Now reads one record by id at once, without batching (a root field:
@@ -283,6 +353,9 @@ func (b *ByID[T]) prime(ctx context.Context, ids []uuid.UUID) error {
 
 func (b *ByID[T]) keep(m map[uuid.UUID]*T, ids ...uuid.UUID) {
 	b.mu.Lock()
+	if b.known == nil {
+		b.known = make(map[uuid.UUID]*T, len(ids))
+	}
 	for _, id := range ids {
 		b.known[id] = m[id]
 	}
@@ -292,8 +365,11 @@ func (b *ByID[T]) keep(m map[uuid.UUID]*T, ids ...uuid.UUID) {
 func (b *ByID[T]) clear() {
 	b.mu.Lock()
 	clear(b.known)
+	loader := b.loader
 	b.mu.Unlock()
-	b.loader.ClearAll()
+	if loader != nil {
+		loader.ClearAll()
+	}
 }
 
 // Get loads one record by id; a record that does not exist (or is not
@@ -313,7 +389,7 @@ func Get[T any](ctx context.Context, l *ByID[T], id uuid.UUID) (*T, error) {
 		return l.Now(ctx, id)
 	}
 	fork(ctx)
-	v, err := l.loader.Load(ctx, id)
+	v, err := l.batches().Load(ctx, id)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, nil
 	}
@@ -379,10 +455,11 @@ func EndReadsForWrite(ctx context.Context) error {
 // statement, as soon as every parent at that level has asked.
 type List[A, V any] struct {
 	name  string
+	owner *Loaders
+	read  func(ctx context.Context, l *Loaders, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)
 	mu    sync.Mutex
-	args  map[string]A
-	fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)
-	batch *batcher[listKey, V]
+	args  map[string]A // made on first use
+	batch batcher[listKey, V]
 }
 
 type listKey struct {
@@ -393,15 +470,20 @@ type listKey struct {
 // sized is a value holding a page of items (paging.Page).
 type sized interface{ Len() int }
 
-// newList makes a List whose batches, at the levels lv counts, call
-// fetch once per distinct A; name labels its batches in metrics and traces.
-func newList[A, V any](name string, lv *levels, fetch func(ctx context.Context, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
-	l := &List[A, V]{name: name, args: map[string]A{}, fetch: fetch}
-	l.batch = newBatcher(name, lv, telemetry.Batched(name, l.fetchBatch))
+// list readies l, whose batches, at the levels of owner, call read once
+// per distinct A; name labels its batches in metrics and traces.
+func list[A, V any](l *List[A, V], name string, owner *Loaders, read func(ctx context.Context, l *Loaders, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
+	*l = List[A, V]{name: name, owner: owner, read: read}
+	l.batch = batcher[listKey, V]{name: name, levels: owner.levels, fetcher: l}
 	return l
 }
 
 func (l *List[A, V]) fetchBatch(ctx context.Context, keys []listKey) (map[listKey]V, error) {
+	return telemetry.Batch(ctx, l.name, keys, l.fetchEach)
+}
+
+// fetchEach reads the keys' values, one read per distinct arguments.
+func (l *List[A, V]) fetchEach(ctx context.Context, keys []listKey) (map[listKey]V, error) {
 	parents := map[string][]uuid.UUID{}
 	for _, k := range keys {
 		parents[k.args] = append(parents[k.args], k.parent)
@@ -415,7 +497,7 @@ func (l *List[A, V]) fetchBatch(ctx context.Context, keys []listKey) (map[listKe
 		l.mu.Lock()
 		a := l.args[args]
 		l.mu.Unlock()
-		vals, err := l.fetch(ctx, ps, a)
+		vals, err := l.read(ctx, l.owner, ps, a)
 		for _, p := range ps {
 			if err != nil {
 				failed[listKey{p, args}] = err
@@ -445,6 +527,9 @@ func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error)
 		return zero, err
 	}
 	l.mu.Lock()
+	if l.args == nil {
+		l.args = map[string]A{}
+	}
 	l.args[string(b)] = a
 	l.mu.Unlock()
 	return l.batch.load(ctx, listKey{parent, string(b)})

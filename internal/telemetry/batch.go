@@ -8,32 +8,30 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Batched wraps a dataloader's batch function: each batch is counted in
-// the loader batch-size histogram and, when the request is traced, is a
-// span "loader <name>" (its SQL nested in it) with its number of keys.
-// The tracer is the one of the span in the batch's context, so untraced
-// requests pay for nothing but the count.
-func Batched[K comparable, V any](name string, fetch func(context.Context, []K) (map[K]V, error)) func(context.Context, []K) (map[K]V, error) {
-	return func(ctx context.Context, keys []K) (map[K]V, error) {
-		if r := From(ctx); r != nil && r.metrics != nil {
-			r.metrics.loaderBatch.WithLabelValues(r.metrics.loaders.label(name)).Observe(float64(len(keys)))
-		}
-		// The batch's context is that of the first load; its span may have
-		// ended (a batch primed by another batch runs after it), so ask
-		// whether the trace is sampled, not whether the span records.
-		parent := trace.SpanFromContext(ctx)
-		if !parent.SpanContext().IsSampled() {
-			return fetch(ctx, keys)
-		}
-		ctx, span := parent.TracerProvider().Tracer(instrumentation).Start(ctx, "loader "+name,
-			trace.WithAttributes(attribute.String("seatgraph.loader", name), attribute.Int("seatgraph.loader.keys", len(keys))))
-		defer span.End()
-		vals, err := fetch(ctx, keys)
-		if err != nil {
-			span.SetStatus(codes.Error, err.Error())
-		}
-		return vals, err
+// Batch runs fetch, a dataloader's batch function, for keys: each batch
+// is counted in the loader batch-size histogram and, when the request is
+// traced, is a span "loader <name>" (its SQL nested in it) with its number
+// of keys. The tracer is the one of the span in the batch's context, so
+// untraced requests pay for nothing but the count.
+func Batch[K comparable, V any](ctx context.Context, name string, keys []K, fetch func(context.Context, []K) (map[K]V, error)) (map[K]V, error) {
+	if r := From(ctx); r != nil && r.metrics != nil {
+		r.metrics.loaderBatch.WithLabelValues(r.metrics.loaders.label(name)).Observe(float64(len(keys)))
 	}
+	// The batch's context is that of the first load; its span may have
+	// ended (a batch primed by another batch runs after it), so ask
+	// whether the trace is sampled, not whether the span records.
+	parent := trace.SpanFromContext(ctx)
+	if !parent.SpanContext().IsSampled() {
+		return fetch(ctx, keys)
+	}
+	ctx, span := parent.TracerProvider().Tracer(instrumentation).Start(ctx, "loader "+name,
+		trace.WithAttributes(attribute.String("seatgraph.loader", name), attribute.Int("seatgraph.loader.keys", len(keys))))
+	defer span.End()
+	vals, err := fetch(ctx, keys)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return vals, err
 }
 
 // TimerBatch counts a batch of loader name that ran when its wait ran out
