@@ -161,9 +161,7 @@ func stripped(p ast.Path) string {
 type batcher[K comparable, V any] struct {
 	name    string
 	levels  *levels
-	fetcher interface {
-		fetchBatch(ctx context.Context, keys []K) (map[K]V, error)
-	}
+	fetch   func(ctx context.Context, keys []K) (map[K]V, error)
 	mu      sync.Mutex
 	pending map[string]*batch[K, V]
 }
@@ -257,7 +255,7 @@ func (bt *batch[K, V]) dispatch() bool {
 	if bt.timer != nil {
 		bt.timer.Stop()
 	}
-	bt.vals, bt.err = b.fetcher.fetchBatch(bt.ctx, bt.keys)
+	bt.vals, bt.err = b.fetch(bt.ctx, bt.keys)
 	close(bt.done)
 	return true
 }
