@@ -347,11 +347,10 @@ func recordOne(ctx context.Context, db *store.DB, actor Actor, w *usageArrays, r
 	var ids []uuid.UUID
 	err := db.WriteStatement(ctx, actor.Tenant, func(s store.Scope) error {
 		ids = ids[:0]
-		_, err := s.UpdateOwn((*models.Assignment)(nil)).Set("last_used_at = "+at, args...).
+		return s.ScanIDs(ctx, s.UpdateOwn((*models.Assignment)(nil)).Set("last_used_at = "+at, args...).
 			Where("a.id = ?::uuid", id).Where(liveSQL).
 			Where(behindSQL(at), args...).
-			Returning("a.id").Exec(ctx, &ids)
-		return err
+			Returning("a.id"), &ids)
 	})
 	if err != nil {
 		return err

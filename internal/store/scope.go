@@ -194,7 +194,7 @@ func (db *DB) Write(ctx context.Context, t Tenant, fn func(Scope) error) error {
 func (db *DB) WriteStatement(ctx context.Context, t Tenant, fn func(Scope) error) error {
 	var err error
 	for range 5 {
-		err = db.scoped(ctx, t, func(c bun.IDB) error { return fn(Scope{idb: c, tenant: t, clock: &txClock{}}) })
+		err = db.scoped(ctx, t, func(c bun.IDB) error { return fn(Scope{idb: c, tenant: t, clock: &txClock{}, db: db}) })
 		if !retryable(err) {
 			break
 		}

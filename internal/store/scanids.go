@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/uptrace/bun"
+)
+
+// idQuery is a statement whose one result column is a uuid: an UPDATE,
+// INSERT or DELETE … RETURNING a.id, or a SELECT of ids.
+type idQuery interface {
+	bun.Query
+	Scan(ctx context.Context, dest ...any) error
+}
+
+// ScanIDs runs q, built from this scope, and appends the ids it returns
+// to dest. Outside a transaction (a Session's read, DB.WriteStatement) the
+// statement goes through pgx on the scoped connection, as Scan's do: no
+// database/sql rows (and the goroutine they start to watch the context),
+// no conversion of each id to text and back. Inside a transaction it goes
+// through bun.
+func (s Scope) ScanIDs(ctx context.Context, q idQuery, dest *[]uuid.UUID) error {
+	c, ok := s.idb.(bun.Conn)
+	if !ok || s.db == nil {
+		return q.Scan(ctx, dest)
+	}
+	b, err := q.AppendQuery(s.db.bun.QueryGen(), nil)
+	if err != nil {
+		return err
+	}
+	query := string(b)
+	ctx, event := s.db.beforeQuery(ctx, q, query)
+	n := 0
+	err = c.Raw(func(dc any) error {
+		var err error
+		n, err = scanIDs(ctx, dc.(*conn), query, dest)
+		return err
+	})
+	s.db.afterQuery(ctx, event, n, err)
+	return err
+}
+
+// scanIDs sends query on c and appends the uuid of each row to dest.
+func scanIDs(ctx context.Context, c *conn, query string, dest *[]uuid.UUID) (int, error) {
+	if c.Conn.Conn().IsClosed() {
+		return 0, driver.ErrBadConn
+	}
+	if err := c.sync(ctx); err != nil {
+		return 0, err
+	}
+	text, named, err := parameterize(query, nil)
+	if err != nil {
+		return 0, err
+	}
+	args := make([]any, len(named)+1)
+	args[0] = resultFormats
+	for i, v := range named {
+		args[i+1] = v.Value
+	}
+	rows, err := c.Conn.Conn().Query(ctx, text, args...)
+	if err != nil {
+		if pgconn.SafeToRetry(err) {
+			return 0, driver.ErrBadConn // as pgx's database/sql driver answers
+		}
+		return 0, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		rows.Close()
+		return 0, rows.Err() // no row, or the statement failed
+	}
+	if cols := rows.FieldDescriptions(); len(cols) != 1 || cols[0].DataTypeOID != pgtype.UUIDOID || cols[0].Format != pgx.BinaryFormatCode {
+		return 0, fmt.Errorf("store: ScanIDs reads one uuid column; the statement returns %d columns", len(cols))
+	}
+	n := 0
+	for ok := true; ok; ok = rows.Next() {
+		raw := rows.RawValues()[0]
+		if len(raw) != 16 {
+			return n, fmt.Errorf("store: ScanIDs read a null or malformed uuid")
+		}
+		*dest = append(*dest, uuid.UUID(raw))
+		n++
+	}
+	return n, rows.Err()
+}
