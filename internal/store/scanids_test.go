@@ -37,7 +37,7 @@ func TestScanIDs(t *testing.T) {
 
 	update := func(s store.Scope) *bun.UpdateQuery {
 		return s.Update((*models.Assignment)(nil)).Set("revoke_reason = 'scanids'").
-			Where("a.id IN (?)", bun.In(append(slices.Clone(want), foreign))).Returning("a.id")
+			Where("a.id IN (?)", bun.List(append(slices.Clone(want), foreign))).Returning("a.id")
 	}
 	sorted := func(ids []uuid.UUID) []uuid.UUID {
 		slices.SortFunc(ids, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
