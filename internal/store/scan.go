@@ -59,26 +59,8 @@ func (s Scope) Scan(ctx context.Context, q *bun.SelectQuery, dest any) error {
 
 // scanRows sends query on c and appends each row, as a new *typ, to out.
 func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, table *schema.Table, out reflect.Value) (int, error) {
-	if c.Conn.Conn().IsClosed() {
-		return 0, driver.ErrBadConn
-	}
-	if err := c.sync(ctx); err != nil {
-		return 0, err
-	}
-	text, named, err := parameterize(query, nil)
+	rows, err := send(ctx, c, query)
 	if err != nil {
-		return 0, err
-	}
-	args := make([]any, len(named)+1)
-	args[0] = resultFormats
-	for i, v := range named {
-		args[i+1] = v.Value
-	}
-	rows, err := c.Conn.Conn().Query(ctx, text, args...)
-	if err != nil {
-		if pgconn.SafeToRetry(err) {
-			return 0, driver.ErrBadConn // as pgx's database/sql driver answers
-		}
 		return 0, err
 	}
 	defer rows.Close()
@@ -141,6 +123,32 @@ func scanRows(ctx context.Context, c *conn, query string, typ reflect.Type, tabl
 		n++
 	}
 	return n, rows.Err()
+}
+
+// send sends query, as bun wrote it, on c through pgx: the tenant setting
+// brought in line first, its values as parameters, each column in the
+// format resultFormats says.
+func send(ctx context.Context, c *conn, query string) (pgx.Rows, error) {
+	if c.Conn.Conn().IsClosed() {
+		return nil, driver.ErrBadConn
+	}
+	if err := c.sync(ctx); err != nil {
+		return nil, err
+	}
+	text, named, err := parameterize(query, nil)
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, len(named)+1)
+	args[0] = resultFormats
+	for i, v := range named {
+		args[i+1] = v.Value
+	}
+	rows, err := c.Conn.Conn().Query(ctx, text, args...)
+	if err != nil && pgconn.SafeToRetry(err) {
+		return nil, driver.ErrBadConn // as pgx's database/sql driver answers
+	}
+	return rows, err
 }
 
 // resultFormats are the formats Scope.Scan asks for: binary for the

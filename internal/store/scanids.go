@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 )
@@ -48,26 +46,8 @@ func (s Scope) ScanIDs(ctx context.Context, q idQuery, dest *[]uuid.UUID) error 
 
 // scanIDs sends query on c and appends the uuid of each row to dest.
 func scanIDs(ctx context.Context, c *conn, query string, dest *[]uuid.UUID) (int, error) {
-	if c.Conn.Conn().IsClosed() {
-		return 0, driver.ErrBadConn
-	}
-	if err := c.sync(ctx); err != nil {
-		return 0, err
-	}
-	text, named, err := parameterize(query, nil)
+	rows, err := send(ctx, c, query)
 	if err != nil {
-		return 0, err
-	}
-	args := make([]any, len(named)+1)
-	args[0] = resultFormats
-	for i, v := range named {
-		args[i+1] = v.Value
-	}
-	rows, err := c.Conn.Conn().Query(ctx, text, args...)
-	if err != nil {
-		if pgconn.SafeToRetry(err) {
-			return 0, driver.ErrBadConn // as pgx's database/sql driver answers
-		}
 		return 0, err
 	}
 	defer rows.Close()
