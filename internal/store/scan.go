@@ -41,6 +41,16 @@ func (s Scope) Scan(ctx context.Context, q *bun.SelectQuery, dest any) error {
 	if ptr.Kind() != reflect.Pointer || ptr.Elem().Kind() != reflect.Struct {
 		return q.Scan(ctx, dest)
 	}
+	table := s.idb.Dialect().Tables().Get(ptr.Elem())
+	return s.viaPgx(ctx, c, q, func(ctx context.Context, c *conn, query string) (int, error) {
+		return scanRows(ctx, c, query, ptr.Elem(), table, slice.Elem())
+	})
+}
+
+// viaPgx writes q as bun does and has read send it on c's pgx connection
+// and read its rows (their number is its first result), with the pool's
+// query hooks around it as around bun's statements.
+func (s Scope) viaPgx(ctx context.Context, c bun.Conn, q bun.Query, read func(ctx context.Context, c *conn, query string) (int, error)) error {
 	b, err := q.AppendQuery(s.db.bun.QueryGen(), nil)
 	if err != nil {
 		return err
@@ -50,7 +60,7 @@ func (s Scope) Scan(ctx context.Context, q *bun.SelectQuery, dest any) error {
 	n := 0
 	err = c.Raw(func(dc any) error {
 		var err error
-		n, err = scanRows(ctx, dc.(*conn), query, ptr.Elem(), s.idb.Dialect().Tables().Get(ptr.Elem()), slice.Elem())
+		n, err = read(ctx, dc.(*conn), query)
 		return err
 	})
 	s.db.afterQuery(ctx, event, n, err)

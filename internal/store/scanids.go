@@ -28,20 +28,9 @@ func (s Scope) ScanIDs(ctx context.Context, q idQuery, dest *[]uuid.UUID) error 
 	if !ok || s.db == nil {
 		return q.Scan(ctx, dest)
 	}
-	b, err := q.AppendQuery(s.db.bun.QueryGen(), nil)
-	if err != nil {
-		return err
-	}
-	query := string(b)
-	ctx, event := s.db.beforeQuery(ctx, q, query)
-	n := 0
-	err = c.Raw(func(dc any) error {
-		var err error
-		n, err = scanIDs(ctx, dc.(*conn), query, dest)
-		return err
+	return s.viaPgx(ctx, c, q, func(ctx context.Context, c *conn, query string) (int, error) {
+		return scanIDs(ctx, c, query, dest)
 	})
-	s.db.afterQuery(ctx, event, n, err)
-	return err
 }
 
 // scanIDs sends query on c and appends the uuid of each row to dest.
