@@ -229,10 +229,14 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 	}
 	full := bt.expected > 0 && bt.accounted >= bt.expected
 	b.mu.Unlock()
+	// Whether it waits for the siblings still to ask (which may not have
+	// begun: Items) or runs the batch's read itself, the caller blocks:
+	// the fields after it in its object (Fields) start first. The read
+	// alone would not start them: it runs in the context of the batch's
+	// first asker, whose lists and objects it forks, not this one's.
+	fork(ctx)
 	if full {
 		bt.dispatch()
-	} else {
-		fork(ctx) // the siblings still to ask may not have begun (Items)
 	}
 	<-bt.done
 	if failed, ok := bt.err.(dataloadgen.MappedFetchError[K]); ok {
