@@ -30,15 +30,14 @@ type pendingField struct {
 	resolve                   func(ctx context.Context) graphql.Marshaler
 }
 
-// add schedules field i of out, as FieldSet.ResolveConcurrently does; a
-// deferred field goes to gqlgen (the server refuses @defer, so none is).
-func (f *fieldsInOrder) add(deferredField bool, out *graphql.FieldSet, oc *graphql.OperationContext, deferred *graphql.DeferredGroup,
+// add schedules field i of out, as FieldSet.ResolveConcurrently does. A
+// deferred field is resolved with the others, in the one answer (which
+// the incremental delivery spec allows a server to do): the server refuses
+// @defer, and the generated code's deferred group is empty
+// (scripts/listitems), so gqlgen could not defer it anyway.
+func (f *fieldsInOrder) add(_ bool, _ *graphql.FieldSet, oc *graphql.OperationContext, _ *graphql.DeferredGroup,
 	i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler,
 ) {
-	if deferredField {
-		out.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
-		return
-	}
 	f.pending = append(f.pending, pendingField{i: i, recoverFromPanic: recoverFromPanic, nonNull: nonNull, oc: oc, resolve: resolve})
 }
 
