@@ -2,9 +2,6 @@ package graph_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 
 	"seatgraph/internal/apitest"
@@ -105,22 +102,7 @@ func TestLevelOfSomeItemsRunsAtOnce(t *testing.T) {
 	}
 	a.group("Team", people[0])
 	a.assign(lic, map[string]any{"groupId": a.group("Crew")})
-	timerBatches := func() string {
-		resp, err := http.Get(srv.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		var lines []string
-		for _, l := range strings.Split(string(body), "\n") {
-			if strings.HasPrefix(l, "seatgraph_loader_timer_batches_total{") {
-				lines = append(lines, l)
-			}
-		}
-		return strings.Join(lines, "; ")
-	}
-	before := timerBatches()
+	before := timerBatches(t, srv)
 	out := a.query(`query($id: ID!) { license(id: $id) { assignments(first: 20) { nodes {
 		assignee { __typename ... on Person { email groups(first: 2) { nodes { name } } } } } } } }`, map[string]any{"id": lic})
 	nodes := out["license"].(map[string]any)["assignments"].(map[string]any)["nodes"].([]any)
@@ -131,7 +113,7 @@ func TestLevelOfSomeItemsRunsAtOnce(t *testing.T) {
 	if kinds["Person"] < 4 || kinds["Group"] != 1 {
 		t.Fatalf("assignees %v, want 4 or more people and a group", kinds)
 	}
-	if after := timerBatches(); after != before {
+	if after := timerBatches(t, srv); after != before {
 		t.Errorf("a batch waited for its timer: %q before, %q after", before, after)
 	}
 }

@@ -30,14 +30,12 @@ type pendingField struct {
 	resolve                   func(ctx context.Context) graphql.Marshaler
 }
 
-// add schedules field i of out, as FieldSet.ResolveConcurrently does. A
-// deferred field is resolved with the others, in the one answer (which
-// the incremental delivery spec allows a server to do): the server refuses
-// @defer, and the generated code's deferred group is empty
-// (scripts/listitems), so gqlgen could not defer it anyway.
-func (f *fieldsInOrder) add(_ bool, _ *graphql.FieldSet, oc *graphql.OperationContext, _ *graphql.DeferredGroup,
-	i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler,
-) {
+// add schedules field i of the object, as FieldSet.ResolveConcurrently
+// does. A field the operation defers is resolved with the others, in the
+// one answer (which the incremental delivery spec allows a server to do):
+// the server refuses @defer, and the generated code's deferred group is
+// empty (scripts/listitems), so gqlgen could not defer it anyway.
+func (f *fieldsInOrder) add(oc *graphql.OperationContext, i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
 	f.pending = append(f.pending, pendingField{i: i, recoverFromPanic: recoverFromPanic, nonNull: nonNull, oc: oc, resolve: resolve})
 }
 

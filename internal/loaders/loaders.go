@@ -59,7 +59,6 @@ type GroupArgs struct {
 // Loaders are one request's batching loaders.
 type Loaders struct {
 	Session *store.Session
-	levels  *levels
 
 	License    *ByID[models.License]
 	Assignment *ByID[models.Assignment]
@@ -82,8 +81,8 @@ type Loaders struct {
 
 	// The loaders themselves, in the one allocation of a request's
 	// Loaders: the fields above point into it.
-	parts parts
-	lv    levels
+	parts  parts
+	levels levels
 }
 
 type parts struct {
@@ -112,7 +111,6 @@ type parts struct {
 // requests use two or three of them).
 func New(sess *store.Session) *Loaders {
 	l := &Loaders{Session: sess}
-	l.levels = &l.lv
 	p := &l.parts
 	l.License = byID(&p.license, "License", l, licensing.LicensesByID)
 	l.Assignment = byID(&p.assignment, "Assignment", l, licensing.AssignmentsByID)
@@ -149,13 +147,14 @@ func (l *Loaders) EndReadsForWrite() error {
 	return err
 }
 
-// forget forgets everything the loaders have read.
+// forget forgets everything the loaders have read: the records by id
+// (a List keeps nothing between its batches).
 func (l *Loaders) forget() {
-	for _, c := range []interface{ clear() }{l.License, l.Assignment, l.Person, l.Group, l.Event,
-		l.Assignments, l.AssignmentCounts, l.Members, l.MemberCounts, l.Groups, l.GroupCounts,
-		l.Events, l.EventCounts, l.Entitlements, l.Utilization, l.Usage} {
-		c.clear()
-	}
+	l.License.clear()
+	l.Assignment.clear()
+	l.Person.clear()
+	l.Group.clear()
+	l.Event.clear()
 }
 
 // Prime reads the records related to assignments that the query will ask
@@ -214,10 +213,9 @@ func appendIDs(ids []uuid.UUID, more ...*uuid.UUID) []uuid.UUID {
 // prime) are kept apart from the batches, so that a field asking for one
 // knows it will not wait.
 type ByID[T any] struct {
-	name   string
-	read   func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)
-	owner  *Loaders
-	levels *levels
+	name  string
+	read  func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)
+	owner *Loaders
 
 	mu     sync.Mutex
 	loader *dataloadgen.Loader[uuid.UUID, *T] // made when first needed
@@ -225,7 +223,7 @@ type ByID[T any] struct {
 }
 
 func byID[T any](b *ByID[T], name string, l *Loaders, read func(context.Context, *store.Session, []uuid.UUID) (map[uuid.UUID]*T, error)) *ByID[T] {
-	*b = ByID[T]{name: name, read: read, owner: l, levels: l.levels}
+	*b = ByID[T]{name: name, read: read, owner: l}
 	return b
 }
 
@@ -324,7 +322,7 @@ func Get[T any](ctx context.Context, l *ByID[T], id uuid.UUID) (*T, error) {
 	if ok {
 		return v, nil
 	}
-	if l.levels.at(ctx).expected == 1 {
+	if l.owner.levels.at(ctx).expected == 1 {
 		// A field in no list (a mutation's payload, say): nothing else
 		// at its level will ask.
 		return l.Now(ctx, id)
@@ -415,7 +413,7 @@ type sized interface{ Len() int }
 // per distinct A; name labels its batches in metrics and traces.
 func list[A, V any](l *List[A, V], name string, owner *Loaders, read func(ctx context.Context, l *Loaders, parents []uuid.UUID, a A) (map[uuid.UUID]V, error)) *List[A, V] {
 	*l = List[A, V]{name: name, owner: owner, read: read}
-	l.batch = batcher[listKey, V]{name: name, levels: owner.levels}
+	l.batch = batcher[listKey, V]{name: name, levels: &owner.levels}
 	return l
 }
 
@@ -457,8 +455,6 @@ func (l *List[A, V]) fetchEach(ctx context.Context, keys []listKey) (map[listKey
 	}
 	return out, nil
 }
-
-func (l *List[A, V]) clear() {}
 
 // Load reads parent's value for arguments a.
 func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error) {

@@ -40,7 +40,7 @@ var replacements = []struct{ gqlgen, ours, left string }{
 	},
 	{
 		gqlgen: "out.ResolveConcurrently(ec.OperationContext, &deferred, i,",
-		ours:   "later.add(field.IsDeferred(), out, ec.OperationContext, &deferred, i,",
+		ours:   "later.add(ec.OperationContext, i,",
 		left:   ".ResolveConcurrently(",
 	},
 	{
