@@ -96,7 +96,12 @@ var primedBy = map[string]string{
 // related lists the records (Person, Group, License) that the query selects
 // on the nodes of the assignment connection being resolved.
 func related(ctx context.Context) []string {
-	op := graphql.GetOperationContext(ctx)
+	return relatedTo(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, nil))
+}
+
+// relatedTo lists the records that the query selects on the nodes of an
+// assignment connection whose own fields are connection.
+func relatedTo(op *graphql.OperationContext, connection []graphql.CollectedField) []string {
 	var want []string
 	add := func(sel []graphql.CollectedField) {
 		for _, f := range sel {
@@ -110,7 +115,7 @@ func related(ctx context.Context) []string {
 			}
 		}
 	}
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+	for _, f := range connection {
 		switch f.Name {
 		case "nodes":
 			add(graphql.CollectFields(op, f.Selections, nil))

@@ -83,7 +83,14 @@ func byTypeID[T any](ctx context.Context, k gid.Kind, id string, l *loaders.ByID
 	if err != nil {
 		return nil, problem.InvalidInput("id", err)
 	}
-	return l.Now(ctx, u)
+	readAhead(ctx, u)
+	v, err := l.Now(ctx, u)
+	if v == nil || err != nil {
+		// No record: no field will take the pages read ahead; they end
+		// with the request, not after it.
+		loaders.For(ctx).Settle()
+	}
+	return v, err
 }
 
 // nilIfMissing turns a missing record into an untyped nil, so that an

@@ -154,6 +154,13 @@ func authorize(ctx context.Context, fc *graphql.FieldContext) error {
 	return nil
 }
 
+// permitted says whether the caller holds the scope of object's field
+// (a field with no scope of its own is permitted).
+func permitted(ctx context.Context, object, field string) bool {
+	scope, ok := scopeOf[[2]string{object, field}]
+	return !ok || permit(ctx, scope) == nil
+}
+
 // permit checks that the caller holds scope.
 func permit(ctx context.Context, scope string) error {
 	p := auth.FromContext(ctx)

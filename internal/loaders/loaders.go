@@ -83,6 +83,7 @@ type Loaders struct {
 	// Loaders: the fields above point into it.
 	parts  parts
 	levels levels
+	aheads sync.WaitGroup // the reads begun ahead (List.Ahead)
 }
 
 type parts struct {
@@ -147,15 +148,24 @@ func (l *Loaders) EndReadsForWrite() error {
 	return err
 }
 
-// forget forgets everything the loaders have read: the records by id
-// (a List keeps nothing between its batches).
+// forget forgets everything the loaders have read: the records by id,
+// and the pages read ahead (a List keeps nothing else between its
+// batches).
 func (l *Loaders) forget() {
 	l.License.clear()
 	l.Assignment.clear()
 	l.Person.clear()
 	l.Group.clear()
 	l.Event.clear()
+	l.Assignments.forget()
+	l.Groups.forget()
+	l.Members.forget()
 }
+
+// Settle waits for the reads begun ahead (List.Ahead) to end: what asks
+// for a record whose lists it read ahead, and finds no record, lets them
+// end before the request does.
+func (l *Loaders) Settle() { l.aheads.Wait() }
 
 // Prime reads the records related to assignments that the query will ask
 // for (want: PrimePerson, PrimeGroup, PrimeLicense), one statement per
@@ -399,6 +409,15 @@ type List[A, V any] struct {
 	mu    sync.Mutex
 	args  map[string]A // made on first use
 	batch batcher[listKey, V]
+	ahead map[listKey]*readAhead[V] // pages read ahead (Ahead)
+}
+
+// readAhead is one page read before its field asked for it.
+type readAhead[V any] struct {
+	done  chan struct{}
+	val   V
+	items int // the page's items (sized)
+	err   error
 }
 
 type listKey struct {
@@ -421,8 +440,17 @@ func (l *List[A, V]) fetchBatch(ctx context.Context, keys []listKey) (map[listKe
 	return telemetry.Batch(ctx, l.name, keys, l.fetchEach)
 }
 
-// fetchEach reads the keys' values, one read per distinct arguments.
+// fetchEach reads the keys' values, one read per distinct arguments; the
+// pages' items' own fields form the next level.
 func (l *List[A, V]) fetchEach(ctx context.Context, keys []listKey) (map[listKey]V, error) {
+	out, items, err := l.readEach(ctx, keys)
+	l.batch.levels.expect(ctx, items)
+	return out, err
+}
+
+// readEach reads the keys' values, one read per distinct arguments, and
+// counts the items of the pages read.
+func (l *List[A, V]) readEach(ctx context.Context, keys []listKey) (map[listKey]V, int, error) {
 	parents := map[string][]uuid.UUID{}
 	for _, k := range keys {
 		parents[k.args] = append(parents[k.args], k.parent)
@@ -448,20 +476,17 @@ func (l *List[A, V]) fetchEach(ctx context.Context, keys []listKey) (map[listKey
 			}
 		}
 	}
-	// The pages' items' own fields form the next level.
-	l.batch.levels.expect(ctx, items)
 	if len(failed) > 0 {
-		return out, failed
+		return out, items, failed
 	}
-	return out, nil
+	return out, items, nil
 }
 
-// Load reads parent's value for arguments a.
-func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error) {
+// key is the batch key of parent's value for arguments a.
+func (l *List[A, V]) key(parent uuid.UUID, a A) (listKey, error) {
 	b, err := json.Marshal(a)
 	if err != nil {
-		var zero V
-		return zero, err
+		return listKey{}, err
 	}
 	l.mu.Lock()
 	if l.args == nil {
@@ -470,5 +495,86 @@ func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error)
 	}
 	l.args[string(b)] = a
 	l.mu.Unlock()
-	return l.batch.load(ctx, listKey{parent, string(b)})
+	return listKey{parent, string(b)}, nil
+}
+
+// Load reads parent's value for arguments a, or takes the read begun
+// ahead for them (Ahead).
+func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error) {
+	key, err := l.key(parent, a)
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	l.mu.Lock()
+	r := l.ahead[key]
+	l.mu.Unlock()
+	if r == nil {
+		return l.batch.load(ctx, key)
+	}
+	select {
+	case <-r.done:
+	default:
+		// About to wait: the fields after this one start first, as
+		// before any read (fork).
+		fork(ctx)
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			var zero V
+			return zero, ctx.Err()
+		}
+	}
+	l.batch.levels.expect(ctx, r.items)
+	return r.val, r.err
+}
+
+// Ahead begins reading parent's value for arguments a before any field
+// asks for it, and returns at once: a root field's record's lists
+// (person(id){ assignments }), which need the record's id, named by the
+// query, and not its row, are read at the same time as the record. A Load
+// for the same parent and arguments then takes this read. The read does
+// not end with the request's context (a request does not cancel a
+// statement it no longer needs, which would cost the pool its
+// connection); Loaders.Settle waits for it.
+func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) {
+	key, err := l.key(parent, a)
+	if err != nil {
+		return // Load will report it
+	}
+	r := &readAhead[V]{done: make(chan struct{})}
+	l.mu.Lock()
+	if _, ok := l.ahead[key]; ok {
+		l.mu.Unlock()
+		return
+	}
+	if l.ahead == nil {
+		l.ahead = map[listKey]*readAhead[V]{}
+	}
+	l.ahead[key] = r
+	l.mu.Unlock()
+	l.owner.aheads.Add(1)
+	go func() {
+		defer l.owner.aheads.Done()
+		defer close(r.done)
+		vals, err := telemetry.Batch(context.WithoutCancel(ctx), l.name, []listKey{key},
+			func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
+				vals, items, err := l.readEach(ctx, keys)
+				r.items = items
+				return vals, err
+			})
+		r.val = vals[key]
+		if failed, ok := err.(dataloadgen.MappedFetchError[listKey]); ok {
+			r.err = failed[key]
+		} else {
+			r.err = err
+		}
+	}()
+}
+
+// forget forgets the pages read ahead.
+func (l *List[A, V]) forget() {
+	l.mu.Lock()
+	clear(l.ahead)
+	l.mu.Unlock()
 }

@@ -1,0 +1,101 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"seatgraph/internal/apitest"
+	"seatgraph/internal/directory"
+	"seatgraph/internal/gid"
+)
+
+// TestRootRecordListsReadWithIt: the lists a query selects on a record it
+// looks up by id are read at the same time as the record, not after it:
+// while the person's read waits (for a lock the test holds, so nothing
+// depends on how long a read takes), the reads of the person's
+// assignments and groups end. The answer is what it was without: the
+// person with its lists. A person who does not exist is null, and the
+// lists read for them are not shown.
+func TestRootRecordListsReadWithIt(t *testing.T) {
+	stmts := &apitest.Statements{}
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) { c.Store.Hooks = append(c.Store.Hooks, stmts) })
+	tenant := apitest.Tenant("readahead")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("Suite", 0)
+	p := a.person("ada@" + tenant + ".example")
+	a.assign(lic, map[string]any{"personId": p})
+	a.group("Team", p)
+	const query = `query($id: ID!) { person(id: $id) { email
+		assignments(first: 5) { nodes { license { name } } }
+		groups(first: 5) { nodes { name } } } }`
+	a.query(query, map[string]any{"id": p}) // warm the query cache and the pool
+	lists := func() int {
+		return len(stmts.Matching("a.person_id")) + len(stmts.Matching(directory.GroupsOf+" AS parent"))
+	}
+	before := lists()
+
+	super := apitest.DB(t).SQL(t)
+	lock, err := super.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback() }()
+	if _, err := lock.Exec("LOCK TABLE people IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"id": p}})
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+a.tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, err = b.ReadFrom(resp.Body)
+		done <- answer{resp.StatusCode, b.Bytes(), err}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for lists() < before+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the person's assignments and groups were not read while the person's read waited (%d of 2 reads)", lists()-before)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	ans := <-done
+	if ans.err != nil || ans.status != http.StatusOK {
+		t.Fatalf("query: %d %s %v", ans.status, ans.body, ans.err)
+	}
+	want := `{"data":{"person":{"email":"ada@` + tenant + `.example","assignments":{"nodes":[{"license":{"name":"Suite"}}]},` +
+		`"groups":{"nodes":[{"name":"Team"}]}}}}`
+	if string(ans.body) != want {
+		t.Fatalf("answer %s, want %s", ans.body, want)
+	}
+
+	// Another tenant's person, with a grant and a group of their own, and
+	// a person who does not exist: null, whatever was read for them.
+	other := newAPI(t, srv, apitest.Tenant("readahead-other"))
+	theirs := other.person("bob@elsewhere.example")
+	other.assign(other.license("Theirs", 0), map[string]any{"personId": theirs})
+	other.group("Their team", theirs)
+	for _, id := range []string{theirs, gid.Person.Format([16]byte{1})} {
+		if data := a.query(query, map[string]any{"id": id}); data["person"] != nil {
+			t.Fatalf("person(id: %s) seen from another tenant: %v", id, data)
+		}
+	}
+}
