@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,16 +60,80 @@ func (rec *recorder) do(ctx context.Context, call call) {
 	}
 }
 
-// client posts GraphQL requests to the server.
+// client posts GraphQL requests to the server over keep-alive HTTP/1.1
+// connections. Each request is written, and its answer read, in the
+// goroutine that sends it, with net/http's own request writer and
+// response reader: the load generator shares the machine with the server
+// it measures, so it should cost as little as a client can. net/http's
+// Transport hands every request to a writing goroutine and every answer
+// back from a reading one (bench/README.md, "The load generator").
 type client struct {
+	addr  string
 	url   string
 	token string
-	http  *http.Client
+	idle  chan *clientConn // connections between requests
 }
 
+type clientConn struct {
+	net.Conn
+	r *bufio.Reader
+	w *bufio.Writer
+}
+
+// idleConns is how many connections a client keeps between requests:
+// more than the bench ever has in flight.
+const idleConns = 256
+
 func newClient(url, token string) *client {
-	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
-	return &client{url: url + "/query", token: token, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &client{addr: strings.TrimPrefix(url, "http://"), url: url + "/query", token: token,
+		idle: make(chan *clientConn, idleConns)}
+}
+
+// roundTrip sends req on an idle connection (or a new one) and reads the
+// whole answer; the connection is kept for the next request unless
+// either side closes it or the exchange failed.
+func (c *client) roundTrip(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
+	var cc *clientConn
+	select {
+	case cc = <-c.idle:
+	default:
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, "tcp", c.addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		cc = &clientConn{Conn: nc, r: bufio.NewReader(nc), w: bufio.NewWriter(nc)}
+	}
+	resp, body, err := cc.roundTrip(req)
+	if err != nil || resp.Close {
+		cc.Close()
+		return resp, body, err
+	}
+	select {
+	case c.idle <- cc:
+	default:
+		cc.Close()
+	}
+	return resp, body, nil
+}
+
+func (cc *clientConn) roundTrip(req *http.Request) (*http.Response, []byte, error) {
+	if err := cc.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		return nil, nil, err
+	}
+	if err := req.Write(cc.w); err != nil {
+		return nil, nil, err
+	}
+	if err := cc.w.Flush(); err != nil {
+		return nil, nil, err
+	}
+	resp, err := http.ReadResponse(cc.r, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
 }
 
 // post sends one request and fails on any GraphQL error or userError.
@@ -75,12 +142,7 @@ func (c *client) post(ctx context.Context, query string, vars map[string]any) er
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	resp, raw, err := c.roundTrip(ctx, req)
 	if err != nil {
 		return err
 	}
