@@ -24,11 +24,13 @@ import (
 // field's scope. Anything else is read by its resolver, as without this.
 // When the record turns out not to exist, the pages read ahead are
 // dropped: the lists of a record the caller cannot see are never shown.
-func readAhead(ctx context.Context, id uuid.UUID) {
+// The reads begun end when the channels returned are closed.
+func readAhead(ctx context.Context, id uuid.UUID) []<-chan struct{} {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
-		return
+		return nil
 	}
+	var reads []<-chan struct{}
 	object := fc.Field.Definition.Type.Name()
 	op := graphql.GetOperationContext(ctx)
 	l := loaders.For(ctx)
@@ -43,14 +45,15 @@ func readAhead(ctx context.Context, id uuid.UUID) {
 		switch object + "." + f.Name {
 		case "License.assignments", "Person.assignments", "Group.assignments":
 			by := map[string]string{"License": licensing.ByLicense, "Person": licensing.ByPerson, "Group": licensing.ByGroup}[object]
-			l.Assignments.Ahead(ctx, id, loaders.AssignmentArgs{By: by, Page: page,
-				Prime: relatedTo(op, graphql.CollectFields(op, f.Selections, nil))})
+			reads = append(reads, l.Assignments.Ahead(ctx, id, loaders.AssignmentArgs{By: by, Page: page,
+				Prime: relatedTo(op, graphql.CollectFields(op, f.Selections, nil))}))
 		case "Person.groups":
-			l.Groups.Ahead(ctx, id, loaders.GroupArgs{Page: page})
+			reads = append(reads, l.Groups.Ahead(ctx, id, loaders.GroupArgs{Page: page}))
 		case "Group.members":
-			l.Members.Ahead(ctx, id, loaders.MemberArgs{Page: page})
+			reads = append(reads, l.Members.Ahead(ctx, id, loaders.MemberArgs{Page: page}))
 		}
 	}
+	return reads
 }
 
 // pageOnly is a list field's arguments as the page they ask for, when

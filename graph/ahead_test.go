@@ -3,7 +3,10 @@ package graph_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,5 +100,57 @@ func TestRootRecordListsReadWithIt(t *testing.T) {
 		if data := a.query(query, map[string]any{"id": id}); data["person"] != nil {
 			t.Fatalf("person(id: %s) seen from another tenant: %v", id, data)
 		}
+	}
+}
+
+// TestRootRecordsSideBySide: root fields that look records up by id run
+// at once, each reading its record's lists ahead. One that finds no record
+// waits for its own lists' reads, not for the others': a record that does
+// not exist is null without an error however its siblings' reads
+// interleave with it, request after request.
+func TestRootRecordsSideBySide(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("readahead-side")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("Suite", 0)
+	p := a.person("ada@" + tenant + ".example")
+	a.assign(lic, map[string]any{"personId": p})
+	g := a.group("Team", p)
+	var q strings.Builder
+	q.WriteString("query($g: ID!, $l: ID!) {")
+	for i := range 8 {
+		fmt.Fprintf(&q, ` nobody%d: person(id: "%s") { groups(first: 1) { nodes { name } } }`, i, gid.Person.Format([16]byte{byte(i + 1)}))
+		fmt.Fprintf(&q, ` team%d: group(id: $g) { members(first: 1) { nodes { email } } }`, i)
+		fmt.Fprintf(&q, ` suite%d: license(id: $l) { assignments(first: %d) { nodes { license { name } } } }`, i, i+1)
+	}
+	q.WriteString(" }")
+	vars := map[string]any{"g": g, "l": lic}
+
+	const clients, requests = 4, 50
+	failed := make(chan string, clients*requests)
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range requests {
+				r := srv.Do(t, a.tok, q.String(), vars)
+				if len(r.Errors) > 0 || r.Status != http.StatusOK {
+					failed <- string(r.Raw)
+					continue
+				}
+				for i := range 8 {
+					if r.Data[fmt.Sprintf("nobody%d", i)] != nil || r.Data[fmt.Sprintf("team%d", i)] == nil || r.Data[fmt.Sprintf("suite%d", i)] == nil {
+						failed <- string(r.Raw)
+						break
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(failed)
+	if n := len(failed); n > 0 {
+		t.Fatalf("%d of %d answers wrong; the first: %s", n, clients*requests, <-failed)
 	}
 }

@@ -83,12 +83,16 @@ func byTypeID[T any](ctx context.Context, k gid.Kind, id string, l *loaders.ByID
 	if err != nil {
 		return nil, problem.InvalidInput("id", err)
 	}
-	readAhead(ctx, u)
+	reads := readAhead(ctx, u)
 	v, err := l.Now(ctx, u)
 	if v == nil || err != nil {
 		// No record: no field will take the pages read ahead; they end
 		// with the request, not after it.
-		loaders.For(ctx).Settle()
+		for _, done := range reads {
+			if done != nil {
+				<-done
+			}
+		}
 	}
 	return v, err
 }

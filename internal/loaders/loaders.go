@@ -83,7 +83,6 @@ type Loaders struct {
 	// Loaders: the fields above point into it.
 	parts  parts
 	levels levels
-	aheads sync.WaitGroup // the reads begun ahead (List.Ahead)
 }
 
 type parts struct {
@@ -161,11 +160,6 @@ func (l *Loaders) forget() {
 	l.Groups.forget()
 	l.Members.forget()
 }
-
-// Settle waits for the reads begun ahead (List.Ahead) to end: what asks
-// for a record whose lists it read ahead, and finds no record, lets them
-// end before the request does.
-func (l *Loaders) Settle() { l.aheads.Wait() }
 
 // Prime reads the records related to assignments that the query will ask
 // for (want: PrimePerson, PrimeGroup, PrimeLicense), one statement per
@@ -536,26 +530,28 @@ func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error)
 // for the same parent and arguments then takes this read. The read does
 // not end with the request's context (a request does not cancel a
 // statement it no longer needs, which would cost the pool its
-// connection); Loaders.Settle waits for it.
-func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) {
+// connection): what began it and finds no record waits on the channel
+// returned, closed when the read has ended (nil when none began). Each
+// record waits for its own reads: root fields run at once, and one that
+// finds nothing must not wait for, nor race with, the reads its siblings
+// begin.
+func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan struct{} {
 	key, err := l.key(parent, a)
 	if err != nil {
-		return // Load will report it
+		return nil // Load will report it
 	}
 	r := &readAhead[V]{done: make(chan struct{})}
 	l.mu.Lock()
-	if _, ok := l.ahead[key]; ok {
+	if began, ok := l.ahead[key]; ok {
 		l.mu.Unlock()
-		return
+		return began.done
 	}
 	if l.ahead == nil {
 		l.ahead = map[listKey]*readAhead[V]{}
 	}
 	l.ahead[key] = r
 	l.mu.Unlock()
-	l.owner.aheads.Add(1)
 	go func() {
-		defer l.owner.aheads.Done()
 		defer close(r.done)
 		vals, err := telemetry.Batch(context.WithoutCancel(ctx), l.name, []listKey{key},
 			func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
@@ -570,6 +566,7 @@ func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) {
 			r.err = err
 		}
 	}()
+	return r.done
 }
 
 // forget forgets the pages read ahead.
