@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -153,4 +154,65 @@ func TestRootRecordsSideBySide(t *testing.T) {
 	if n := len(failed); n > 0 {
 		t.Fatalf("%d of %d answers wrong; the first: %s", n, clients*requests, <-failed)
 	}
+}
+
+// TestReadAheadEndsWithItsRequest: a list read ahead is a statement of its
+// request like any other: when the client goes away, it is cancelled, not
+// left on a connection of the pool after the request (here waiting for a
+// lock that the test holds until the end, with neither the statement nor
+// the lock timeout able to end the wait).
+func TestReadAheadEndsWithItsRequest(t *testing.T) {
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
+		c.Store.StatementTimeout = time.Hour
+		c.Store.LockTimeout = time.Hour
+	})
+	tenant := apitest.Tenant("readahead-cancel")
+	a := newAPI(t, srv, tenant)
+	p := a.person("ada@" + tenant + ".example")
+	a.assign(a.license("Suite", 0), map[string]any{"personId": p})
+	const query = `query($id: ID!) { person(id: $id) { email assignments(first: 5) { nodes { id } } } }`
+	a.query(query, map[string]any{"id": p}) // warm the query cache and the pool
+
+	super := apitest.DB(t).SQL(t)
+	lock, err := super.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback() }()
+	if _, err := lock.Exec("LOCK TABLE assignments IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func() int { // the server's reads of the person's grants waiting for the lock
+		return sqlInt(t, super, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND usename = 'seatgraph_app' AND wait_event_type = 'Lock' AND query LIKE '%a.person_id%'`)
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"id": p}})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+a.tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	waitFor("the person's grants were never read", func() bool { return waiting() == 1 })
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the request was answered while its read waited for the lock")
+	}
+	waitFor("the read of the person's grants still waits for the lock after its request was cancelled", func() bool { return waiting() == 0 })
 }

@@ -527,14 +527,14 @@ func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error)
 // asks for it, and returns at once: a root field's record's lists
 // (person(id){ assignments }), which need the record's id, named by the
 // query, and not its row, are read at the same time as the record. A Load
-// for the same parent and arguments then takes this read. The read does
-// not end with the request's context (a request does not cancel a
-// statement it no longer needs, which would cost the pool its
-// connection): what began it and finds no record waits on the channel
-// returned, closed when the read has ended (nil when none began). Each
-// record waits for its own reads: root fields run at once, and one that
-// finds nothing must not wait for, nor race with, the reads its siblings
-// begin.
+// for the same parent and arguments then takes this read. The read is
+// one of the request's statements, cancelled with it (when its client goes
+// away or it times out), as every other; but a request does not cancel a
+// read it no longer needs, which would cost the pool its connection: what
+// began it and finds no record waits on the channel returned, closed when
+// the read has ended (nil when none began). Each record waits for its own
+// reads: root fields run at once, and one that finds nothing must not
+// wait for, nor race with, the reads its siblings begin.
 func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan struct{} {
 	key, err := l.key(parent, a)
 	if err != nil {
@@ -553,7 +553,7 @@ func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan st
 	l.mu.Unlock()
 	go func() {
 		defer close(r.done)
-		vals, err := telemetry.Batch(context.WithoutCancel(ctx), l.name, []listKey{key},
+		vals, err := telemetry.Batch(ctx, l.name, []listKey{key},
 			func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
 				vals, items, err := l.readEach(ctx, keys)
 				r.items = items
