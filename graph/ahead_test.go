@@ -25,7 +25,14 @@ import (
 // lists read for them are not shown.
 func TestRootRecordListsReadWithIt(t *testing.T) {
 	stmts := &apitest.Statements{}
-	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) { c.Store.Hooks = append(c.Store.Hooks, stmts) })
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
+		c.Store.Hooks = append(c.Store.Hooks, stmts)
+		// The person's read waits for the test's lock as long as the
+		// lists' reads take, however slow the machine: no timeout of the
+		// store's ends the wait.
+		c.Store.StatementTimeout = time.Hour
+		c.Store.LockTimeout = time.Hour
+	})
 	tenant := apitest.Tenant("readahead")
 	a := newAPI(t, srv, tenant)
 	lic := a.license("Suite", 0)
