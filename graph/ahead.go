@@ -44,9 +44,10 @@ func readAhead(ctx context.Context, id uuid.UUID) []<-chan struct{} {
 		}
 		switch object + "." + f.Name {
 		case "License.assignments", "Person.assignments", "Group.assignments":
-			by := map[string]string{"License": licensing.ByLicense, "Person": licensing.ByPerson, "Group": licensing.ByGroup}[object]
-			reads = append(reads, l.Assignments.Ahead(ctx, id, loaders.AssignmentArgs{By: by, Page: page,
-				Prime: relatedTo(op, graphql.CollectFields(op, f.Selections, nil))}))
+			parent := assignmentParents[object]
+			reads = append(reads, l.Assignments.Ahead(ctx, id, loaders.AssignmentArgs{By: parent.by, Page: page,
+				Prime:  relatedTo(op, graphql.CollectFields(op, f.Selections, nil)),
+				Beside: loaders.Record{Kind: parent.kind, ID: id}}))
 		case "Person.groups":
 			reads = append(reads, l.Groups.Ahead(ctx, id, loaders.GroupArgs{Page: page}))
 		case "Group.members":
@@ -54,6 +55,14 @@ func readAhead(ctx context.Context, id uuid.UUID) []<-chan struct{} {
 		}
 	}
 	return reads
+}
+
+// assignmentParents is, for each record with assignments, what they are
+// listed by, and the record's kind among the records related to them.
+var assignmentParents = map[string]struct{ by, kind string }{
+	"License": {licensing.ByLicense, loaders.PrimeLicense},
+	"Person":  {licensing.ByPerson, loaders.PrimePerson},
+	"Group":   {licensing.ByGroup, loaders.PrimeGroup},
 }
 
 // pageOnly is a list field's arguments as the page they ask for, when

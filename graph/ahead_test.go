@@ -223,3 +223,55 @@ func TestReadAheadEndsWithItsRequest(t *testing.T) {
 	}
 	waitFor("the read of the person's grants still waits for the lock after its request was cancelled", func() bool { return waiting() == 0 })
 }
+
+// TestRootRecordReadOnce: a person's grants read ahead, with their
+// assignees, do not read the person a second time. The person's own read
+// keeps them before any grant's field asks; the grants' related records
+// leave them out, even while the person's read still waits (for a lock
+// the test holds until the grants' licenses are read).
+func TestRootRecordReadOnce(t *testing.T) {
+	stmts := &apitest.Statements{}
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
+		c.Store.Hooks = append(c.Store.Hooks, stmts)
+		c.Store.StatementTimeout = time.Hour
+		c.Store.LockTimeout = time.Hour
+	})
+	tenant := apitest.Tenant("readahead-once")
+	a := newAPI(t, srv, tenant)
+	p := a.person("ada@" + tenant + ".example")
+	a.assign(a.license("Suite", 0), map[string]any{"personId": p})
+	const query = `query($id: ID!) { person(id: $id) { email
+		assignments(first: 5) { nodes { email license { name } } } } }`
+	a.query(query, map[string]any{"id": p}) // warm the query cache and the pool
+	people := func() int { return len(stmts.Matching(`FROM "people" AS "p"`, "p.id = ANY")) }
+	licenses := func() int { return len(stmts.Matching(`FROM "licenses" AS "l"`, "l.id = ANY")) }
+	peopleBefore, licensesBefore := people(), licenses()
+
+	super := apitest.DB(t).SQL(t)
+	lock, err := super.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback() }()
+	if _, err := lock.Exec("LOCK TABLE people IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan map[string]any, 1)
+	go func() { done <- srv.Do(t, a.tok, query, map[string]any{"id": p}).Data }()
+	for deadline := time.Now().Add(60 * time.Second); licenses() == licensesBefore; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the grants' licenses were not read while the person's read waited")
+		}
+	}
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	data := <-done
+	if got := data["person"].(map[string]any)["assignments"].(map[string]any)["nodes"].([]any); len(got) != 1 ||
+		got[0].(map[string]any)["email"] != "ada@"+tenant+".example" {
+		t.Fatalf("answer %v", data)
+	}
+	if n := people() - peopleBefore; n != 1 {
+		t.Fatalf("the person was read %d times, want once", n)
+	}
+}

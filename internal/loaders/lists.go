@@ -171,17 +171,20 @@ func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan st
 	l.mu.Unlock()
 	go func() {
 		defer close(r.done)
+		// Read with a itself: the arguments kept under its key are those
+		// of the last Load, equal in the key but not in what is no part
+		// of it (AssignmentArgs.Beside).
 		vals, err := telemetry.Batch(ctx, l.name, []listKey{key},
-			func(ctx context.Context, keys []listKey) (map[listKey]V, error) {
-				vals, items, err := l.readEach(ctx, keys)
-				r.items = items
-				return vals, err
+			func(ctx context.Context, _ []listKey) (map[listKey]V, error) {
+				vals, err := l.read(ctx, l.owner, []uuid.UUID{parent}, a)
+				if err != nil {
+					return nil, err
+				}
+				return map[listKey]V{key: vals[parent]}, nil
 			})
-		r.val = vals[key]
-		if failed, ok := err.(dataloadgen.MappedFetchError[listKey]); ok {
-			r.err = failed[key]
-		} else {
-			r.err = err
+		r.val, r.err = vals[key], err
+		if s, ok := any(r.val).(sized); ok {
+			r.items = s.Len()
 		}
 	}()
 	return r.done

@@ -32,6 +32,19 @@ type AssignmentArgs struct {
 	// assignments (Person, Group, License); they are read as soon as the
 	// page is, so that the resolvers that ask for them find them loaded.
 	Prime []string
+	// Beside is the record read by id at the same time as the page: the
+	// root field's record whose lists are read ahead (List.Ahead). The
+	// related records leave it out: its own read keeps it before any item
+	// of the page asks for it, and reading it again would cost a
+	// statement. It is no part of the arguments' key.
+	Beside Record `json:"-"`
+}
+
+// Record names one record: its kind (PrimePerson, PrimeGroup,
+// PrimeLicense) and id.
+type Record struct {
+	Kind string
+	ID   uuid.UUID
 }
 
 // Related records an assignment page can prime.
@@ -164,6 +177,12 @@ func (l *Loaders) forget() {
 // for (want: PrimePerson, PrimeGroup, PrimeLicense), one statement per
 // kind, all at once, and primes the by-id loaders with them.
 func (l *Loaders) Prime(ctx context.Context, assignments []*models.Assignment, want []string) error {
+	return l.primeBeside(ctx, assignments, want, Record{})
+}
+
+// primeBeside is Prime leaving out the record beside, which is being read
+// (AssignmentArgs.Beside).
+func (l *Loaders) primeBeside(ctx context.Context, assignments []*models.Assignment, want []string, beside Record) error {
 	var people, groups, licenses []uuid.UUID
 	for _, a := range assignments {
 		for _, w := range want {
@@ -176,6 +195,15 @@ func (l *Loaders) Prime(ctx context.Context, assignments []*models.Assignment, w
 				licenses = appendIDs(licenses, &a.LicenseID)
 			}
 		}
+	}
+	leftOut := func(id uuid.UUID) bool { return id == beside.ID }
+	switch beside.Kind {
+	case PrimePerson:
+		people = slices.DeleteFunc(people, leftOut)
+	case PrimeGroup:
+		groups = slices.DeleteFunc(groups, leftOut)
+	case PrimeLicense:
+		licenses = slices.DeleteFunc(licenses, leftOut)
 	}
 	var reads []func() error
 	if len(people) > 0 {

@@ -24,7 +24,7 @@ func readAssignments(ctx context.Context, l *Loaders, parents []uuid.UUID, a Ass
 	for _, p := range pages {
 		all = append(all, p.Items...)
 	}
-	return pages, l.Prime(ctx, all, a.Prime)
+	return pages, l.primeBeside(ctx, all, a.Prime, a.Beside)
 }
 
 func countAssignments(ctx context.Context, l *Loaders, parents []uuid.UUID, a AssignmentArgs) (map[uuid.UUID]int, error) {
