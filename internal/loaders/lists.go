@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sync"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
 
@@ -171,6 +172,14 @@ func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan st
 	l.mu.Unlock()
 	go func() {
 		defer close(r.done)
+		// A read that panics fails the field that takes it, as a panic
+		// in the field's own goroutine would (gqlgen's recover), rather
+		// than the whole process.
+		defer func() {
+			if v := recover(); v != nil {
+				r.err = graphql.GetOperationContext(ctx).Recover(ctx, v)
+			}
+		}()
 		// Read with a itself: the arguments kept under its key are those
 		// of the last Load, equal in the key but not in what is no part
 		// of it (AssignmentArgs.Beside).
