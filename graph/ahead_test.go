@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,15 +23,7 @@ import (
 // person with its lists. A person who does not exist is null, and the
 // lists read for them are not shown.
 func TestRootRecordListsReadWithIt(t *testing.T) {
-	stmts := &apitest.Statements{}
-	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
-		c.Store.Hooks = append(c.Store.Hooks, stmts)
-		// The person's read waits for the test's lock as long as the
-		// lists' reads take, however slow the machine: no timeout of the
-		// store's ends the wait.
-		c.Store.StatementTimeout = time.Hour
-		c.Store.LockTimeout = time.Hour
-	})
+	srv, stmts := patientServer(t)
 	tenant := apitest.Tenant("readahead")
 	a := newAPI(t, srv, tenant)
 	lic := a.license("Suite", 0)
@@ -48,46 +39,11 @@ func TestRootRecordListsReadWithIt(t *testing.T) {
 	}
 	before := lists()
 
-	super := apitest.DB(t).SQL(t)
-	lock, err := super.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lock.Rollback() }()
-	if _, err := lock.Exec("LOCK TABLE people IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	type answer struct {
-		status int
-		body   []byte
-		err    error
-	}
-	done := make(chan answer, 1)
-	go func() {
-		body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"id": p}})
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+a.tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			done <- answer{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		_, err = b.ReadFrom(resp.Body)
-		done <- answer{resp.StatusCode, b.Bytes(), err}
-	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for lists() < before+2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the person's assignments and groups were not read while the person's read waited (%d of 2 reads)", lists()-before)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition
-	}
-	if err := lock.Rollback(); err != nil {
-		t.Fatal(err)
-	}
+	release := lockTable(t, "people")
+	done := postAsync(t.Context(), srv.URL, a.tok, query, map[string]any{"id": p})
+	waitUntil(t, "the person's assignments and groups were not read while the person's read waited",
+		func() bool { return lists() >= before+2 })
+	release()
 	ans := <-done
 	if ans.err != nil || ans.status != http.StatusOK {
 		t.Fatalf("query: %d %s %v", ans.status, ans.body, ans.err)
@@ -169,10 +125,7 @@ func TestRootRecordsSideBySide(t *testing.T) {
 // lock that the test holds until the end, with neither the statement nor
 // the lock timeout able to end the wait).
 func TestReadAheadEndsWithItsRequest(t *testing.T) {
-	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
-		c.Store.StatementTimeout = time.Hour
-		c.Store.LockTimeout = time.Hour
-	})
+	srv, _ := patientServer(t)
 	tenant := apitest.Tenant("readahead-cancel")
 	a := newAPI(t, srv, tenant)
 	p := a.person("ada@" + tenant + ".example")
@@ -180,48 +133,22 @@ func TestReadAheadEndsWithItsRequest(t *testing.T) {
 	const query = `query($id: ID!) { person(id: $id) { email assignments(first: 5) { nodes { id } } } }`
 	a.query(query, map[string]any{"id": p}) // warm the query cache and the pool
 
+	lockTable(t, "assignments")
 	super := apitest.DB(t).SQL(t)
-	lock, err := super.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lock.Rollback() }()
-	if _, err := lock.Exec("LOCK TABLE assignments IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
 	waiting := func() int { // the server's reads of the person's grants waiting for the lock
 		return sqlInt(t, super, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
 			AND usename = 'seatgraph_app' AND wait_event_type = 'Lock' AND query LIKE '%a.person_id%'`)
 	}
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal(what)
-			}
-		}
-	}
-
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		body, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"id": p}})
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/query", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+a.tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	waitFor("the person's grants were never read", func() bool { return waiting() == 1 })
+	done := postAsync(ctx, srv.URL, a.tok, query, map[string]any{"id": p})
+	waitUntil(t, "the person's grants were never read", func() bool { return waiting() == 1 })
 	cancel()
-	if err := <-done; err == nil {
+	if ans := <-done; ans.err == nil {
 		t.Fatal("the request was answered while its read waited for the lock")
 	}
-	waitFor("the read of the person's grants still waits for the lock after its request was cancelled", func() bool { return waiting() == 0 })
+	waitUntil(t, "the read of the person's grants still waits for the lock after its request was cancelled",
+		func() bool { return waiting() == 0 })
 }
 
 // TestRootRecordReadOnce: a person's grants read ahead, with their
@@ -230,12 +157,7 @@ func TestReadAheadEndsWithItsRequest(t *testing.T) {
 // leave them out, even while the person's read still waits (for a lock
 // the test holds until the grants' licenses are read).
 func TestRootRecordReadOnce(t *testing.T) {
-	stmts := &apitest.Statements{}
-	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
-		c.Store.Hooks = append(c.Store.Hooks, stmts)
-		c.Store.StatementTimeout = time.Hour
-		c.Store.LockTimeout = time.Hour
-	})
+	srv, stmts := patientServer(t)
 	tenant := apitest.Tenant("readahead-once")
 	a := newAPI(t, srv, tenant)
 	p := a.person("ada@" + tenant + ".example")
@@ -247,26 +169,17 @@ func TestRootRecordReadOnce(t *testing.T) {
 	licenses := func() int { return len(stmts.Matching(`FROM "licenses" AS "l"`, "l.id = ANY")) }
 	peopleBefore, licensesBefore := people(), licenses()
 
-	super := apitest.DB(t).SQL(t)
-	lock, err := super.Begin()
-	if err != nil {
-		t.Fatal(err)
+	release := lockTable(t, "people")
+	done := postAsync(t.Context(), srv.URL, a.tok, query, map[string]any{"id": p})
+	waitUntil(t, "the grants' licenses were not read while the person's read waited",
+		func() bool { return licenses() != licensesBefore })
+	release()
+	ans := <-done
+	var out struct{ Data map[string]any }
+	if err := json.Unmarshal(ans.body, &out); ans.err != nil || err != nil {
+		t.Fatalf("query: %d %s %v %v", ans.status, ans.body, ans.err, err)
 	}
-	defer func() { _ = lock.Rollback() }()
-	if _, err := lock.Exec("LOCK TABLE people IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan map[string]any, 1)
-	go func() { done <- srv.Do(t, a.tok, query, map[string]any{"id": p}).Data }()
-	for deadline := time.Now().Add(60 * time.Second); licenses() == licensesBefore; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the grants' licenses were not read while the person's read waited")
-		}
-	}
-	if err := lock.Rollback(); err != nil {
-		t.Fatal(err)
-	}
-	data := <-done
+	data := out.Data
 	if got := data["person"].(map[string]any)["assignments"].(map[string]any)["nodes"].([]any); len(got) != 1 ||
 		got[0].(map[string]any)["email"] != "ada@"+tenant+".example" {
 		t.Fatalf("answer %v", data)
@@ -274,4 +187,17 @@ func TestRootRecordReadOnce(t *testing.T) {
 	if n := people() - peopleBefore; n != 1 {
 		t.Fatalf("the person was read %d times, want once", n)
 	}
+}
+
+// patientServer is a server recording its statements whose reads wait
+// for a test's lock as long as the test holds it, however slow the
+// machine: no timeout of the store's ends the wait.
+func patientServer(t *testing.T) (*apitest.Server, *apitest.Statements) {
+	stmts := &apitest.Statements{}
+	srv := apitest.NewServer(t, func(c *apitest.ServerConfig) {
+		c.Store.Hooks = append(c.Store.Hooks, stmts)
+		c.Store.StatementTimeout = time.Hour
+		c.Store.LockTimeout = time.Hour
+	})
+	return srv, stmts
 }

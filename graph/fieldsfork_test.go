@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,20 +33,65 @@ func timerBatches(t *testing.T, srv *apitest.Server) string {
 	return strings.Join(lines, "; ")
 }
 
-// post sends a GraphQL request from any goroutine (no testing.T) and
-// returns the response's body.
-func post(url, token, query string) (int, []byte, error) {
-	body, _ := json.Marshal(map[string]any{"query": query})
-	req, _ := http.NewRequest(http.MethodPost, url+"/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+// answer is what a request sent in a goroutine of its own got.
+type answer struct {
+	status int
+	body   []byte
+	err    error
+}
+
+// postAsync sends a GraphQL request in a goroutine of its own (no
+// testing.T there); its answer comes on the channel returned. The request
+// ends with ctx.
+func postAsync(ctx context.Context, url, token, query string, vars map[string]any) <-chan answer {
+	done := make(chan answer, 1)
+	go func() {
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/query", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, b, err}
+	}()
+	return done
+}
+
+// lockTable holds an ACCESS EXCLUSIVE lock on table, in a transaction of
+// the test's own, until release (or the test's end): the server's reads
+// of the table wait for it.
+func lockTable(t *testing.T, table string) (release func()) {
+	t.Helper()
+	lock, err := apitest.DB(t).SQL(t).Begin()
 	if err != nil {
-		return 0, nil, err
+		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	t.Cleanup(func() { _ = lock.Rollback() })
+	if _, err := lock.Exec("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if err := lock.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitUntil polls cond until it holds, and fails the test with what when
+// it still does not after a minute.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal(what)
+		}
+	}
 }
 
 // TestLastAskerStartsItsSiblings: the field whose ask completes its
@@ -74,7 +120,6 @@ func TestLastAskerStartsItsSiblings(t *testing.T) {
 		assignments(first: 5) { nodes { id } }
 		groups(first: 5) { nodes { name } } } } }`
 	a.query(query, nil) // warm the query cache and the pool
-	super := apitest.DB(t).SQL(t)
 	groupReads := func() int { return len(stmts.Matching("gm.person_id AS parent")) }
 
 	// A batch can split by timing on a busy machine; the design's count
@@ -82,35 +127,12 @@ func TestLastAskerStartsItsSiblings(t *testing.T) {
 	least := -1
 	for range 3 {
 		beforeTimer, beforeGroups := timerBatches(t, srv), groupReads()
-		lock, err := super.Begin()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := lock.Exec("LOCK TABLE assignments IN ACCESS EXCLUSIVE MODE"); err != nil {
-			t.Fatal(err)
-		}
-		type answer struct {
-			status int
-			body   []byte
-			err    error
-		}
-		done := make(chan answer, 1)
-		go func() {
-			status, body, err := post(srv.URL, a.tok, query)
-			done <- answer{status, body, err}
-		}()
+		release := lockTable(t, "assignments")
+		done := postAsync(t.Context(), srv.URL, a.tok, query, nil)
 		// The groups are read while the assignments' read waits.
-		deadline := time.Now().Add(60 * time.Second)
-		for groupReads() == beforeGroups {
-			if time.Now().After(deadline) {
-				_ = lock.Rollback()
-				t.Fatal("no read of the people's groups while their assignments' read waited for the lock")
-			}
-			time.Sleep(5 * time.Millisecond) // polling a condition
-		}
-		if err := lock.Rollback(); err != nil {
-			t.Fatal(err)
-		}
+		waitUntil(t, "no read of the people's groups while their assignments' read waited for the lock",
+			func() bool { return groupReads() != beforeGroups })
+		release()
 		ans := <-done
 		if ans.err != nil || ans.status != http.StatusOK || bytes.Contains(ans.body, []byte(`"errors"`)) {
 			t.Fatalf("query: %d %s %v", ans.status, ans.body, ans.err)
