@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"seatgraph/internal/loaders"
 )
@@ -25,6 +26,7 @@ type fieldsInOrder struct{ pending []pendingField }
 
 type pendingField struct {
 	i                         int
+	alias                     string
 	recoverFromPanic, nonNull bool
 	oc                        *graphql.OperationContext
 	resolve                   func(ctx context.Context) graphql.Marshaler
@@ -35,13 +37,23 @@ type pendingField struct {
 // one answer (which the incremental delivery spec allows a server to do):
 // the server refuses @defer, and the generated code's deferred group is
 // empty (scripts/listitems), so gqlgen could not defer it anyway.
-func (f *fieldsInOrder) add(oc *graphql.OperationContext, i int, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
-	f.pending = append(f.pending, pendingField{i: i, recoverFromPanic: recoverFromPanic, nonNull: nonNull, oc: oc, resolve: resolve})
+func (f *fieldsInOrder) add(oc *graphql.OperationContext, i int, alias string, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
+	f.pending = append(f.pending, pendingField{i: i, alias: alias, recoverFromPanic: recoverFromPanic, nonNull: nonNull, oc: oc, resolve: resolve})
 }
 
-// dispatch resolves the fields scheduled, as FieldSet.Dispatch does.
+// dispatch resolves the fields scheduled, as FieldSet.Dispatch does. An
+// object whose field has a union or interface type first tells the
+// loaders which fields with resolvers it has (loaders.Shaped): the
+// batches of the other types' fields need not wait for it.
 func (f *fieldsInOrder) dispatch(ctx context.Context, out *graphql.FieldSet) {
 	out.Dispatch(ctx)
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil && fc.Field.Definition != nil && abstract[fc.Field.Definition.Type.Name()] {
+		aliases := make([]string, len(f.pending))
+		for k, p := range f.pending {
+			aliases[k] = p.alias
+		}
+		loaders.Shaped(ctx, aliases)
+	}
 	switch pending := f.pending; len(pending) {
 	case 0:
 	case 1:
@@ -50,6 +62,17 @@ func (f *fieldsInOrder) dispatch(ctx context.Context, out *graphql.FieldSet) {
 		loaders.Fields(ctx, len(pending), func(ctx context.Context, k int) { pending[k].into(ctx, out) })
 	}
 }
+
+// abstract are the schema's unions and interfaces.
+var abstract = func() map[string]bool {
+	m := map[string]bool{}
+	for name, t := range parsedSchema.Types {
+		if t.Kind == ast.Union || t.Kind == ast.Interface {
+			m[name] = true
+		}
+	}
+	return m
+}()
 
 // into resolves the field and stores its value in out, counting it as
 // invalid (the object becomes null) when a non-null field resolved to null,

@@ -31,6 +31,7 @@ type itemsKey struct{}
 // being resolved by Fields.
 type items struct {
 	outer *items // the list or object this one is in, if any
+	list  bool   // a list's items (Items), not an object's fields
 	run   func(i int)
 	n     int
 
@@ -49,7 +50,7 @@ func Items(ctx context.Context, n int, item func(ctx context.Context, i int) gra
 	if n == 0 {
 		return ret
 	}
-	l := &items{n: n}
+	l := &items{n: n, list: true}
 	l.outer, _ = ctx.Value(itemsKey{}).(*items)
 	done := finisher(ctx, l)
 	ctx = context.WithValue(ctx, itemsKey{}, l)

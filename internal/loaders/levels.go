@@ -37,17 +37,32 @@ const fallbackWait = 5 * time.Millisecond
 //
 // Not every item asks for every field below it: an assignee that is a
 // Group never asks for Person.groups, an invitation has no assignee. So a
-// batch also counts the items of its page that finished without asking
-// (Items tells, finished): once every item has asked or finished, nothing
-// more will join, and the batch runs without waiting for the timer.
-// Its maps are made on first use.
+// batch also counts the items of its page that will not ask: those that
+// finished without asking (Items tells, finished), and those whose object
+// under a union is of a type without the batch's field (graph's
+// fieldsInOrder tells, Shaped) — without these, a person's groups and a
+// group's members, asked by the assignees of one page, each waited for
+// the items blocked in the other's batch until the timer. Once every item
+// is accounted for, nothing more will join, and the batch runs without
+// waiting for the timer. Its maps are made on first use.
 type levels struct {
 	mu    sync.Mutex
 	items map[string]int
-	// finished counts the items of each page that have finished, and
-	// waiting are the batches of each page still waiting for askers.
-	finished map[string]int
+	// finished are the items of each page that have finished, and
+	// waiting the batches of each page still waiting for askers.
+	finished map[string][]itemKey
 	waiting  map[string][]waiter
+	// shapes are, by the field (of the query's document) of an object
+	// under a union or interface, the fields with resolvers that each
+	// item's object there has (Shaped).
+	shapes map[*ast.Field][]shape
+}
+
+// shape is the fields with resolvers of one item's object at a path: the
+// only fields under that path the item can ask for.
+type shape struct {
+	item   itemKey
+	fields []string
 }
 
 // itemKey is one item of a list resolved by Items.
@@ -57,19 +72,50 @@ type itemKey struct {
 }
 
 // waiter is a batch waiting for the items of a page.
-type waiter interface{ finished(item itemKey) }
+type waiter interface {
+	finished(item itemKey)
+	shaped(object *ast.Field, s shape)
+}
 
-// watch registers w as waiting for the items of page, and returns how
-// many of them have already finished (without asking: asking makes the
-// batch).
-func (lv *levels) watch(page string, w waiter) int {
+// watch registers w as waiting for the items of page, and returns those
+// that will not ask: the items already finished, and those whose object
+// at the field object of the document has no field named field (Shaped).
+func (lv *levels) watch(page string, object *ast.Field, field string, w waiter) []itemKey {
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
 	if lv.waiting == nil {
 		lv.waiting = map[string][]waiter{}
 	}
 	lv.waiting[page] = append(lv.waiting[page], w)
-	return lv.finished[page]
+	done := slices.Clone(lv.finished[page])
+	if object != nil {
+		for _, sh := range lv.shapes[object] {
+			if !slices.Contains(sh.fields, field) {
+				done = append(done, sh.item)
+			}
+		}
+	}
+	return done
+}
+
+// shaped records that the object at the document's field object, in
+// item s.item, has no fields with resolvers but s.fields, and tells the
+// batches waiting: a batch of another field under that object will not be
+// asked by the item.
+func (lv *levels) shaped(object *ast.Field, s shape) {
+	lv.mu.Lock()
+	if lv.shapes == nil {
+		lv.shapes = map[*ast.Field][]shape{}
+	}
+	lv.shapes[object] = append(lv.shapes[object], s)
+	var ws []waiter
+	for _, page := range lv.waiting {
+		ws = append(ws, page...)
+	}
+	lv.mu.Unlock()
+	for _, w := range ws {
+		w.shaped(object, s)
+	}
 }
 
 // finish records that item of a list of page has finished, and tells the
@@ -81,9 +127,9 @@ func (lv *levels) finish(page string, item itemKey) {
 		return // no count: its batches wait for the timer anyway
 	}
 	if lv.finished == nil {
-		lv.finished = map[string]int{}
+		lv.finished = map[string][]itemKey{}
 	}
-	lv.finished[page]++
+	lv.finished[page] = append(lv.finished[page], item)
 	var ws []waiter
 	if len(lv.waiting[page]) > 0 {
 		ws = slices.Clone(lv.waiting[page])
@@ -172,14 +218,18 @@ type batch[K comparable, V any] struct {
 	level    string
 	keys     []K
 	expected int
-	// accounted are the items of the level's page that asked or finished
-	// without asking; askers those that asked.
-	accounted int
-	askers    map[itemKey]bool
-	timer     *time.Timer
-	done      chan struct{}
-	vals      map[K]V
-	err       error
+	// accounted are the items of the level's page that asked, or that
+	// will not ask (finished, or shaped without the batch's field).
+	accounted map[itemKey]bool
+	// object is the document's field of the object whose field (named
+	// field) the batch reads, when that object is under a union or
+	// interface (Shaped), and otherwise nil.
+	object *ast.Field
+	field  string
+	timer  *time.Timer
+	done   chan struct{}
+	vals   map[K]V
+	err    error
 }
 
 // finished counts an item of the page that finished: one that never
@@ -187,15 +237,24 @@ type batch[K comparable, V any] struct {
 func (bt *batch[K, V]) finished(item itemKey) {
 	b := bt.b
 	b.mu.Lock()
-	if b.pending[bt.level] != bt || bt.askers[item] {
+	if b.pending[bt.level] != bt || bt.accounted[item] {
 		b.mu.Unlock()
 		return
 	}
-	bt.accounted++
-	full := bt.accounted >= bt.expected
+	bt.accounted[item] = true
+	full := len(bt.accounted) >= bt.expected
 	b.mu.Unlock()
 	if full {
 		bt.dispatch()
+	}
+}
+
+// shaped counts an item whose object at the document's field object has
+// no field of the batch's name: it will not ask (a person among assignees
+// that are people and groups never asks for a group's members).
+func (bt *batch[K, V]) shaped(object *ast.Field, s shape) {
+	if bt.object == object && !slices.Contains(s.fields, bt.field) {
+		bt.finished(s.item)
 	}
 }
 
@@ -208,7 +267,7 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 		if b.pending == nil {
 			b.pending = map[string]*batch[K, V]{}
 		}
-		bt = &batch[K, V]{b: b, ctx: ctx, level: level, expected: at.expected, done: make(chan struct{}), askers: map[itemKey]bool{}}
+		bt = &batch[K, V]{b: b, ctx: ctx, level: level, expected: at.expected, done: make(chan struct{}), accounted: map[itemKey]bool{}}
 		b.pending[level] = bt
 		if at.expected != 1 {
 			bt.timer = time.AfterFunc(fallbackWait, func() {
@@ -218,16 +277,18 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 			})
 		}
 		if at.expected > 1 {
+			if fc := graphql.GetFieldContext(ctx); fc.Parent != nil {
+				bt.object, bt.field = fc.Parent.Field.Field, fc.Field.Alias
+			}
 			// Lock order: the batcher's, then the levels'.
-			bt.accounted = b.levels.watch(at.page, bt)
+			for _, item := range b.levels.watch(at.page, bt.object, bt.field, bt) {
+				bt.accounted[item] = true
+			}
 		}
 	}
 	bt.keys = append(bt.keys, key)
-	if !bt.askers[at.item] {
-		bt.askers[at.item] = true
-		bt.accounted++
-	}
-	full := bt.expected > 0 && bt.accounted >= bt.expected
+	bt.accounted[at.item] = true
+	full := bt.expected > 0 && len(bt.accounted) >= bt.expected
 	b.mu.Unlock()
 	// Whether it waits for the siblings still to ask (which may not have
 	// begun: Items) or runs the batch's read itself, the caller blocks:
@@ -265,13 +326,38 @@ func (bt *batch[K, V]) dispatch() bool {
 }
 
 // innermostItem is the item of the innermost list (Items) that the field
-// of fc is under.
+// of fc is under: the same key whether the field is the item's own or
+// one of an object's in it (Fields), as when the item finishes.
 func innermostItem(ctx context.Context, fc *graphql.FieldContext) itemKey {
 	l, _ := ctx.Value(itemsKey{}).(*items)
+	for l != nil && !l.list {
+		l = l.outer
+	}
 	for ; fc != nil; fc = fc.Parent {
 		if fc.Index != nil {
 			return itemKey{l, *fc.Index}
 		}
 	}
 	return itemKey{l, -1}
+}
+
+// Shaped tells the request's levels that the object resolving in ctx, in
+// an item of a list, has no fields with resolvers but those named: gqlgen
+// collected them for the object's own type. An object under a union (an
+// assignee that is a person, not a group) asks for no field of the
+// union's other types, so the batches of those fields need not wait for
+// its item.
+func Shaped(ctx context.Context, fields []string) {
+	r, _ := ctx.Value(ctxKey{}).(*request)
+	fc := graphql.GetFieldContext(ctx)
+	if r == nil || fc == nil || fc.Field.Field == nil {
+		return
+	}
+	ls := r.loaders.Load()
+	if ls == nil {
+		return // nothing read through loaders: no batch waits
+	}
+	if item := innermostItem(ctx, fc); item.i >= 0 {
+		ls.levels.shaped(fc.Field.Field, shape{item: item, fields: fields})
+	}
 }
