@@ -52,10 +52,20 @@ type levels struct {
 	// waiting the batches of each page still waiting for askers.
 	finished map[string][]itemKey
 	waiting  map[string][]waiter
-	// shapes are, by the field (of the query's document) of an object
-	// under a union or interface, the fields with resolvers that each
-	// item's object there has (Shaped).
-	shapes map[*ast.Field][]shape
+	// shapes are, by page and by the field (of the query's document) of
+	// an object under a union or interface, the fields with resolvers
+	// that each item's object there has (Shaped). The page is part of
+	// the key: a fragment spread on two pages puts one field of the
+	// document on both, and one page's items never ask in the other's
+	// batches.
+	shapes map[shapeAt][]shape
+}
+
+// shapeAt is where the objects of shapes are: a page, and the document's
+// field of the object in each of its items.
+type shapeAt struct {
+	page   string
+	object *ast.Field
 }
 
 // shape is the fields with resolvers of one item's object at a path: the
@@ -89,7 +99,7 @@ func (lv *levels) watch(page string, object *ast.Field, field string, w waiter) 
 	lv.waiting[page] = append(lv.waiting[page], w)
 	done := slices.Clone(lv.finished[page])
 	if object != nil {
-		for _, sh := range lv.shapes[object] {
+		for _, sh := range lv.shapes[shapeAt{page, object}] {
 			if !slices.Contains(sh.fields, field) {
 				done = append(done, sh.item)
 			}
@@ -99,18 +109,19 @@ func (lv *levels) watch(page string, object *ast.Field, field string, w waiter) 
 }
 
 // shaped records that the object at the document's field object, in
-// item s.item, has no fields with resolvers but s.fields, and tells the
-// batches waiting: a batch of another field under that object will not be
-// asked by the item.
-func (lv *levels) shaped(object *ast.Field, s shape) {
+// item s.item of page, has no fields with resolvers but s.fields, and
+// tells the batches waiting for that page's items: a batch of another
+// field under that object will not be asked by the item.
+func (lv *levels) shaped(page string, object *ast.Field, s shape) {
 	lv.mu.Lock()
 	if lv.shapes == nil {
-		lv.shapes = map[*ast.Field][]shape{}
+		lv.shapes = map[shapeAt][]shape{}
 	}
-	lv.shapes[object] = append(lv.shapes[object], s)
+	at := shapeAt{page, object}
+	lv.shapes[at] = append(lv.shapes[at], s)
 	var ws []waiter
-	for _, page := range lv.waiting {
-		ws = append(ws, page...)
+	if len(lv.waiting[page]) > 0 {
+		ws = slices.Clone(lv.waiting[page])
 	}
 	lv.mu.Unlock()
 	for _, w := range ws {
@@ -171,12 +182,7 @@ func (lv *levels) at(ctx context.Context) place {
 		return place{}
 	}
 	path := fc.Path()
-	last := -1
-	for i, e := range path {
-		if _, ok := e.(ast.PathIndex); ok {
-			last = i
-		}
-	}
+	last := lastIndex(path)
 	if last < 0 {
 		return place{level: stripped(path), expected: 1}
 	}
@@ -188,6 +194,17 @@ func (lv *levels) at(ctx context.Context) place {
 	p.expected = lv.items[p.page]
 	lv.mu.Unlock()
 	return p
+}
+
+// lastIndex is the position of path's last list index, -1 if none.
+func lastIndex(path ast.Path) int {
+	last := -1
+	for i, e := range path {
+		if _, ok := e.(ast.PathIndex); ok {
+			last = i
+		}
+	}
+	return last
 }
 
 // stripped is a path without its list indexes: the same for every item.
@@ -357,7 +374,14 @@ func Shaped(ctx context.Context, fields []string) {
 	if ls == nil {
 		return // nothing read through loaders: no batch waits
 	}
+	// The page of the object's item, as a field of the object finds it
+	// (levels.at).
+	path := fc.Path()
+	last := lastIndex(path)
+	if last < 1 {
+		return
+	}
 	if item := innermostItem(ctx, fc); item.i >= 0 {
-		ls.levels.shaped(fc.Field.Field, shape{item: item, fields: fields})
+		ls.levels.shaped(stripped(path[:last-1]), fc.Field.Field, shape{item: item, fields: fields})
 	}
 }
