@@ -78,3 +78,58 @@ func TestFragmentAtTwoLevelsReadsAsWrittenOut(t *testing.T) {
 		t.Errorf("the fragment spread twice took %d statements, written out %d", spread, written)
 	}
 }
+
+// TestUnionBranchesOneAliasRunAtOnce: the branches of a union may give
+// their lists one alias (a person's groups and a group's members both as
+// "list"): an item of one type still does not hold back the other type's
+// batch, as in TestUnionBranchesRunAtOnce. /metrics counts no batch that
+// ran on its timer.
+func TestUnionBranchesOneAliasRunAtOnce(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("unionalias")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("Mixed", 0)
+	var people []string
+	for i := range 3 {
+		p := a.person(fmt.Sprintf("p%d@%s.example", i, tenant))
+		people = append(people, p)
+		a.assign(lic, map[string]any{"personId": p})
+	}
+	a.group("Team", people[0])
+	a.assign(lic, map[string]any{"groupId": a.group("Crew", people[1], people[2])})
+	const query = `query($id: ID!) { license(id: $id) { assignments(first: 20, filter: {direct: true}) { nodes {
+		assignee { __typename
+			... on Person { list: groups(first: 2) { nodes { name } } }
+			... on Group { list: members(first: 2) { nodes { email } } } } } } } }`
+	vars := map[string]any{"id": lic}
+	a.query(query, vars) // warm the query cache and the pool
+	least := -1
+	var last string
+	for range 3 {
+		before := srv.DB.Statements()
+		beforeTimer := timerBatches(t, srv)
+		out := a.query(query, vars)
+		nodes := out["license"].(map[string]any)["assignments"].(map[string]any)["nodes"].([]any)
+		kinds := map[string]int{}
+		for _, n := range nodes {
+			assignee := n.(map[string]any)["assignee"].(map[string]any)
+			kinds[assignee["__typename"].(string)]++
+			if len(assignee["list"].(map[string]any)["nodes"].([]any)) == 0 {
+				t.Fatalf("an assignee with an empty list: %v", assignee)
+			}
+		}
+		if kinds["Person"] != 3 || kinds["Group"] != 1 {
+			t.Fatalf("assignees %v, want 3 people and a group", kinds)
+		}
+		n := 0
+		if after := timerBatches(t, srv); after != beforeTimer {
+			n, last = 1, fmt.Sprintf("%q before, %q after (%d statements)", beforeTimer, after, srv.DB.Statements()-before)
+		}
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	if least > 0 {
+		t.Errorf("a batch waited for its timer in every run: %s", last)
+	}
+}
