@@ -21553,7 +21553,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "license":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_license(ctx, field, obj)
@@ -21584,25 +21584,25 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignee":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_assignee(ctx, field, obj)
 				})
 		case "email":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_email(ctx, field, obj)
 				})
 		case "username":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_username(ctx, field, obj)
 				})
 		case "name":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_name(ctx, field, obj)
@@ -21613,7 +21613,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "asset":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_asset(ctx, field, obj)
@@ -21624,7 +21624,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignedBy":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_assignedBy(ctx, field, obj)
@@ -21635,7 +21635,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_status(ctx, field, obj)
@@ -21651,19 +21651,19 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "direct":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_direct(ctx, field, obj)
 				})
 		case "viaGroup":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_viaGroup(ctx, field, obj)
 				})
 		case "viaAssignment":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_viaAssignment(ctx, field, obj)
@@ -21699,7 +21699,7 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "history":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Assignment_history(ctx, field, obj)
@@ -21748,7 +21748,7 @@ func (ec *executionContext) _AssignmentConnection(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AssignmentConnection_totalCount(ctx, field, obj)
@@ -21908,7 +21908,7 @@ func (ec *executionContext) _AssignmentEventConnection(ctx context.Context, sel 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AssignmentEventConnection_totalCount(ctx, field, obj)
@@ -22023,7 +22023,7 @@ func (ec *executionContext) _Entitlement(ctx context.Context, sel ast.SelectionS
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Entitlement")
 		case "license":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Entitlement_license(ctx, field, obj)
@@ -22212,13 +22212,13 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_members(ctx, field, obj)
 				})
 		case "assignments":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Group_assignments(ctx, field, obj)
@@ -22267,7 +22267,7 @@ func (ec *executionContext) _GroupConnection(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._GroupConnection_totalCount(ctx, field, obj)
@@ -22515,7 +22515,7 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expired":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_expired(ctx, field, obj)
@@ -22526,7 +22526,7 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "asset":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_asset(ctx, field, obj)
@@ -22542,13 +22542,13 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignments":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_assignments(ctx, field, obj)
 				})
 		case "costPerSeat":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_costPerSeat(ctx, field, obj)
@@ -22569,19 +22569,19 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "utilization":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_utilization(ctx, field, obj)
 				})
 		case "usage":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_usage(ctx, field, obj)
 				})
 		case "reclaimPolicy":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._License_reclaimPolicy(ctx, field, obj)
@@ -22630,7 +22630,7 @@ func (ec *executionContext) _LicenseConnection(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LicenseConnection_totalCount(ctx, field, obj)
@@ -23188,19 +23188,19 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignments":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_assignments(ctx, field, obj)
 				})
 		case "groups":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_groups(ctx, field, obj)
 				})
 		case "entitlements":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Person_entitlements(ctx, field, obj)
@@ -23249,7 +23249,7 @@ func (ec *executionContext) _PersonConnection(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PersonConnection_totalCount(ctx, field, obj)
@@ -23639,7 +23639,7 @@ func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ReclaimPolicy")
 		case "licenseId":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ReclaimPolicy_licenseId(ctx, field, obj)
@@ -23660,7 +23660,7 @@ func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "excludeGroupIds":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ReclaimPolicy_excludeGroupIds(ctx, field, obj)
@@ -23671,7 +23671,7 @@ func (ec *executionContext) _ReclaimPolicy(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ReclaimPolicy_actor(ctx, field, obj)
@@ -24411,7 +24411,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "person":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_person(ctx, field, obj)
@@ -24445,13 +24445,13 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("WebhookDelivery")
 		case "id":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookDelivery_id(ctx, field, obj)
 				})
 		case "eventId":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookDelivery_eventId(ctx, field, obj)
@@ -24482,7 +24482,7 @@ func (ec *executionContext) _WebhookDelivery(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastDurationMs":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookDelivery_lastDurationMs(ctx, field, obj)
@@ -24569,7 +24569,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("WebhookEndpoint")
 		case "id":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookEndpoint_id(ctx, field, obj)
@@ -24620,7 +24620,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deliveries":
-			later.add(ec.OperationContext, i, field.Alias,
+			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookEndpoint_deliveries(ctx, field, obj)

@@ -26,7 +26,7 @@ type fieldsInOrder struct{ pending []pendingField }
 
 type pendingField struct {
 	i                         int
-	alias                     string
+	field                     *ast.Field
 	recoverFromPanic, nonNull bool
 	oc                        *graphql.OperationContext
 	resolve                   func(ctx context.Context) graphql.Marshaler
@@ -37,8 +37,8 @@ type pendingField struct {
 // one answer (which the incremental delivery spec allows a server to do):
 // the server refuses @defer, and the generated code's deferred group is
 // empty (scripts/listitems), so gqlgen could not defer it anyway.
-func (f *fieldsInOrder) add(oc *graphql.OperationContext, i int, alias string, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
-	f.pending = append(f.pending, pendingField{i: i, alias: alias, recoverFromPanic: recoverFromPanic, nonNull: nonNull, oc: oc, resolve: resolve})
+func (f *fieldsInOrder) add(oc *graphql.OperationContext, i int, field *ast.Field, recoverFromPanic, nonNull bool, resolve func(ctx context.Context) graphql.Marshaler) {
+	f.pending = append(f.pending, pendingField{i: i, field: field, recoverFromPanic: recoverFromPanic, nonNull: nonNull, oc: oc, resolve: resolve})
 }
 
 // dispatch resolves the fields scheduled, as FieldSet.Dispatch does. An
@@ -48,11 +48,11 @@ func (f *fieldsInOrder) add(oc *graphql.OperationContext, i int, alias string, r
 func (f *fieldsInOrder) dispatch(ctx context.Context, out *graphql.FieldSet) {
 	out.Dispatch(ctx)
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil && fc.Field.Definition != nil && abstract[fc.Field.Definition.Type.Name()] {
-		aliases := make([]string, len(f.pending))
+		fields := make([]loaders.Named, len(f.pending))
 		for k, p := range f.pending {
-			aliases[k] = p.alias
+			fields[k] = loaders.Named{Alias: p.field.Alias, Name: p.field.Name}
 		}
-		loaders.Shaped(ctx, aliases)
+		loaders.Shaped(ctx, fields)
 	}
 	switch pending := f.pending; len(pending) {
 	case 0:

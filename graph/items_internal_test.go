@@ -52,7 +52,7 @@ func TestFieldsInOrderAsGqlgen(t *testing.T) {
 			out.Values[3] = graphql.MarshalString("w") // a column, resolved in the loop
 			var later fieldsInOrder
 			for i, f := range tc.fields {
-				later.add(oc, i, collected[i].Alias, true, tc.nonNull[i], f)
+				later.add(oc, i, collected[i].Field, true, tc.nonNull[i], f)
 			}
 			later.dispatch(ctx, out)
 			var b strings.Builder

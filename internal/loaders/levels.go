@@ -72,8 +72,18 @@ type shapeAt struct {
 // only fields under that path the item can ask for.
 type shape struct {
 	item   itemKey
-	fields []string
+	fields []Named
 }
+
+// Named is a field of an object as a query names it: its alias (the key
+// of its level's path, and of the batches there) and the schema's name.
+// A batch's field is known by both: the types of a union may each have a
+// field of one alias (a person's groups and a group's members, both as
+// list), and these are read by different batchers at one level; the
+// fields of one name and alias (a person's and a group's assignments)
+// may be read in one batch, so an item's object with such a field may
+// ask whatever its type.
+type Named struct{ Alias, Name string }
 
 // itemKey is one item of a list resolved by Items.
 type itemKey struct {
@@ -89,8 +99,8 @@ type waiter interface {
 
 // watch registers w as waiting for the items of page, and returns those
 // that will not ask: the items already finished, and those whose object
-// at the field object of the document has no field named field (Shaped).
-func (lv *levels) watch(page string, object *ast.Field, field string, w waiter) []itemKey {
+// at the field object of the document has no field field (Shaped).
+func (lv *levels) watch(page string, object *ast.Field, field Named, w waiter) []itemKey {
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
 	if lv.waiting == nil {
@@ -242,7 +252,7 @@ type batch[K comparable, V any] struct {
 	// field) the batch reads, when that object is under a union or
 	// interface (Shaped), and otherwise nil.
 	object *ast.Field
-	field  string
+	field  Named
 	timer  *time.Timer
 	done   chan struct{}
 	vals   map[K]V
@@ -267,8 +277,9 @@ func (bt *batch[K, V]) finished(item itemKey) {
 }
 
 // shaped counts an item whose object at the document's field object has
-// no field of the batch's name: it will not ask (a person among assignees
-// that are people and groups never asks for a group's members).
+// no field of the batch's alias and name: it will not ask (a person
+// among assignees that are people and groups never asks for a group's
+// members).
 func (bt *batch[K, V]) shaped(object *ast.Field, s shape) {
 	if bt.object == object && !slices.Contains(s.fields, bt.field) {
 		bt.finished(s.item)
@@ -295,7 +306,7 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 		}
 		if at.expected > 1 {
 			if fc := graphql.GetFieldContext(ctx); fc.Parent != nil {
-				bt.object, bt.field = fc.Parent.Field.Field, fc.Field.Alias
+				bt.object, bt.field = fc.Parent.Field.Field, Named{fc.Field.Alias, fc.Field.Name}
 			}
 			// Lock order: the batcher's, then the levels'.
 			for _, item := range b.levels.watch(at.page, bt.object, bt.field, bt) {
@@ -364,7 +375,7 @@ func innermostItem(ctx context.Context, fc *graphql.FieldContext) itemKey {
 // assignee that is a person, not a group) asks for no field of the
 // union's other types, so the batches of those fields need not wait for
 // its item.
-func Shaped(ctx context.Context, fields []string) {
+func Shaped(ctx context.Context, fields []Named) {
 	r, _ := ctx.Value(ctxKey{}).(*request)
 	fc := graphql.GetFieldContext(ctx)
 	if r == nil || fc == nil || fc.Field.Field == nil {

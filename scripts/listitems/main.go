@@ -14,8 +14,8 @@
 //   - An object's fields with resolvers go through graph.fieldsInOrder
 //     (loaders.Fields): gqlgen resolves each of them but one in a goroutine
 //     of its own; fieldsInOrder resolves them in order and starts
-//     goroutines only when one of them reads. It is given each field's
-//     alias: an object under a union tells the loaders which fields it
+//     goroutines only when one of them reads. It is given each field of the
+//     document: an object under a union tells the loaders which fields it
 //     has (loaders.Shaped).
 //
 // It fails when a call it replaces is not found, so that a gqlgen upgrade
@@ -42,7 +42,7 @@ var replacements = []struct{ gqlgen, ours, left string }{
 	},
 	{
 		gqlgen: "out.ResolveConcurrently(ec.OperationContext, &deferred, i,",
-		ours:   "later.add(ec.OperationContext, i, field.Alias,",
+		ours:   "later.add(ec.OperationContext, i, field.Field,",
 		left:   ".ResolveConcurrently(",
 	},
 	{
