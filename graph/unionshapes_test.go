@@ -133,3 +133,60 @@ func TestUnionBranchesOneAliasRunAtOnce(t *testing.T) {
 		t.Errorf("a batch waited for its timer in every run: %s", last)
 	}
 }
+
+// TestUnionBranchesCountsRunAtOnce: below a union's branches, the fields
+// of their lists' connections (a person's groups' totalCount, a group's
+// members' totalCount) are asked by the same items, with no list between:
+// an item of one type does not hold back the other type's count batch
+// either. /metrics counts no batch that ran on its timer.
+func TestUnionBranchesCountsRunAtOnce(t *testing.T) {
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("unioncounts")
+	a := newAPI(t, srv, tenant)
+	lic := a.license("Mixed", 0)
+	var people []string
+	for i := range 3 {
+		p := a.person(fmt.Sprintf("p%d@%s.example", i, tenant))
+		people = append(people, p)
+		a.assign(lic, map[string]any{"personId": p})
+	}
+	a.group("Team", people[0])
+	a.assign(lic, map[string]any{"groupId": a.group("Crew", people[1], people[2])})
+	const query = `query($id: ID!) { license(id: $id) { assignments(first: 20, filter: {direct: true}) { nodes {
+		assignee { __typename
+			... on Person { groups(first: 2) { totalCount nodes { name } } }
+			... on Group { members(first: 2) { totalCount nodes { email } } } } } } } }`
+	vars := map[string]any{"id": lic}
+	a.query(query, vars) // warm the query cache and the pool
+	least := -1
+	var last string
+	for range 3 {
+		before := srv.DB.Statements()
+		beforeTimer := timerBatches(t, srv)
+		out := a.query(query, vars)
+		nodes := out["license"].(map[string]any)["assignments"].(map[string]any)["nodes"].([]any)
+		counts := map[string][]any{}
+		for _, n := range nodes {
+			assignee := n.(map[string]any)["assignee"].(map[string]any)
+			kind := assignee["__typename"].(string)
+			list, _ := assignee["groups"].(map[string]any)
+			if kind == "Group" {
+				list, _ = assignee["members"].(map[string]any)
+			}
+			counts[kind] = append(counts[kind], list["totalCount"])
+		}
+		if fmt.Sprint(counts) != "map[Group:[2] Person:[1 1 1]]" {
+			t.Fatalf("totalCounts %v, want each person in a group and a group of two", counts)
+		}
+		n := 0
+		if after := timerBatches(t, srv); after != beforeTimer {
+			n, last = 1, fmt.Sprintf("%q before, %q after (%d statements)", beforeTimer, after, srv.DB.Statements()-before)
+		}
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	if least > 0 {
+		t.Errorf("a batch waited for its timer in every run: %s", last)
+	}
+}
