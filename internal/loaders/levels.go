@@ -39,8 +39,8 @@ const fallbackWait = 5 * time.Millisecond
 // Group never asks for Person.groups, an invitation has no assignee. So a
 // batch also counts the items of its page that will not ask: those that
 // finished without asking (Items tells, finished), and those whose object
-// under a union is of a type without the batch's field (graph's
-// fieldsInOrder tells, Shaped) — without these, a person's groups and a
+// under a union is of a type without the batch's field, or the field
+// the batch's is under (graph's fieldsInOrder tells, Shaped) — without these, a person's groups and a
 // group's members, asked by the assignees of one page, each waited for
 // the items blocked in the other's batch until the timer. Once every item
 // is accounted for, nothing more will join, and the batch runs without
@@ -248,9 +248,10 @@ type batch[K comparable, V any] struct {
 	// accounted are the items of the level's page that asked, or that
 	// will not ask (finished, or shaped without the batch's field).
 	accounted map[itemKey]bool
-	// object is the document's field of the object whose field (named
-	// field) the batch reads, when that object is under a union or
-	// interface (Shaped), and otherwise nil.
+	// object is the document's field of the nearest object above the
+	// batch's field in its item whose type is a union or interface
+	// (Shaped), and field that object's field the batch's field is, or
+	// is under (underAbstract); object is nil when there is none.
 	object *ast.Field
 	field  Named
 	timer  *time.Timer
@@ -277,9 +278,9 @@ func (bt *batch[K, V]) finished(item itemKey) {
 }
 
 // shaped counts an item whose object at the document's field object has
-// no field of the batch's alias and name: it will not ask (a person
-// among assignees that are people and groups never asks for a group's
-// members).
+// no field of the alias and name of the batch's, or of the one it is
+// under: it will not ask (a person among assignees that are people and
+// groups never asks for a group's members, nor their totalCount).
 func (bt *batch[K, V]) shaped(object *ast.Field, s shape) {
 	if bt.object == object && !slices.Contains(s.fields, bt.field) {
 		bt.finished(s.item)
@@ -305,9 +306,7 @@ func (b *batcher[K, V]) load(ctx context.Context, key K) (V, error) {
 			})
 		}
 		if at.expected > 1 {
-			if fc := graphql.GetFieldContext(ctx); fc.Parent != nil {
-				bt.object, bt.field = fc.Parent.Field.Field, Named{fc.Field.Alias, fc.Field.Name}
-			}
+			bt.object, bt.field = underAbstract(graphql.GetFieldContext(ctx))
 			// Lock order: the batcher's, then the levels'.
 			for _, item := range b.levels.watch(at.page, bt.object, bt.field, bt) {
 				bt.accounted[item] = true
@@ -351,6 +350,26 @@ func (bt *batch[K, V]) dispatch() bool {
 	bt.vals, bt.err = b.fetch(bt.ctx, bt.keys)
 	close(bt.done)
 	return true
+}
+
+// underAbstract is, for the field of fc, the document's field of the
+// nearest object above it in its item (no list between) whose type is a
+// union or interface, and the field of that object it is in (itself, or
+// a connection's, as groups for groups { totalCount }): an item whose
+// object there has no such field (Shaped) asks for nothing below it. It
+// is nil when there is no such object. An object's type is abstract when
+// its field's type is not that of the object resolved (an Assignee
+// resolved as a Person).
+func underAbstract(fc *graphql.FieldContext) (*ast.Field, Named) {
+	for child, p := fc, fc.Parent; p != nil && p.Index == nil; child, p = p, p.Parent {
+		if child.Field.Field == nil || p.Field.Field == nil || p.Field.Definition == nil {
+			break
+		}
+		if child.Object != p.Field.Definition.Type.Name() {
+			return p.Field.Field, Named{child.Field.Alias, child.Field.Name}
+		}
+	}
+	return nil, Named{}
 }
 
 // innermostItem is the item of the innermost list (Items) that the field
