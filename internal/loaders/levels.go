@@ -59,6 +59,9 @@ type levels struct {
 	// document on both, and one page's items never ask in the other's
 	// batches.
 	shapes map[shapeAt][]shape
+	// pages are the pages of the lists whose items' objects told their
+	// shapes, by the list's field context (pageOf).
+	pages map[*graphql.FieldContext]string
 }
 
 // shapeAt is where the objects of shapes are: a page, and the document's
@@ -404,14 +407,35 @@ func Shaped(ctx context.Context, fields []Named) {
 	if ls == nil {
 		return // nothing read through loaders: no batch waits
 	}
-	// The page of the object's item, as a field of the object finds it
-	// (levels.at).
-	path := fc.Path()
-	last := lastIndex(path)
-	if last < 1 {
-		return
+	if page, ok := ls.levels.pageOf(fc); ok {
+		ls.levels.shaped(page, fc.Field.Field, shape{item: innermostItem(ctx, fc), fields: fields})
 	}
-	if item := innermostItem(ctx, fc); item.i >= 0 {
-		ls.levels.shaped(stripped(path[:last-1]), fc.Field.Field, shape{item: item, fields: fields})
+}
+
+// pageOf is the page of the item the field of fc is in, as a field of
+// that item finds it (levels.at): the path, without list indexes, of the
+// field holding the innermost list. It is worked out once per list (the
+// objects of a list's items share it), and not at all when the field is
+// in no list or in a list at the root (no page, as levels.at finds).
+func (lv *levels) pageOf(fc *graphql.FieldContext) (string, bool) {
+	for ; fc != nil && fc.Index == nil; fc = fc.Parent {
 	}
+	if fc == nil || fc.Parent == nil || fc.Parent.Parent == nil {
+		return "", false
+	}
+	list := fc.Parent // the list's field: its items' fields' parent
+	lv.mu.Lock()
+	page, ok := lv.pages[list]
+	lv.mu.Unlock()
+	if ok {
+		return page, true
+	}
+	page = stripped(list.Parent.Path())
+	lv.mu.Lock()
+	if lv.pages == nil {
+		lv.pages = map[*graphql.FieldContext]string{}
+	}
+	lv.pages[list] = page
+	lv.mu.Unlock()
+	return page, true
 }
