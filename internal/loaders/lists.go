@@ -56,14 +56,6 @@ func (l *List[A, V]) fetchBatch(ctx context.Context, keys []listKey) (map[listKe
 // fetchEach reads the keys' values, one read per distinct arguments; the
 // pages' items' own fields form the next level.
 func (l *List[A, V]) fetchEach(ctx context.Context, keys []listKey) (map[listKey]V, error) {
-	out, items, err := l.readEach(ctx, keys)
-	l.batch.levels.expect(ctx, items)
-	return out, err
-}
-
-// readEach reads the keys' values, one read per distinct arguments, and
-// counts the items of the pages read.
-func (l *List[A, V]) readEach(ctx context.Context, keys []listKey) (map[listKey]V, int, error) {
 	parents := map[string][]uuid.UUID{}
 	for _, k := range keys {
 		parents[k.args] = append(parents[k.args], k.parent)
@@ -84,15 +76,22 @@ func (l *List[A, V]) readEach(ctx context.Context, keys []listKey) (map[listKey]
 				continue
 			}
 			out[listKey{p, args}] = vals[p]
-			if s, ok := any(vals[p]).(sized); ok {
-				items += s.Len()
-			}
+			items += size(vals[p])
 		}
 	}
+	l.batch.levels.expect(ctx, items)
 	if len(failed) > 0 {
-		return out, items, failed
+		return out, failed
 	}
-	return out, items, nil
+	return out, nil
+}
+
+// size is the number of items of v when it is a page (sized), else 0.
+func size[V any](v V) int {
+	if s, ok := any(v).(sized); ok {
+		return s.Len()
+	}
+	return 0
 }
 
 // key is the batch key of parent's value for arguments a.
@@ -183,18 +182,12 @@ func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan st
 		// Read with a itself: the arguments kept under its key are those
 		// of the last Load, equal in the key but not in what is no part
 		// of it (AssignmentArgs.Beside).
-		vals, err := telemetry.Batch(ctx, l.name, []listKey{key},
-			func(ctx context.Context, _ []listKey) (map[listKey]V, error) {
-				vals, err := l.read(ctx, l.owner, []uuid.UUID{parent}, a)
-				if err != nil {
-					return nil, err
-				}
-				return map[listKey]V{key: vals[parent]}, nil
+		vals, err := telemetry.Batch(ctx, l.name, []uuid.UUID{parent},
+			func(ctx context.Context, parents []uuid.UUID) (map[uuid.UUID]V, error) {
+				return l.read(ctx, l.owner, parents, a)
 			})
-		r.val, r.err = vals[key], err
-		if s, ok := any(r.val).(sized); ok {
-			r.items = s.Len()
-		}
+		r.val, r.err = vals[parent], err
+		r.items = size(r.val)
 	}()
 	return r.done
 }
