@@ -7684,6 +7684,9 @@ func (ec *executionContext) fieldContext_AssignLicensePayload_assignment(_ conte
 }
 
 func (ec *executionContext) _AssignLicensePayload_created(ctx context.Context, field graphql.CollectedField, obj *model.AssignLicensePayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Created)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7835,6 +7838,9 @@ func (ec *executionContext) fieldContext_AssignLicensesPayload_userErrors(_ cont
 }
 
 func (ec *executionContext) _Assignment_id(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNID2string(ctx, field.Selections, obj.TypeID())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7858,6 +7864,9 @@ func (ec *executionContext) fieldContext_Assignment_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Assignment_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.TenantID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7881,6 +7890,9 @@ func (ec *executionContext) fieldContext_Assignment_tenantId(_ context.Context, 
 }
 
 func (ec *executionContext) _Assignment_appId(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AppID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7950,6 +7962,9 @@ func (ec *executionContext) fieldContext_Assignment_updatedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.CreatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7973,6 +7988,9 @@ func (ec *executionContext) fieldContext_Assignment_createdBy(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_updatedBy(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.UpdatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7996,6 +8014,9 @@ func (ec *executionContext) fieldContext_Assignment_updatedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_source(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8019,6 +8040,9 @@ func (ec *executionContext) fieldContext_Assignment_source(_ context.Context, fi
 }
 
 func (ec *executionContext) _Assignment_sourceType(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNSourceType2seatgraphᚋmodelsᚐSourceType(ctx, field.Selections, obj.SourceType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8042,6 +8066,9 @@ func (ec *executionContext) fieldContext_Assignment_sourceType(_ context.Context
 }
 
 func (ec *executionContext) _Assignment_isDeleted(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8065,6 +8092,9 @@ func (ec *executionContext) fieldContext_Assignment_isDeleted(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_deletedAt(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8088,6 +8118,9 @@ func (ec *executionContext) fieldContext_Assignment_deletedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_deletedBy(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeletedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8111,6 +8144,9 @@ func (ec *executionContext) fieldContext_Assignment_deletedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_schemaVersion(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SchemaVersion)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8166,6 +8202,9 @@ func (ec *executionContext) fieldContext_Assignment_license(_ context.Context, f
 }
 
 func (ec *executionContext) _Assignment_licenseId(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNID2string(ctx, field.Selections, obj.LicenseTypeID())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8189,6 +8228,9 @@ func (ec *executionContext) fieldContext_Assignment_licenseId(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_licenseName(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.LicenseName)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8212,6 +8254,9 @@ func (ec *executionContext) fieldContext_Assignment_licenseName(_ context.Contex
 }
 
 func (ec *executionContext) _Assignment_programKey(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ProgramKey)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8235,6 +8280,9 @@ func (ec *executionContext) fieldContext_Assignment_programKey(_ context.Context
 }
 
 func (ec *executionContext) _Assignment_assigneeType(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNAssigneeType2seatgraphᚋmodelsᚐAssigneeType(ctx, field.Selections, obj.AssigneeType())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8258,6 +8306,9 @@ func (ec *executionContext) fieldContext_Assignment_assigneeType(_ context.Conte
 }
 
 func (ec *executionContext) _Assignment_assigneeId(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.AssigneeTypeID())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8373,6 +8424,9 @@ func (ec *executionContext) fieldContext_Assignment_name(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Assignment_assetId(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.AssetID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8483,6 +8537,9 @@ func (ec *executionContext) fieldContext_Assignment_assignedBy(_ context.Context
 }
 
 func (ec *executionContext) _Assignment_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8529,6 +8586,9 @@ func (ec *executionContext) fieldContext_Assignment_status(_ context.Context, fi
 }
 
 func (ec *executionContext) _Assignment_active(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Active)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8552,6 +8612,9 @@ func (ec *executionContext) fieldContext_Assignment_active(_ context.Context, fi
 }
 
 func (ec *executionContext) _Assignment_fulfilled(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Fulfilled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8662,6 +8725,9 @@ func (ec *executionContext) fieldContext_Assignment_viaAssignment(_ context.Cont
 }
 
 func (ec *executionContext) _Assignment_redirectTo(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.RedirectTo)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8708,6 +8774,9 @@ func (ec *executionContext) fieldContext_Assignment_metadata(_ context.Context, 
 }
 
 func (ec *executionContext) _Assignment_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastUsedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8731,6 +8800,9 @@ func (ec *executionContext) fieldContext_Assignment_lastUsedAt(_ context.Context
 }
 
 func (ec *executionContext) _Assignment_revokedAt(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RevokedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8754,6 +8826,9 @@ func (ec *executionContext) fieldContext_Assignment_revokedAt(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_revokedBy(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.RevokedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8777,6 +8852,9 @@ func (ec *executionContext) fieldContext_Assignment_revokedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_revokeReason(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.RevokeReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8963,6 +9041,9 @@ func (ec *executionContext) fieldContext_AssignmentConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AssignmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentEdge) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9018,6 +9099,9 @@ func (ec *executionContext) fieldContext_AssignmentEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _AssignmentEvent_id(ctx context.Context, field graphql.CollectedField, obj *models.AssignmentEvent) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNID2string(ctx, field.Selections, obj.TypeID())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9041,6 +9125,9 @@ func (ec *executionContext) fieldContext_AssignmentEvent_id(_ context.Context, f
 }
 
 func (ec *executionContext) _AssignmentEvent_type(ctx context.Context, field graphql.CollectedField, obj *models.AssignmentEvent) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNAssignmentEventType2seatgraphᚋmodelsᚐEventType(ctx, field.Selections, obj.Type)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9064,6 +9151,9 @@ func (ec *executionContext) fieldContext_AssignmentEvent_type(_ context.Context,
 }
 
 func (ec *executionContext) _AssignmentEvent_actor(ctx context.Context, field graphql.CollectedField, obj *models.AssignmentEvent) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Actor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9087,6 +9177,9 @@ func (ec *executionContext) fieldContext_AssignmentEvent_actor(_ context.Context
 }
 
 func (ec *executionContext) _AssignmentEvent_actorType(ctx context.Context, field graphql.CollectedField, obj *models.AssignmentEvent) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNSourceType2seatgraphᚋmodelsᚐSourceType(ctx, field.Selections, obj.ActorType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9156,6 +9249,9 @@ func (ec *executionContext) fieldContext_AssignmentEvent_changes(_ context.Conte
 }
 
 func (ec *executionContext) _AssignmentEvent_assignmentId(ctx context.Context, field graphql.CollectedField, obj *models.AssignmentEvent) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNID2string(ctx, field.Selections, obj.AssignmentTypeID())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9179,6 +9275,9 @@ func (ec *executionContext) fieldContext_AssignmentEvent_assignmentId(_ context.
 }
 
 func (ec *executionContext) _AssignmentEvent_eventType(ctx context.Context, field graphql.CollectedField, obj *models.AssignmentEvent) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EventType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9344,6 +9443,9 @@ func (ec *executionContext) fieldContext_AssignmentEventConnection_totalCount(_ 
 }
 
 func (ec *executionContext) _AssignmentEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AssignmentEventEdge) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9527,6 +9629,9 @@ func (ec *executionContext) fieldContext_Entitlement_license(_ context.Context, 
 }
 
 func (ec *executionContext) _Entitlement_holdsSeat(ctx context.Context, field graphql.CollectedField, obj *licensing.Entitlement) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HoldsSeat)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9550,6 +9655,9 @@ func (ec *executionContext) fieldContext_Entitlement_holdsSeat(_ context.Context
 }
 
 func (ec *executionContext) _Entitlement_seatGrants(ctx context.Context, field graphql.CollectedField, obj *licensing.Entitlement) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SeatGrants)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9573,6 +9681,9 @@ func (ec *executionContext) fieldContext_Entitlement_seatGrants(_ context.Contex
 }
 
 func (ec *executionContext) _Entitlement_status(ctx context.Context, field graphql.CollectedField, obj *licensing.Entitlement) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNAssignmentStatus2seatgraphᚋmodelsᚐStatus(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9804,6 +9915,9 @@ func (ec *executionContext) fieldContext_Entity_findManyPersonByIDs(ctx context.
 }
 
 func (ec *executionContext) _Group_id(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNID2string(ctx, field.Selections, obj.TypeID())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9827,6 +9941,9 @@ func (ec *executionContext) fieldContext_Group_id(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Group_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.TenantID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9850,6 +9967,9 @@ func (ec *executionContext) fieldContext_Group_tenantId(_ context.Context, field
 }
 
 func (ec *executionContext) _Group_appId(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AppID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9919,6 +10039,9 @@ func (ec *executionContext) fieldContext_Group_updatedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.CreatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9942,6 +10065,9 @@ func (ec *executionContext) fieldContext_Group_createdBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_updatedBy(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.UpdatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9965,6 +10091,9 @@ func (ec *executionContext) fieldContext_Group_updatedBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_source(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9988,6 +10117,9 @@ func (ec *executionContext) fieldContext_Group_source(_ context.Context, field g
 }
 
 func (ec *executionContext) _Group_sourceType(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNSourceType2seatgraphᚋmodelsᚐSourceType(ctx, field.Selections, obj.SourceType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10011,6 +10143,9 @@ func (ec *executionContext) fieldContext_Group_sourceType(_ context.Context, fie
 }
 
 func (ec *executionContext) _Group_isDeleted(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10034,6 +10169,9 @@ func (ec *executionContext) fieldContext_Group_isDeleted(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_deletedAt(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10057,6 +10195,9 @@ func (ec *executionContext) fieldContext_Group_deletedAt(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_deletedBy(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeletedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10080,6 +10221,9 @@ func (ec *executionContext) fieldContext_Group_deletedBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Group_schemaVersion(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SchemaVersion)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10103,6 +10247,9 @@ func (ec *executionContext) fieldContext_Group_schemaVersion(_ context.Context, 
 }
 
 func (ec *executionContext) _Group_name(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10126,6 +10273,9 @@ func (ec *executionContext) fieldContext_Group_name(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Group_description(ctx context.Context, field graphql.CollectedField, obj *models.Group) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10356,6 +10506,9 @@ func (ec *executionContext) fieldContext_GroupConnection_totalCount(_ context.Co
 }
 
 func (ec *executionContext) _GroupEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GroupEdge) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10443,6 +10596,9 @@ func (ec *executionContext) fieldContext_GroupMembersPayload_group(_ context.Con
 }
 
 func (ec *executionContext) _GroupMembersPayload_changed(ctx context.Context, field graphql.CollectedField, obj *model.GroupMembersPayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Changed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10562,6 +10718,9 @@ func (ec *executionContext) fieldContext_GroupPayload_userErrors(_ context.Conte
 }
 
 func (ec *executionContext) _License_id(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNID2string(ctx, field.Selections, obj.TypeID())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10585,6 +10744,9 @@ func (ec *executionContext) fieldContext_License_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _License_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.TenantID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10608,6 +10770,9 @@ func (ec *executionContext) fieldContext_License_tenantId(_ context.Context, fie
 }
 
 func (ec *executionContext) _License_appId(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AppID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10677,6 +10842,9 @@ func (ec *executionContext) fieldContext_License_updatedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _License_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.CreatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10700,6 +10868,9 @@ func (ec *executionContext) fieldContext_License_createdBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _License_updatedBy(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.UpdatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10723,6 +10894,9 @@ func (ec *executionContext) fieldContext_License_updatedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _License_source(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10746,6 +10920,9 @@ func (ec *executionContext) fieldContext_License_source(_ context.Context, field
 }
 
 func (ec *executionContext) _License_sourceType(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNSourceType2seatgraphᚋmodelsᚐSourceType(ctx, field.Selections, obj.SourceType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10769,6 +10946,9 @@ func (ec *executionContext) fieldContext_License_sourceType(_ context.Context, f
 }
 
 func (ec *executionContext) _License_isDeleted(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10792,6 +10972,9 @@ func (ec *executionContext) fieldContext_License_isDeleted(_ context.Context, fi
 }
 
 func (ec *executionContext) _License_deletedAt(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10815,6 +10998,9 @@ func (ec *executionContext) fieldContext_License_deletedAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _License_deletedBy(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeletedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10838,6 +11024,9 @@ func (ec *executionContext) fieldContext_License_deletedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _License_schemaVersion(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SchemaVersion)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10861,6 +11050,9 @@ func (ec *executionContext) fieldContext_License_schemaVersion(_ context.Context
 }
 
 func (ec *executionContext) _License_name(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10884,6 +11076,9 @@ func (ec *executionContext) fieldContext_License_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _License_vendor(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Vendor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10907,6 +11102,9 @@ func (ec *executionContext) fieldContext_License_vendor(_ context.Context, field
 }
 
 func (ec *executionContext) _License_programKey(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ProgramKey)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10930,6 +11128,9 @@ func (ec *executionContext) fieldContext_License_programKey(_ context.Context, f
 }
 
 func (ec *executionContext) _License_totalSeats(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.TotalSeats)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10953,6 +11154,9 @@ func (ec *executionContext) fieldContext_License_totalSeats(_ context.Context, f
 }
 
 func (ec *executionContext) _License_startsAt(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.StartsAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10976,6 +11180,9 @@ func (ec *executionContext) fieldContext_License_startsAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _License_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpiresAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11022,6 +11229,9 @@ func (ec *executionContext) fieldContext_License_expired(_ context.Context, fiel
 }
 
 func (ec *executionContext) _License_assetId(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOID2ᚖstring(ctx, field.Selections, obj.AssetID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11231,6 +11441,9 @@ func (ec *executionContext) fieldContext_License_billingPeriod(_ context.Context
 }
 
 func (ec *executionContext) _License_renewsAt(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RenewsAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11254,6 +11467,9 @@ func (ec *executionContext) fieldContext_License_renewsAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _License_lowSeatsThreshold(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.LowSeatsThreshold)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11516,6 +11732,9 @@ func (ec *executionContext) fieldContext_LicenseConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _LicenseEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LicenseEdge) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11603,6 +11822,9 @@ func (ec *executionContext) fieldContext_LicensePayload_license(_ context.Contex
 }
 
 func (ec *executionContext) _LicensePayload_revokedCount(ctx context.Context, field graphql.CollectedField, obj *model.LicensePayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.RevokedCount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11658,6 +11880,9 @@ func (ec *executionContext) fieldContext_LicensePayload_userErrors(_ context.Con
 }
 
 func (ec *executionContext) _LicenseUsage_inactiveDays(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.InactiveDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11681,6 +11906,9 @@ func (ec *executionContext) fieldContext_LicenseUsage_inactiveDays(_ context.Con
 }
 
 func (ec *executionContext) _LicenseUsage_holders(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Holders)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11704,6 +11932,9 @@ func (ec *executionContext) fieldContext_LicenseUsage_holders(_ context.Context,
 }
 
 func (ec *executionContext) _LicenseUsage_active(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Active)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11727,6 +11958,9 @@ func (ec *executionContext) fieldContext_LicenseUsage_active(_ context.Context, 
 }
 
 func (ec *executionContext) _LicenseUsage_inactive(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Inactive)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11750,6 +11984,9 @@ func (ec *executionContext) fieldContext_LicenseUsage_inactive(_ context.Context
 }
 
 func (ec *executionContext) _LicenseUsage_neverUsed(ctx context.Context, field graphql.CollectedField, obj *economics.Usage) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.NeverUsed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11837,6 +12074,9 @@ func (ec *executionContext) fieldContext_LicenseUsage_wastedSpend(_ context.Cont
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Amount)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11860,6 +12100,9 @@ func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field g
 }
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *money.Money) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12939,6 +13182,9 @@ func (ec *executionContext) fieldContext_Mutation_recordUsages(ctx context.Conte
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *paging.PageInfo) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasNextPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12962,6 +13208,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *paging.PageInfo) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.HasPreviousPage)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12985,6 +13234,9 @@ func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Cont
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *paging.PageInfo) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.StartCursor())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13008,6 +13260,9 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *paging.PageInfo) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.EndCursor())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13031,6 +13286,9 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Person_id(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNID2string(ctx, field.Selections, obj.TypeID())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13054,6 +13312,9 @@ func (ec *executionContext) fieldContext_Person_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Person_tenantId(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.TenantID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13077,6 +13338,9 @@ func (ec *executionContext) fieldContext_Person_tenantId(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Person_appId(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AppID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13146,6 +13410,9 @@ func (ec *executionContext) fieldContext_Person_updatedAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Person_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.CreatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13169,6 +13436,9 @@ func (ec *executionContext) fieldContext_Person_createdBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _Person_updatedBy(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.UpdatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13192,6 +13462,9 @@ func (ec *executionContext) fieldContext_Person_updatedBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _Person_source(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Source)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13215,6 +13488,9 @@ func (ec *executionContext) fieldContext_Person_source(_ context.Context, field 
 }
 
 func (ec *executionContext) _Person_sourceType(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNSourceType2seatgraphᚋmodelsᚐSourceType(ctx, field.Selections, obj.SourceType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13238,6 +13514,9 @@ func (ec *executionContext) fieldContext_Person_sourceType(_ context.Context, fi
 }
 
 func (ec *executionContext) _Person_isDeleted(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13261,6 +13540,9 @@ func (ec *executionContext) fieldContext_Person_isDeleted(_ context.Context, fie
 }
 
 func (ec *executionContext) _Person_deletedAt(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DeletedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13284,6 +13566,9 @@ func (ec *executionContext) fieldContext_Person_deletedAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Person_deletedBy(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeletedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13307,6 +13592,9 @@ func (ec *executionContext) fieldContext_Person_deletedBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _Person_schemaVersion(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SchemaVersion)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13330,6 +13618,9 @@ func (ec *executionContext) fieldContext_Person_schemaVersion(_ context.Context,
 }
 
 func (ec *executionContext) _Person_email(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13353,6 +13644,9 @@ func (ec *executionContext) fieldContext_Person_email(_ context.Context, field g
 }
 
 func (ec *executionContext) _Person_username(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Username)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13399,6 +13693,9 @@ func (ec *executionContext) fieldContext_Person_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Person_externalId(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ExternalID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13422,6 +13719,9 @@ func (ec *executionContext) fieldContext_Person_externalId(_ context.Context, fi
 }
 
 func (ec *executionContext) _Person_active(ctx context.Context, field graphql.CollectedField, obj *models.Person) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Active)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13684,6 +13984,9 @@ func (ec *executionContext) fieldContext_PersonConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _PersonEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PersonEdge) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Cursor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13771,6 +14074,9 @@ func (ec *executionContext) fieldContext_PersonPayload_person(_ context.Context,
 }
 
 func (ec *executionContext) _PersonPayload_fulfilledInvitations(ctx context.Context, field graphql.CollectedField, obj *model.PersonPayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.FulfilledInvitations)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14757,6 +15063,9 @@ func (ec *executionContext) fieldContext_ReclaimCandidate_unusedSince(_ context.
 }
 
 func (ec *executionContext) _ReclaimCandidate_warnedAt(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimCandidate) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.WarnedAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14803,6 +15112,9 @@ func (ec *executionContext) fieldContext_ReclaimCandidate_deadline(_ context.Con
 }
 
 func (ec *executionContext) _ReclaimCandidate_reason(ctx context.Context, field graphql.CollectedField, obj *licensing.ReclaimCandidate) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Reason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15032,6 +15344,9 @@ func (ec *executionContext) fieldContext_ReclaimPolicy_licenseId(_ context.Conte
 }
 
 func (ec *executionContext) _ReclaimPolicy_inactiveDays(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.InactiveDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15055,6 +15370,9 @@ func (ec *executionContext) fieldContext_ReclaimPolicy_inactiveDays(_ context.Co
 }
 
 func (ec *executionContext) _ReclaimPolicy_graceDays(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.GraceDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15078,6 +15396,9 @@ func (ec *executionContext) fieldContext_ReclaimPolicy_graceDays(_ context.Conte
 }
 
 func (ec *executionContext) _ReclaimPolicy_action(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNReclaimAction2seatgraphᚋmodelsᚐReclaimAction(ctx, field.Selections, obj.Action)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15124,6 +15445,9 @@ func (ec *executionContext) fieldContext_ReclaimPolicy_excludeGroupIds(_ context
 }
 
 func (ec *executionContext) _ReclaimPolicy_enabled(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Enabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15216,6 +15540,9 @@ func (ec *executionContext) fieldContext_ReclaimPolicy_updatedAt(_ context.Conte
 }
 
 func (ec *executionContext) _ReclaimPolicy_createdBy(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.CreatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15239,6 +15566,9 @@ func (ec *executionContext) fieldContext_ReclaimPolicy_createdBy(_ context.Conte
 }
 
 func (ec *executionContext) _ReclaimPolicy_updatedBy(ctx context.Context, field graphql.CollectedField, obj *models.ReclaimPolicy) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.UpdatedBy)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15294,6 +15624,9 @@ func (ec *executionContext) fieldContext_ReclaimUnusedSeatsPayload_reclaimed(_ c
 }
 
 func (ec *executionContext) _ReclaimUnusedSeatsPayload_count(ctx context.Context, field graphql.CollectedField, obj *model.ReclaimUnusedSeatsPayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Count)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15349,6 +15682,9 @@ func (ec *executionContext) fieldContext_ReclaimUnusedSeatsPayload_userErrors(_ 
 }
 
 func (ec *executionContext) _RecordUsagePayload_updated(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagePayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Updated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15436,6 +15772,9 @@ func (ec *executionContext) fieldContext_RecordUsagesPayload_results(_ context.C
 }
 
 func (ec *executionContext) _RecordUsagesPayload_updated(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagesPayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Updated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15459,6 +15798,9 @@ func (ec *executionContext) fieldContext_RecordUsagesPayload_updated(_ context.C
 }
 
 func (ec *executionContext) _RecordUsagesPayload_failed(ctx context.Context, field graphql.CollectedField, obj *model.RecordUsagesPayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Failed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15546,6 +15888,9 @@ func (ec *executionContext) fieldContext_Renewal_license(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Renewal_renewsAt(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.RenewsAt())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15569,6 +15914,9 @@ func (ec *executionContext) fieldContext_Renewal_renewsAt(_ context.Context, fie
 }
 
 func (ec *executionContext) _Renewal_seatsBought(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.SeatsBought())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15592,6 +15940,9 @@ func (ec *executionContext) fieldContext_Renewal_seatsBought(_ context.Context, 
 }
 
 func (ec *executionContext) _Renewal_seatsUsed(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SeatsUsed())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15615,6 +15966,9 @@ func (ec *executionContext) fieldContext_Renewal_seatsUsed(_ context.Context, fi
 }
 
 func (ec *executionContext) _Renewal_seatsActive(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SeatsActive)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15638,6 +15992,9 @@ func (ec *executionContext) fieldContext_Renewal_seatsActive(_ context.Context, 
 }
 
 func (ec *executionContext) _Renewal_waitlisted(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Waitlisted())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15661,6 +16018,9 @@ func (ec *executionContext) fieldContext_Renewal_waitlisted(_ context.Context, f
 }
 
 func (ec *executionContext) _Renewal_peakUsed(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PeakUsed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15716,6 +16076,9 @@ func (ec *executionContext) fieldContext_Renewal_costAtRenewal(_ context.Context
 }
 
 func (ec *executionContext) _Renewal_suggestedSeats(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.SuggestedSeats)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15771,6 +16134,9 @@ func (ec *executionContext) fieldContext_Renewal_suggestedCost(_ context.Context
 }
 
 func (ec *executionContext) _Renewal_overAllocated(ctx context.Context, field graphql.CollectedField, obj *economics.Renewal) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.OverAllocated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15858,6 +16224,9 @@ func (ec *executionContext) fieldContext_RenewalReport_overAllocated(_ context.C
 }
 
 func (ec *executionContext) _Seats_total(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15881,6 +16250,9 @@ func (ec *executionContext) fieldContext_Seats_total(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Seats_used(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Used)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15904,6 +16276,9 @@ func (ec *executionContext) fieldContext_Seats_used(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Seats_pending(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15927,6 +16302,9 @@ func (ec *executionContext) fieldContext_Seats_pending(_ context.Context, field 
 }
 
 func (ec *executionContext) _Seats_waitlisted(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Waitlisted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15950,6 +16328,9 @@ func (ec *executionContext) fieldContext_Seats_waitlisted(_ context.Context, fie
 }
 
 func (ec *executionContext) _Seats_available(ctx context.Context, field graphql.CollectedField, obj *models.Seats) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Available)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16069,6 +16450,9 @@ func (ec *executionContext) fieldContext_SetReclaimPolicyPayload_userErrors(_ co
 }
 
 func (ec *executionContext) _SpendSummary_inactiveDays(ctx context.Context, field graphql.CollectedField, obj *economics.SpendSummary) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.InactiveDays)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16308,6 +16692,9 @@ func (ec *executionContext) fieldContext_Subscription_licenseSeats(ctx context.C
 }
 
 func (ec *executionContext) _TechnologyAsset_id(ctx context.Context, field graphql.CollectedField, obj *model.TechnologyAsset) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNID2string(ctx, field.Selections, obj.ID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16331,6 +16718,9 @@ func (ec *executionContext) fieldContext_TechnologyAsset_id(_ context.Context, f
 }
 
 func (ec *executionContext) _UsageResult_index(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Index)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16377,6 +16767,9 @@ func (ec *executionContext) fieldContext_UsageResult_assignmentIds(_ context.Con
 }
 
 func (ec *executionContext) _UsageResult_updated(ctx context.Context, field graphql.CollectedField, obj *model.UsageResult) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Updated)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16432,6 +16825,9 @@ func (ec *executionContext) fieldContext_UsageResult_error(_ context.Context, fi
 }
 
 func (ec *executionContext) _UserError_field(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Field)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16455,6 +16851,9 @@ func (ec *executionContext) fieldContext_UserError_field(_ context.Context, fiel
 }
 
 func (ec *executionContext) _UserError_message(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Message)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16478,6 +16877,9 @@ func (ec *executionContext) fieldContext_UserError_message(_ context.Context, fi
 }
 
 func (ec *executionContext) _UserError_code(ctx context.Context, field graphql.CollectedField, obj *model.UserError) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNUserErrorCode2string(ctx, field.Selections, obj.Code)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16547,6 +16949,9 @@ func (ec *executionContext) fieldContext_UtilizationBucket_end(_ context.Context
 }
 
 func (ec *executionContext) _UtilizationBucket_total(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Total)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16570,6 +16975,9 @@ func (ec *executionContext) fieldContext_UtilizationBucket_total(_ context.Conte
 }
 
 func (ec *executionContext) _UtilizationBucket_used(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Used)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16593,6 +17001,9 @@ func (ec *executionContext) fieldContext_UtilizationBucket_used(_ context.Contex
 }
 
 func (ec *executionContext) _UtilizationBucket_pending(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Pending)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16616,6 +17027,9 @@ func (ec *executionContext) fieldContext_UtilizationBucket_pending(_ context.Con
 }
 
 func (ec *executionContext) _UtilizationBucket_waitlisted(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Waitlisted)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16639,6 +17053,9 @@ func (ec *executionContext) fieldContext_UtilizationBucket_waitlisted(_ context.
 }
 
 func (ec *executionContext) _UtilizationBucket_active(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Active)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16662,6 +17079,9 @@ func (ec *executionContext) fieldContext_UtilizationBucket_active(_ context.Cont
 }
 
 func (ec *executionContext) _UtilizationBucket_peakUsed(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.PeakUsed)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16685,6 +17105,9 @@ func (ec *executionContext) fieldContext_UtilizationBucket_peakUsed(_ context.Co
 }
 
 func (ec *executionContext) _UtilizationBucket_days(ctx context.Context, field graphql.CollectedField, obj *economics.Bucket) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Days)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16708,6 +17131,9 @@ func (ec *executionContext) fieldContext_UtilizationBucket_days(_ context.Contex
 }
 
 func (ec *executionContext) _VendorSpend_vendor(ctx context.Context, field graphql.CollectedField, obj *economics.VendorSpend) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Vendor)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16827,6 +17253,9 @@ func (ec *executionContext) fieldContext_VendorSpend_oneTime(_ context.Context, 
 }
 
 func (ec *executionContext) _Viewer_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.TenantID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16850,6 +17279,9 @@ func (ec *executionContext) fieldContext_Viewer_tenantId(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Viewer_appId(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AppID)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16873,6 +17305,9 @@ func (ec *executionContext) fieldContext_Viewer_appId(_ context.Context, field g
 }
 
 func (ec *executionContext) _Viewer_subject(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16997,6 +17432,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_eventId(_ context.Conte
 }
 
 func (ec *executionContext) _WebhookDelivery_eventType(ctx context.Context, field graphql.CollectedField, obj *webhooks.Delivery) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.EventType)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17020,6 +17458,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_eventType(_ context.Con
 }
 
 func (ec *executionContext) _WebhookDelivery_status(ctx context.Context, field graphql.CollectedField, obj *webhooks.Delivery) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNWebhookDeliveryStatus2string(ctx, field.Selections, obj.Status)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17043,6 +17484,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_status(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookDelivery_attempts(ctx context.Context, field graphql.CollectedField, obj *webhooks.Delivery) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17066,6 +17510,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_attempts(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookDelivery_lastStatus(ctx context.Context, field graphql.CollectedField, obj *webhooks.Delivery) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.LastStatus)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17089,6 +17536,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_lastStatus(_ context.Co
 }
 
 func (ec *executionContext) _WebhookDelivery_lastError(ctx context.Context, field graphql.CollectedField, obj *webhooks.Delivery) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LastError)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17135,6 +17585,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_lastDurationMs(_ contex
 }
 
 func (ec *executionContext) _WebhookDelivery_lastAttemptAt(ctx context.Context, field graphql.CollectedField, obj *webhooks.Delivery) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LastAttemptAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17158,6 +17611,9 @@ func (ec *executionContext) fieldContext_WebhookDelivery_lastAttemptAt(_ context
 }
 
 func (ec *executionContext) _WebhookDelivery_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *webhooks.Delivery) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.NextAttemptAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17291,6 +17747,9 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_id(_ context.Context, f
 }
 
 func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field graphql.CollectedField, obj *models.WebhookEndpoint) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17314,6 +17773,9 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_url(_ context.Context, 
 }
 
 func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, field graphql.CollectedField, obj *models.WebhookEndpoint) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17360,6 +17822,9 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_eventTypes(_ context.Co
 }
 
 func (ec *executionContext) _WebhookEndpoint_enabled(ctx context.Context, field graphql.CollectedField, obj *models.WebhookEndpoint) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Enabled)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17383,6 +17848,9 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_enabled(_ context.Conte
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledAt(ctx context.Context, field graphql.CollectedField, obj *models.WebhookEndpoint) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DisabledAt)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17406,6 +17874,9 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_disabledAt(_ context.Co
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context, field graphql.CollectedField, obj *models.WebhookEndpoint) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DisabledReason)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17429,6 +17900,9 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_disabledReason(_ contex
 }
 
 func (ec *executionContext) _WebhookEndpoint_failingSince(ctx context.Context, field graphql.CollectedField, obj *models.WebhookEndpoint) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalODateTime2ᚖtimeᚐTime(ctx, field.Selections, obj.FailingSince)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17574,6 +18048,9 @@ func (ec *executionContext) fieldContext_WebhookEndpointPayload_endpoint(_ conte
 }
 
 func (ec *executionContext) _WebhookEndpointPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.WebhookEndpointPayload) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Secret)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17652,6 +18129,9 @@ func (ec *executionContext) fieldContext__Service_sdl(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17675,6 +18155,9 @@ func (ec *executionContext) fieldContext___Directive_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17698,6 +18181,9 @@ func (ec *executionContext) fieldContext___Directive_description(_ context.Conte
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsRepeatable)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17788,6 +18274,9 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17811,6 +18300,9 @@ func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, fie
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17834,6 +18326,9 @@ func (ec *executionContext) fieldContext___EnumValue_description(_ context.Conte
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17857,6 +18352,9 @@ func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Cont
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17880,6 +18378,9 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17903,6 +18404,9 @@ func (ec *executionContext) fieldContext___Field_name(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18002,6 +18506,9 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18025,6 +18532,9 @@ func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context,
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18048,6 +18558,9 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18071,6 +18584,9 @@ func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18126,6 +18642,9 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18149,6 +18668,9 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeprecated())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18172,6 +18694,9 @@ func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DeprecationReason())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18195,6 +18720,9 @@ func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ contex
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18378,6 +18906,9 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalN__TypeKind2string(ctx, field.Selections, obj.Kind())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18401,6 +18932,9 @@ func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Name())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18424,6 +18958,9 @@ func (ec *executionContext) fieldContext___Type_name(_ context.Context, field gr
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18447,6 +18984,9 @@ func (ec *executionContext) fieldContext___Type_description(_ context.Context, f
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: the value straight from its struct
+		return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SpecifiedByURL())
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

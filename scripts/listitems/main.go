@@ -17,6 +17,9 @@
 //     goroutines only when one of them reads. It is given each field of the
 //     document: an object under a union tells the loaders which fields it
 //     has (loaders.Shaped).
+//   - A leaf field read from its object's struct skips gqlgen's field
+//     machinery when the field middleware has nothing to check for it
+//     (graph.plainLeaf; leaves.go says which fields and why).
 //
 // It fails when a call it replaces is not found, so that a gqlgen upgrade
 // that changes the generated code is noticed, not silently kept.
@@ -76,6 +79,10 @@ func rewrite(path string) error {
 		if bytes.Contains(src, []byte(r.left)) {
 			return fmt.Errorf("%s: a %s call of another form is left", path, r.left)
 		}
+	}
+	src, err = plainLeaves(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return os.WriteFile(path, src, 0o644)
 }
