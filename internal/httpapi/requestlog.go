@@ -45,8 +45,6 @@ func requestLog(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.
 				rec.status = http.StatusInternalServerError
 				l.ErrorContext(ctx, "handler panicked", "panic", fmt.Sprint(v))
 				defer panic(v)
-			} else {
-				sendNow(rec)
 			}
 			m.ObserveHTTP(route(r), r.Method, rec.status, time.Since(start))
 			// The handler, timed out or not, has returned: the line tells
@@ -107,19 +105,6 @@ func logRequest(ctx context.Context, base *slog.Logger, problems *logging.Proble
 		attrs = append(attrs, a)
 	}
 	base.LogAttrs(context.WithoutCancel(ctx), problems.Level(level), "request", attrs...)
-}
-
-// sendNow hands the client an answer the handler has finished, when its
-// length is known, before the request's line is written and its metrics
-// observed: the line's formatting (and a slow log sink) then delays only
-// the connection's next request, not this answer (at low load, the line
-// cost recordUsage about 60 µs of its latency; bench/README.md). An
-// answer without a Content-Length is left to net/http, which sends it
-// once the handler has returned: flushing it now would make it chunked.
-func sendNow(w http.ResponseWriter) {
-	if w.Header().Get("Content-Length") != "" {
-		_ = http.NewResponseController(w).Flush()
-	}
 }
 
 // printable reports whether s is plain printable ASCII, fit for a log line.

@@ -141,11 +141,6 @@ func (t *timeoutWriter) finish(late bool) {
 		if t.code == 0 {
 			t.code = http.StatusOK
 		}
-		// The whole answer is at hand: its length lets the request log
-		// send it before writing the line (sendNow), in one write.
-		if dst.Get("Content-Length") == "" && hasBody(t.code) {
-			dst.Set("Content-Length", strconv.Itoa(t.buf.Len()))
-		}
 		t.w.WriteHeader(t.code)
 		_, _ = t.w.Write(t.buf.Bytes())
 	}
@@ -159,10 +154,4 @@ func (t *timeoutWriter) writeTimeout() {
 	t.w.Header().Set("Content-Length", strconv.Itoa(len(t.body)))
 	t.w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = t.w.Write([]byte(t.body))
-}
-
-// hasBody reports whether an answer with status code carries a body (and
-// so a Content-Length).
-func hasBody(code int) bool {
-	return code >= http.StatusOK && code != http.StatusNoContent && code != http.StatusNotModified
 }
