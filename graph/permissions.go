@@ -130,10 +130,12 @@ func Fields(ctx context.Context, next graphql.Resolver) (any, error) {
 // (scripts/listitems rewrites such fields to ask): Fields would let it
 // through with nothing to check, as it is not a root field, has no
 // arguments and no scope. Any other field, and one given a scope later,
-// goes through Fields.
+// goes through Fields. A field selected in a fragment on an interface
+// (... on Record { createdBy }) has the interface as its ObjectDefinition,
+// not the object whose scope Fields checks: it goes through Fields too.
 func plainLeaf(field graphql.CollectedField) bool {
 	o := field.ObjectDefinition
-	if o == nil || o.Name == "Query" || o.Name == "Mutation" || o.Name == "Subscription" || len(field.Arguments) > 0 {
+	if o == nil || o.Kind != ast.Object || o.Name == "Query" || o.Name == "Mutation" || o.Name == "Subscription" || len(field.Arguments) > 0 {
 		return false
 	}
 	_, scoped := scopeOf[[2]string{o.Name, field.Name}]

@@ -2,12 +2,14 @@ package graph_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"seatgraph/graph"
 	"seatgraph/internal/apitest"
 	"seatgraph/internal/auth"
 	"seatgraph/internal/codes"
+	"seatgraph/internal/gid"
 )
 
 // TestPlainLeafKeepsItsScope: a leaf read straight from its struct
@@ -41,5 +43,46 @@ func TestPlainLeafKeepsItsScope(t *testing.T) {
 	nodes := admin["licenses"].(map[string]any)["nodes"].([]any)
 	if len(nodes) != 1 || nodes[0].(map[string]any)["name"] != "Scoped" {
 		t.Errorf("the admin's answer: %v", admin)
+	}
+}
+
+// TestPlainLeafKeepsItsScopeThroughInterface: a scoped leaf selected in a
+// fragment on an interface (Record, Node) is still refused to a caller
+// without the scope. gqlgen names the interface, not the object, as the
+// field's ObjectDefinition there, while Fields checks the object's scope
+// (License.createdBy): plainLeaf must not look the scope up under the
+// interface's name and let the leaf through.
+func TestPlainLeafKeepsItsScopeThroughInterface(t *testing.T) {
+	key := [2]string{"License", "createdBy"}
+	if _, ok := graph.ScopeOf[key]; ok {
+		t.Fatal("License.createdBy has a scope of its own: pick another leaf")
+	}
+	graph.ScopeOf[key] = auth.ScopeAdmin
+	t.Cleanup(func() { delete(graph.ScopeOf, key) })
+
+	srv := apitest.NewServer(t)
+	tenant := apitest.Tenant("plainleafiface")
+	l := apitest.NewFixture(t, srv.DB, tenant).License("Scoped", 2)
+	id := gid.License.Format(l.ID)
+	reader := apitest.Token(t, tenant, auth.ScopeLicensesRead)
+	admin := apitest.Token(t, tenant, auth.ScopeLicensesRead, auth.ScopeAdmin)
+	for _, c := range []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"list", `{ licenses(first: 1) { nodes { ... on Record { createdBy } } } }`, nil},
+		{"node", `query($id: ID!) { node(id: $id) { ... on Record { createdBy } } }`, map[string]any{"id": id}},
+		{"entities", `query($r: [_Any!]!) { _entities(representations: $r) { ... on Record { createdBy } } }`,
+			map[string]any{"r": []any{map[string]any{"__typename": "License", "id": id}}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := srv.Do(t, reader, c.query, c.vars)
+			if !slices.Contains(r.Codes(), codes.Forbidden) || strings.Contains(string(r.Raw), `"createdBy":"`) {
+				t.Errorf("License.createdBy with the admin scope answered a caller without it: %s", r.Raw)
+			}
+			if a := srv.Do(t, admin, c.query, c.vars); len(a.Errors) > 0 || !strings.Contains(string(a.Raw), `"createdBy":"`) {
+				t.Errorf("the admin's answer: %s", a.Raw)
+			}
+		})
 	}
 }
