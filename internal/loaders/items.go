@@ -121,10 +121,10 @@ func (l *items) fork() {
 	l.forked = true
 	for i := l.next; i < l.n; i++ {
 		l.wg.Add(1)
-		go func() {
+		spawn(func() {
 			defer l.wg.Done()
 			l.run(i)
-		}()
+		})
 	}
 	l.next = l.n
 }

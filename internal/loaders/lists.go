@@ -169,7 +169,7 @@ func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan st
 	}
 	l.ahead[key] = r
 	l.mu.Unlock()
-	go func() {
+	spawn(func() {
 		defer close(r.done)
 		// A read that panics fails the field that takes it, as a panic
 		// in the field's own goroutine would (gqlgen's recover), rather
@@ -188,7 +188,7 @@ func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan st
 			})
 		r.val, r.err = vals[parent], err
 		r.items = size(r.val)
-	}()
+	})
 	return r.done
 }
 

@@ -219,12 +219,12 @@ func (l *Loaders) primeBeside(ctx context.Context, assignments []*models.Assignm
 		return nil
 	}
 	// The first read runs here, the others each in a goroutine of its own
-	// (a goroutine costs its stack's growth through a whole read).
+	// (spawn: one that has grown its stack through reads before).
 	var wg sync.WaitGroup
 	errs := make([]error, len(reads))
 	for i, f := range reads[1:] {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i+1] = f() }()
+		spawn(func() { defer wg.Done(); errs[i+1] = f() })
 	}
 	errs[0] = reads[0]()
 	wg.Wait()
