@@ -19,13 +19,7 @@ import (
 // same caller with admin reads both. With plainLeaf ignoring scopes, the
 // name comes back to the caller without admin.
 func TestPlainLeafKeepsItsScope(t *testing.T) {
-	key := [2]string{"License", "name"}
-	if _, ok := graph.ScopeOf[key]; ok {
-		t.Fatal("License.name has a scope of its own: pick another leaf")
-	}
-	graph.ScopeOf[key] = auth.ScopeAdmin
-	t.Cleanup(func() { delete(graph.ScopeOf, key) })
-
+	adminOnly(t, "License", "name")
 	srv := apitest.NewServer(t)
 	tenant := apitest.Tenant("plainleaf")
 	apitest.NewFixture(t, srv.DB, tenant).License("Scoped", 2)
@@ -53,13 +47,7 @@ func TestPlainLeafKeepsItsScope(t *testing.T) {
 // (License.createdBy): plainLeaf must not look the scope up under the
 // interface's name and let the leaf through.
 func TestPlainLeafKeepsItsScopeThroughInterface(t *testing.T) {
-	key := [2]string{"License", "createdBy"}
-	if _, ok := graph.ScopeOf[key]; ok {
-		t.Fatal("License.createdBy has a scope of its own: pick another leaf")
-	}
-	graph.ScopeOf[key] = auth.ScopeAdmin
-	t.Cleanup(func() { delete(graph.ScopeOf, key) })
-
+	adminOnly(t, "License", "createdBy")
 	srv := apitest.NewServer(t)
 	tenant := apitest.Tenant("plainleafiface")
 	l := apitest.NewFixture(t, srv.DB, tenant).License("Scoped", 2)
@@ -85,4 +73,16 @@ func TestPlainLeafKeepsItsScopeThroughInterface(t *testing.T) {
 			}
 		})
 	}
+}
+
+// adminOnly gives object's field, which has no scope of its own, the admin
+// scope until the test ends.
+func adminOnly(t *testing.T, object, field string) {
+	t.Helper()
+	key := [2]string{object, field}
+	if _, ok := graph.ScopeOf[key]; ok {
+		t.Fatalf("%s.%s has a scope of its own: pick another leaf", object, field)
+	}
+	graph.ScopeOf[key] = auth.ScopeAdmin
+	t.Cleanup(func() { delete(graph.ScopeOf, key) })
 }
