@@ -38,7 +38,9 @@ var (
 )
 
 // plainLeaves rewrites every leaf field of src whose marshaller is safe
-// without the field's context; it fails when it finds none.
+// without the field's context, and says how many of the leaves of gqlgen's
+// form it rewrote (a gqlgen upgrade that changes a marshaller's body shows
+// as fewer); it fails when it rewrites none.
 func plainLeaves(src []byte) ([]byte, error) {
 	safe := map[string]bool{}
 	for _, m := range marshaller.FindAllSubmatch(src, -1) {
@@ -47,8 +49,9 @@ func plainLeaves(src []byte) ([]byte, error) {
 			safe[string(m[1])] = true
 		}
 	}
-	n := 0
+	n, leaves := 0, 0
 	src = leafField.ReplaceAllFunc(src, func(f []byte) []byte {
+		leaves++
 		m := leafField.FindSubmatch(f)
 		if !safe[string(m[4])] {
 			return f
@@ -60,5 +63,6 @@ func plainLeaves(src []byte) ([]byte, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("no leaf field of gqlgen's form: has gqlgen's generated code changed?")
 	}
+	fmt.Printf("listitems: %d of %d leaves read from their struct take the short way\n", n, leaves)
 	return src, nil
 }
