@@ -63,6 +63,6 @@ func plainLeaves(src []byte) ([]byte, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("no leaf field of gqlgen's form: has gqlgen's generated code changed?")
 	}
-	fmt.Printf("listitems: %d of %d leaves read from their struct take the short way\n", n, leaves)
+	fmt.Printf("listitems: %d of %d fields read from their struct take the short way (the leaves whose marshaller needs no field context)\n", n, leaves)
 	return src, nil
 }
