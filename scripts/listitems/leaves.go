@@ -38,8 +38,8 @@ var (
 )
 
 // plainLeaves rewrites every leaf field of src whose marshaller is safe
-// without the field's context, and says how many of the leaves of gqlgen's
-// form it rewrote (a gqlgen upgrade that changes a marshaller's body shows
+// without the field's context, and says how many of the fields read from
+// their struct (leafField's form) it rewrote (a gqlgen upgrade that changes a marshaller's body shows
 // as fewer); it fails when it rewrites none.
 func plainLeaves(src []byte) ([]byte, error) {
 	safe := map[string]bool{}
@@ -49,9 +49,9 @@ func plainLeaves(src []byte) ([]byte, error) {
 			safe[string(m[1])] = true
 		}
 	}
-	n, leaves := 0, 0
+	n, fields := 0, 0
 	src = leafField.ReplaceAllFunc(src, func(f []byte) []byte {
-		leaves++
+		fields++
 		m := leafField.FindSubmatch(f)
 		if !safe[string(m[4])] {
 			return f
@@ -63,6 +63,6 @@ func plainLeaves(src []byte) ([]byte, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("no leaf field of gqlgen's form: has gqlgen's generated code changed?")
 	}
-	fmt.Printf("listitems: %d of %d fields read from their struct take the short way (the leaves whose marshaller needs no field context)\n", n, leaves)
+	fmt.Printf("listitems: %d of %d fields read from their struct take the short way (the leaves whose marshaller needs no field context)\n", n, fields)
 	return src, nil
 }
