@@ -25,10 +25,7 @@ import (
 func TestRootRecordListsReadWithIt(t *testing.T) {
 	srv, stmts := patientServer(t)
 	tenant := apitest.Tenant("readahead")
-	a := newAPI(t, srv, tenant)
-	lic := a.license("Suite", 0)
-	p := a.person("ada@" + tenant + ".example")
-	a.assign(lic, map[string]any{"personId": p})
+	a, _, p := adaWithSuite(t, srv, tenant)
 	a.group("Team", p)
 	const query = `query($id: ID!) { person(id: $id) { email
 		assignments(first: 5) { nodes { license { name } } }
@@ -74,11 +71,7 @@ func TestRootRecordListsReadWithIt(t *testing.T) {
 // interleave with it, request after request.
 func TestRootRecordsSideBySide(t *testing.T) {
 	srv := apitest.NewServer(t)
-	tenant := apitest.Tenant("readahead-side")
-	a := newAPI(t, srv, tenant)
-	lic := a.license("Suite", 0)
-	p := a.person("ada@" + tenant + ".example")
-	a.assign(lic, map[string]any{"personId": p})
+	a, lic, p := adaWithSuite(t, srv, apitest.Tenant("readahead-side"))
 	g := a.group("Team", p)
 	var q strings.Builder
 	q.WriteString("query($g: ID!, $l: ID!) {")
@@ -126,10 +119,7 @@ func TestRootRecordsSideBySide(t *testing.T) {
 // the lock timeout able to end the wait).
 func TestReadAheadEndsWithItsRequest(t *testing.T) {
 	srv, _ := patientServer(t)
-	tenant := apitest.Tenant("readahead-cancel")
-	a := newAPI(t, srv, tenant)
-	p := a.person("ada@" + tenant + ".example")
-	a.assign(a.license("Suite", 0), map[string]any{"personId": p})
+	a, _, p := adaWithSuite(t, srv, apitest.Tenant("readahead-cancel"))
 	const query = `query($id: ID!) { person(id: $id) { email assignments(first: 5) { nodes { id } } } }`
 	a.query(query, map[string]any{"id": p}) // warm the query cache and the pool
 
@@ -159,9 +149,7 @@ func TestReadAheadEndsWithItsRequest(t *testing.T) {
 func TestRootRecordReadOnce(t *testing.T) {
 	srv, stmts := patientServer(t)
 	tenant := apitest.Tenant("readahead-once")
-	a := newAPI(t, srv, tenant)
-	p := a.person("ada@" + tenant + ".example")
-	a.assign(a.license("Suite", 0), map[string]any{"personId": p})
+	a, _, p := adaWithSuite(t, srv, tenant)
 	const query = `query($id: ID!) { person(id: $id) { email
 		assignments(first: 5) { nodes { email license { name } } } } }`
 	a.query(query, map[string]any{"id": p}) // warm the query cache and the pool
@@ -200,4 +188,16 @@ func patientServer(t *testing.T) (*apitest.Server, *apitest.Statements) {
 		c.Store.LockTimeout = time.Hour
 	})
 	return srv, stmts
+}
+
+// adaWithSuite makes, in tenant, the person ada@<tenant>.example holding a
+// grant of the unlimited license "Suite"; it returns a client of the
+// tenant, the license's id and the person's.
+func adaWithSuite(t *testing.T, srv *apitest.Server, tenant string) (a *api, license, person string) {
+	t.Helper()
+	a = newAPI(t, srv, tenant)
+	license = a.license("Suite", 0)
+	person = a.person("ada@" + tenant + ".example")
+	a.assign(license, map[string]any{"personId": person})
+	return a, license, person
 }

@@ -127,18 +127,23 @@ func Fields(ctx context.Context, next graphql.Resolver) (any, error) {
 
 // plainLeaf says whether field, a leaf whose value is read from its
 // object's struct, may skip gqlgen's field machinery and this middleware
-// (scripts/listitems rewrites such fields to ask): Fields would let it
-// through with nothing to check, as it is not a root field, has no
-// arguments and no scope. Any other field, and one given a scope later,
-// goes through Fields. A field selected in a fragment on an interface
-// (... on Record { createdBy }) has the interface as its ObjectDefinition,
-// not the object whose scope Fields checks: it goes through Fields too.
+// (scripts/listitems rewrites such fields to ask): Fields has nothing to
+// check for it (unchecked). A leaf selected in a fragment on an interface
+// or union is not plain: gqlgen names the abstract type as its object,
+// whose scopes are not those of the object resolved.
 func plainLeaf(field graphql.CollectedField) bool {
 	o := field.ObjectDefinition
-	if o == nil || o.Kind != ast.Object || o.Name == "Query" || o.Name == "Mutation" || o.Name == "Subscription" || len(field.Arguments) > 0 {
+	return o != nil && o.Kind == ast.Object && unchecked(o.Name, field.Name, len(field.Arguments))
+}
+
+// unchecked says whether Fields has nothing to check for object's field
+// name, given with nargs arguments: it is not a root field, has no scope
+// and no arguments (a field given a scope is checked at once).
+func unchecked(object, name string, nargs int) bool {
+	if nargs > 0 || object == "Query" || object == "Mutation" || object == "Subscription" {
 		return false
 	}
-	_, scoped := scopeOf[[2]string{o.Name, field.Name}]
+	_, scoped := scopeOf[[2]string{object, name}]
 	return !scoped
 }
 
@@ -146,6 +151,9 @@ func plainLeaf(field graphql.CollectedField) bool {
 // records (includeDeleted); it is the one place where scopes are checked
 // before a resolver runs.
 func authorize(ctx context.Context, fc *graphql.FieldContext) error {
+	if unchecked(fc.Object, fc.Field.Name, len(fc.Args)) {
+		return nil
+	}
 	if (fc.Object == "Query" || fc.Object == "Mutation") && !public[fc.Field.Name] && auth.FromContext(ctx) == nil {
 		return unauthenticated()
 	}

@@ -132,14 +132,21 @@ func (lv *levels) shaped(page string, object *ast.Field, s shape) {
 	}
 	at := shapeAt{page, object}
 	lv.shapes[at] = append(lv.shapes[at], s)
-	var ws []waiter
-	if len(lv.waiting[page]) > 0 {
-		ws = slices.Clone(lv.waiting[page])
-	}
+	ws := lv.waitingFor(page)
 	lv.mu.Unlock()
 	for _, w := range ws {
 		w.shaped(object, s)
 	}
+}
+
+// waitingFor is a copy of the batches waiting for page's items, to tell
+// once mu is unlocked (a batch takes its batcher's lock, which comes
+// before the levels'); mu is held.
+func (lv *levels) waitingFor(page string) []waiter {
+	if len(lv.waiting[page]) == 0 {
+		return nil
+	}
+	return slices.Clone(lv.waiting[page])
 }
 
 // finish records that item of a list of page has finished, and tells the
@@ -154,10 +161,7 @@ func (lv *levels) finish(page string, item itemKey) {
 		lv.finished = map[string][]itemKey{}
 	}
 	lv.finished[page] = append(lv.finished[page], item)
-	var ws []waiter
-	if len(lv.waiting[page]) > 0 {
-		ws = slices.Clone(lv.waiting[page])
-	}
+	ws := lv.waitingFor(page)
 	lv.mu.Unlock()
 	for _, w := range ws {
 		w.finished(item)

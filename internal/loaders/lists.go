@@ -27,10 +27,9 @@ type List[A, V any] struct {
 
 // readAhead is one page read before its field asked for it.
 type readAhead[V any] struct {
-	done  chan struct{}
-	val   V
-	items int // the page's items (sized)
-	err   error
+	done chan struct{}
+	val  V
+	err  error
 }
 
 type listKey struct {
@@ -137,7 +136,7 @@ func (l *List[A, V]) Load(ctx context.Context, parent uuid.UUID, a A) (V, error)
 			return zero, ctx.Err()
 		}
 	}
-	l.batch.levels.expect(ctx, r.items)
+	l.batch.levels.expect(ctx, size(r.val))
 	return r.val, r.err
 }
 
@@ -187,7 +186,6 @@ func (l *List[A, V]) Ahead(ctx context.Context, parent uuid.UUID, a A) <-chan st
 				return l.read(ctx, l.owner, parents, a)
 			})
 		r.val, r.err = vals[parent], err
-		r.items = size(r.val)
 	})
 	return r.done
 }
