@@ -32,8 +32,7 @@ func requestLog(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.
 			id = hex.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-ID", id)
-		base := log.With("request_id", id)
-		l, problems := logging.Folding(base)
+		l, problems := logging.Folding(log, slog.String("request_id", id))
 		ctx, req := telemetry.Begin(logging.With(r.Context(), l), id, m)
 		if span := trace.SpanFromContext(ctx); span.IsRecording() {
 			span.SetAttributes(attribute.String("seatgraph.request_id", id))
@@ -49,14 +48,15 @@ func requestLog(log *slog.Logger, m *telemetry.Metrics, next http.Handler) http.
 			m.ObserveHTTP(route(r), r.Method, rec.status, time.Since(start))
 			// The handler, timed out or not, has returned: the line tells
 			// the whole of what it did.
-			logRequest(ctx, base, problems, m, r, rec.status, start, req)
+			logRequest(ctx, log, id, problems, m, r, rec.status, start, req)
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
 }
 
-// logRequest writes the request's one line and observes its operation.
-func logRequest(ctx context.Context, base *slog.Logger, problems *logging.Problems, m *telemetry.Metrics,
+// logRequest writes the request's one line (request id first, as on the
+// request's other lines) and observes its operation.
+func logRequest(ctx context.Context, log *slog.Logger, id string, problems *logging.Problems, m *telemetry.Metrics,
 	r *http.Request, status int, start time.Time, req *telemetry.Request) {
 	took := time.Since(start)
 	s := req.Summary()
@@ -71,7 +71,7 @@ func logRequest(ctx context.Context, base *slog.Logger, problems *logging.Proble
 	if len(path) > 100 {
 		path = path[:100] + "…"
 	}
-	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", path),
+	attrs := []slog.Attr{slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", path),
 		slog.Int("status", status), slog.Float64("duration_ms", float64(took.Microseconds())/1000)}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && sc.IsSampled() {
 		attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
@@ -104,7 +104,14 @@ func logRequest(ctx context.Context, base *slog.Logger, problems *logging.Proble
 	if a, ok := problems.Attr(); ok {
 		attrs = append(attrs, a)
 	}
-	base.LogAttrs(context.WithoutCancel(ctx), problems.Level(level), "request", attrs...)
+	// The record without the caller's PC (slog.Logger's methods walk the
+	// stack for it): the line's source would be this function anyway.
+	ctx, level = context.WithoutCancel(ctx), problems.Level(level)
+	if h := log.Handler(); h.Enabled(ctx, level) {
+		rec := slog.NewRecord(time.Now(), level, "request", 0)
+		rec.AddAttrs(attrs...)
+		_ = h.Handle(ctx, rec)
+	}
 }
 
 // printable reports whether s is plain printable ASCII, fit for a log line.

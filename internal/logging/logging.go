@@ -50,13 +50,16 @@ type problem struct {
 	count int
 }
 
-// Folding returns a logger that writes through base, except that records
-// at info level or above are kept in the returned Problems instead of
-// written, for the request's one line to report (see Problems.Attr); only
-// debug lines (such as each SQL statement) are written on their own.
-func Folding(base *slog.Logger) (*slog.Logger, *Problems) {
+// Folding returns a logger that writes through base, with attrs on each
+// line, except that records at info level or above are kept in the
+// returned Problems instead of written, for the request's one line to
+// report (see Problems.Attr); only debug lines (such as each SQL
+// statement) are written on their own. base's handler gets attrs only
+// when the first such line is written: most requests write none, and a
+// handler with attributes is a copy of the handler with them formatted.
+func Folding(base *slog.Logger, attrs ...slog.Attr) (*slog.Logger, *Problems) {
 	p := &Problems{}
-	return slog.New(&folder{next: base.Handler(), problems: p}), p
+	return slog.New(&folder{base: base.Handler(), with: attrs, problems: p}), p
 }
 
 // Level is the level the request line should have: the highest of the
@@ -153,13 +156,27 @@ func plain(v slog.Value) any {
 
 // folder is the slog.Handler of Folding.
 type folder struct {
-	next     slog.Handler
+	base     slog.Handler // what lines are written through, without with
+	with     []slog.Attr  // the attributes of every written line
 	problems *Problems
 	attrs    []slog.Attr // added by WithAttrs, for problems (groups are flattened)
+
+	once sync.Once
+	next slog.Handler // base with with, made for the first written line
+}
+
+func (f *folder) handler() slog.Handler {
+	f.once.Do(func() {
+		f.next = f.base
+		if len(f.with) > 0 {
+			f.next = f.base.WithAttrs(f.with)
+		}
+	})
+	return f.next
 }
 
 func (f *folder) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelInfo || f.next.Enabled(ctx, l)
+	return l >= slog.LevelInfo || f.base.Enabled(ctx, l)
 }
 
 func (f *folder) Handle(ctx context.Context, r slog.Record) error {
@@ -167,13 +184,13 @@ func (f *folder) Handle(ctx context.Context, r slog.Record) error {
 		f.problems.add(r, f.attrs)
 		return nil
 	}
-	return f.next.Handle(ctx, r)
+	return f.handler().Handle(ctx, r)
 }
 
 func (f *folder) WithAttrs(as []slog.Attr) slog.Handler {
-	return &folder{next: f.next.WithAttrs(as), problems: f.problems, attrs: append(append([]slog.Attr(nil), f.attrs...), as...)}
+	return &folder{base: f.handler().WithAttrs(as), problems: f.problems, attrs: append(append([]slog.Attr(nil), f.attrs...), as...)}
 }
 
 func (f *folder) WithGroup(name string) slog.Handler {
-	return &folder{next: f.next.WithGroup(name), problems: f.problems, attrs: f.attrs}
+	return &folder{base: f.handler().WithGroup(name), problems: f.problems, attrs: f.attrs}
 }

@@ -72,3 +72,39 @@ func TestProblemsCapped(t *testing.T) {
 		t.Errorf("want 10 problems and 5 others, got %v", ps)
 	}
 }
+
+// TestFoldingWritesItsAttrs: the lines Folding writes (debug ones) carry
+// its attributes, also through a logger derived with more; the folded
+// problems do not repeat them.
+func TestFoldingWritesItsAttrs(t *testing.T) {
+	var buf bytes.Buffer
+	base := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	l, problems := logging.Folding(base, slog.String("request_id", "r1"))
+	l.Debug("statement", "sql", "SELECT 1")
+	l.With("field", "License.name").Debug("statement", "sql", "SELECT 2")
+	l.With("field", "License.name").Warn("resolver failed", "error", errors.New("boom"))
+	dec := json.NewDecoder(&buf)
+	for _, want := range []string{"SELECT 1", "SELECT 2"} {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("line for %s: %v", want, err)
+		}
+		if m["sql"] != want || m["request_id"] != "r1" {
+			t.Errorf("want %s with request_id r1, got %v", want, m)
+		}
+		if want == "SELECT 2" && m["field"] != "License.name" {
+			t.Errorf("the derived logger's attribute is missing: %v", m)
+		}
+	}
+	if dec.More() {
+		t.Errorf("the warning was written, not folded: %s", buf.String())
+	}
+	a, ok := problems.Attr()
+	ps, _ := a.Value.Any().([]any)
+	if !ok || len(ps) != 1 {
+		t.Fatalf("want the warning folded, got %v", a)
+	}
+	if p := ps[0].(map[string]any); p["field"] != "License.name" || p["request_id"] != nil {
+		t.Errorf("the folded warning should keep its own attributes only: %v", p)
+	}
+}
