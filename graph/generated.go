@@ -8563,6 +8563,11 @@ func (ec *executionContext) fieldContext_Assignment_expiresAt(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_status(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
+		if v, err := ec.Resolvers.Assignment().Status(ctx, obj); err == nil {
+			return ec.marshalNAssignmentStatus2seatgraphᚋmodelsᚐStatus(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8638,6 +8643,11 @@ func (ec *executionContext) fieldContext_Assignment_fulfilled(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_direct(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
+		if v, err := ec.Resolvers.Assignment().Direct(ctx, obj); err == nil {
+			return ec.marshalNBoolean2bool(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11206,6 +11216,11 @@ func (ec *executionContext) fieldContext_License_expiresAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _License_expired(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
+	if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
+		if v, err := ec.Resolvers.License().Expired(ctx, obj); err == nil {
+			return ec.marshalNBoolean2bool(ctx, field.Selections, v)
+		}
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22175,6 +22190,13 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
+			if plainLeaf(field) {
+				out.Values[i] = ec._Assignment_status(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+				break
+			}
 			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -22191,6 +22213,13 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "direct":
+			if plainLeaf(field) {
+				out.Values[i] = ec._Assignment_direct(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+				break
+			}
 			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -23055,6 +23084,13 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expired":
+			if plainLeaf(field) {
+				out.Values[i] = ec._License_expired(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					atomic.AddUint32(&out.Invalids, 1)
+				}
+				break
+			}
 			later.add(ec.OperationContext, i, field.Field,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {

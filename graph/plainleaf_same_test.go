@@ -14,7 +14,8 @@ import (
 	"seatgraph/internal/gid"
 )
 
-// plainLeafQueries select leaves every way a document can: aliases, the
+// plainLeafQueries select leaves (and the plain resolvers: status,
+// direct, expired) every way a document can: aliases, the
 // same leaf twice, fragments on unions and interfaces, named fragments,
 // node, _entities, introspection, a mutation's payload, an error beside
 // leaves.
@@ -24,16 +25,16 @@ var plainLeafQueries = []string{
 	  licenses(first: 5) {
 	    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
 	    edges { cursor node {
-	      id name n2: name name vendor totalSeats isDeleted deletedAt sourceType __typename
+	      id name n2: name name vendor totalSeats isDeleted deletedAt sourceType expired __typename
 	      ... on Record { createdBy id schemaVersion } ... on Node { id } ...rec
 	      assignments(first: 5) { nodes {
-	        id active fulfilled licenseId licenseName assigneeId assigneeType createdBy deletedAt expiresAt
+	        id status s2: status direct active fulfilled licenseId licenseName assigneeId assigneeType createdBy deletedAt expiresAt
 	        lastUsedAt programKey revokeReason revokedAt source sourceType tenantId updatedBy
 	        assignee { __typename ... on Person { id email username active externalId } ... on Group { id name description } ...rec }
 	      } }
 	    } }
 	  }
-	  node(id: $id) { id ... on License { name vendor } ... on Record { tenantId updatedBy } }
+	  node(id: $id) { id ... on License { name vendor expired } ... on Record { tenantId updatedBy } }
 	  _entities(representations: $reps) { ... on License { id name } ... on Node { id } ... on Record { source } }
 	  missing: license(id: "lic_bad") { id name }
 	}
@@ -99,7 +100,13 @@ func TestPlainLeavesAnswerAsGqlgen(t *testing.T) {
 			t.Errorf("query %d: the short way answered\n%s\ngqlgen's way\n%s", i, plain[i], gqlgen)
 		}
 	}
-	if !bytes.Contains(plain[0], []byte(`"email":"same`)) || !bytes.Contains(plain[0], []byte(`"name":"Team"`)) || !bytes.Contains(plain[2], []byte(`"userErrors":[{`)) {
+	for _, want := range []string{`"email":"same`, `"name":"Team"`, `"status":"ACTIVE","s2":"ACTIVE","direct":true`,
+		`"status":"PENDING"`, `"direct":false`, `"expired":false`} {
+		if !bytes.Contains(plain[0], []byte(want)) {
+			t.Errorf("the answer lacks %s: %s", want, plain[0])
+		}
+	}
+	if !bytes.Contains(plain[2], []byte(`"userErrors":[{`)) {
 		t.Errorf("the answers lack the fixture's records: %s\n%s", plain[0], plain[2])
 	}
 }

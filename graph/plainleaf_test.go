@@ -12,31 +12,41 @@ import (
 	"seatgraph/internal/gid"
 )
 
-// TestPlainLeafKeepsItsScope: a leaf read straight from its struct
-// (scripts/listitems' short way, graph.plainLeaf) still answers to a scope
-// once it has one. License.name, given the admin scope here, is refused to
-// a caller with licenses:read alone, while its sibling vendor is not; the
-// same caller with admin reads both. With plainLeaf ignoring scopes, the
-// name comes back to the caller without admin.
+// TestPlainLeafKeepsItsScope: a leaf read straight from its struct, or
+// from a plain resolver (scripts/listitems' short ways, graph.plainLeaf),
+// still answers to a scope once it has one. License.name, License.expired
+// and Assignment.status, each given the admin scope here, are refused to
+// a caller with licenses:read alone, while their siblings are not; the
+// same caller with admin reads them. With plainLeaf ignoring scopes, the
+// field comes back to the caller without admin.
 func TestPlainLeafKeepsItsScope(t *testing.T) {
-	adminOnly(t, "License", "name")
 	srv := apitest.NewServer(t)
 	tenant := apitest.Tenant("plainleaf")
-	apitest.NewFixture(t, srv.DB, tenant).License("Scoped", 2)
-	const q = `{ licenses(first: 1) { nodes { vendor name } } }`
-
-	r := srv.Do(t, apitest.Token(t, tenant, auth.ScopeLicensesRead), q, nil)
-	if !slices.Contains(r.Codes(), codes.Forbidden) {
-		t.Errorf("License.name with the admin scope answered a caller without it: %s", r.Raw)
-	}
-	vendor := srv.Do(t, apitest.Token(t, tenant, auth.ScopeLicensesRead), `{ licenses(first: 1) { nodes { vendor } } }`, nil)
-	if len(vendor.Errors) > 0 {
-		t.Errorf("vendor, without a scope, was refused: %s", vendor.Raw)
-	}
-	admin := srv.MustDo(t, apitest.Token(t, tenant, auth.ScopeLicensesRead, auth.ScopeAdmin), q, nil)
-	nodes := admin["licenses"].(map[string]any)["nodes"].([]any)
-	if len(nodes) != 1 || nodes[0].(map[string]any)["name"] != "Scoped" {
-		t.Errorf("the admin's answer: %v", admin)
+	f := apitest.NewFixture(t, srv.DB, tenant)
+	f.Assign(f.License("Scoped", 2), f.People("scoped", 1)[0])
+	reader := apitest.Token(t, tenant, auth.ScopeLicensesRead)
+	admin := apitest.Token(t, tenant, auth.ScopeLicensesRead, auth.ScopeAdmin)
+	for _, c := range []struct{ object, field, query, sibling, want string }{
+		{"License", "name", `{ licenses(first: 1) { nodes { vendor name } } }`,
+			`{ licenses(first: 1) { nodes { vendor } } }`, `"name":"Scoped"`},
+		{"License", "expired", `{ licenses(first: 1) { nodes { name expired } } }`,
+			`{ licenses(first: 1) { nodes { name } } }`, `"expired":false`},
+		{"Assignment", "status", `{ licenses(first: 1) { nodes { assignments(first: 1) { nodes { id status } } } } }`,
+			`{ licenses(first: 1) { nodes { assignments(first: 1) { nodes { id } } } } }`, `"status":"ACTIVE"`},
+	} {
+		t.Run(c.object+"."+c.field, func(t *testing.T) {
+			adminOnly(t, c.object, c.field)
+			r := srv.Do(t, reader, c.query, nil)
+			if !slices.Contains(r.Codes(), codes.Forbidden) || strings.Contains(string(r.Raw), c.want) {
+				t.Errorf("%s.%s with the admin scope answered a caller without it: %s", c.object, c.field, r.Raw)
+			}
+			if s := srv.Do(t, reader, c.sibling, nil); len(s.Errors) > 0 {
+				t.Errorf("the sibling fields, without a scope, were refused: %s", s.Raw)
+			}
+			if a := srv.Do(t, admin, c.query, nil); len(a.Errors) > 0 || !strings.Contains(string(a.Raw), c.want) {
+				t.Errorf("the admin's answer: %s", a.Raw)
+			}
+		})
 	}
 }
 

@@ -37,11 +37,9 @@ var (
 	nullableBody = regexp.MustCompile(`^\tif v == nil \{\n\t\treturn graphql\.Null\n\t\}\n\t_ = sel\n\t_ = ctx\n\tres := [\w.]+\(\*v\)\n\treturn res\n$`)
 )
 
-// plainLeaves rewrites every leaf field of src whose marshaller is safe
-// without the field's context, and says how many of the fields read from
-// their struct (leafField's form) it rewrote (a gqlgen upgrade that changes a marshaller's body shows
-// as fewer); it fails when it rewrites none.
-func plainLeaves(src []byte) ([]byte, error) {
+// safeMarshallers are the marshal functions of src that never need the
+// field's context.
+func safeMarshallers(src []byte) map[string]bool {
 	safe := map[string]bool{}
 	for _, m := range marshaller.FindAllSubmatch(src, -1) {
 		body := m[2]
@@ -49,6 +47,15 @@ func plainLeaves(src []byte) ([]byte, error) {
 			safe[string(m[1])] = true
 		}
 	}
+	return safe
+}
+
+// plainLeaves rewrites every leaf field of src whose marshaller is safe
+// without the field's context, and says how many of the fields read from
+// their struct (leafField's form) it rewrote (a gqlgen upgrade that changes a marshaller's body shows
+// as fewer); it fails when it rewrites none.
+func plainLeaves(src []byte) ([]byte, error) {
+	safe := safeMarshallers(src)
 	n, fields := 0, 0
 	src = leafField.ReplaceAllFunc(src, func(f []byte) []byte {
 		fields++

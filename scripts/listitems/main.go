@@ -19,7 +19,9 @@
 //     has (loaders.Shaped).
 //   - A leaf field read from its object's struct skips gqlgen's field
 //     machinery when the field middleware has nothing to check for it
-//     (graph.plainLeaf; leaves.go says which fields and why).
+//     (graph.plainLeaf; leaves.go says which fields and why), and so do
+//     the few resolvers that answer from their object and the request
+//     alone (resolvers.go).
 //
 // It fails when a call it replaces is not found, so that a gqlgen upgrade
 // that changes the generated code is noticed, not silently kept.
@@ -81,6 +83,10 @@ func rewrite(path string) error {
 		}
 	}
 	src, err = plainLeaves(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	src, err = plainResolverFields(src)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
