@@ -237,6 +237,12 @@ func run1(ctx context.Context, o options) error {
 			}
 		}
 	}
+	if o.only == "" || slices.Contains(strings.Split(o.only, ","), "floor") {
+		log.Printf("floor")
+		if rep.Floor, err = floor(ctx, o.rate, o.rateFor, bigClient, direct); err != nil {
+			return err
+		}
+	}
 	if o.only == "" || slices.Contains(strings.Split(o.only, ","), "expiry") {
 		log.Printf("expiry job")
 		// On a pool of its own, as the server runs its jobs (store.JobPlans).

@@ -74,6 +74,7 @@ type report struct {
 	Conns       int            `json:"poolSize"`
 	Results     []result       `json:"results"`
 	Expiry      *expiryResult  `json:"expiryJob,omitempty"`
+	Floor       *floorResult   `json:"floor,omitempty"`
 	startedWith options
 }
 
@@ -135,6 +136,10 @@ func (r *report) write(w io.Writer, jsonPath string) error {
 			fmt.Fprintf(w, "\n%s: %d records per request: %.0f records/s at c=16 (direct %.0f), %.0f at c=64 (direct %.0f); p50 %.2f ms per request at the fixed rate\n",
 				x.Shape, x.PerRequest, n*x.Server.C16.RPS, n*x.Direct.C16.RPS, n*x.Server.C64.RPS, n*x.Direct.C64.RPS, x.Server.Rate.P50MS)
 		}
+	}
+	if f := r.Floor; f != nil {
+		fmt.Fprintf(w, "\nfloor at %g/s, nothing to read (p50/p99 ms): net/http round trip %.2f/%.2f, { __typename } through the server %.2f/%.2f, SELECT 1 through pgx %.2f/%.2f\n",
+			r.Rate, f.HTTP.P50MS, f.HTTP.P99MS, f.GraphQL.P50MS, f.GraphQL.P99MS, f.SQL.P50MS, f.SQL.P99MS)
 	}
 	if r.Expiry != nil {
 		fmt.Fprintf(w, "\nexpiry job, 1M tenant, nothing due: best %.1f ms, median %.1f ms %s\n", r.Expiry.BestMS, r.Expiry.MedianMS, r.Expiry.Error)
