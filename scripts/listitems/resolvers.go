@@ -59,8 +59,7 @@ func plainResolverFields(src []byte) ([]byte, error) {
 			"\t\tif v, err := %s; err == nil {\n\t\t\treturn ec.%s(ctx, field.Selections, v)\n\t\t}\n\t}\n", m[3], m[4])
 		src = bytes.Replace(src, m[0], append(append(append([]byte{}, m[1]...), short...), m[2]...), 1)
 
-		// In the object's own pass, like a plain leaf; the null check
-		// when the field is non-null.
+		// In the object's own pass, like a plain leaf.
 		objectFn := []byte("func (ec *executionContext) _" + object + "(ctx context.Context, sel ast.SelectionSet, obj ")
 		at := bytes.Index(src, objectFn)
 		if at < 0 {
@@ -71,10 +70,13 @@ func plainResolverFields(src []byte) ([]byte, error) {
 		if c == nil {
 			return nil, fmt.Errorf("%s: its case in _%s is not of gqlgen's form", name, object)
 		}
-		check := ""
+		// gqlgen's check for a plain field: Null for a non-null one,
+		// RequiredNull for a nullable one.
+		null := "graphql.RequiredNull"
 		if string(src[at+c[6]:at+c[7]]) == "true" {
-			check = "\t\t\t\tif out.Values[i] == graphql.Null {\n\t\t\t\t\tatomic.AddUint32(&out.Invalids, 1)\n\t\t\t\t}\n"
+			null = "graphql.Null"
 		}
+		check := "\t\t\t\tif out.Values[i] == " + null + " {\n\t\t\t\t\tatomic.AddUint32(&out.Invalids, 1)\n\t\t\t\t}\n"
 		inline := fmt.Sprintf("\t\t\tif plainLeaf(field) {\n\t\t\t\tout.Values[i] = ec._%s_%s(ctx, field, obj)\n%s\t\t\t\tbreak\n\t\t\t}\n", object, field, check)
 		rewritten := append(append(append([]byte{}, src[at+c[2]:at+c[3]]...), inline...), src[at+c[4]:at+c[5]]...)
 		src = append(append(append([]byte{}, src[:at+c[0]]...), rewritten...), src[at+c[1]:]...)
