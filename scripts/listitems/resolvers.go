@@ -20,16 +20,10 @@ import (
 // reports it.
 var plainResolvers = []string{"Assignment.status", "Assignment.direct", "License.expired"}
 
-// resolverField is gqlgen's code for a field with a resolver of the
-// object alone (no arguments), marshalled by one call.
+// resolverField is gqlgen's code for object's field with a resolver of
+// the object alone (no arguments), marshalled by one call.
 func resolverField(object, field string) *regexp.Regexp {
-	fn := "_" + object + "_" + field
-	return regexp.MustCompile(`(func \(ec \*executionContext\) ` + fn + `\(ctx context\.Context, field graphql\.CollectedField, obj [^)]+\) \(ret graphql\.Marshaler\) \{\n)` +
-		`(\treturn graphql\.ResolveField\(\n\t\tctx,\n\t\tec\.OperationContext,\n\t\tfield,\n` +
-		`\t\tfunc\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{\n\t\t\treturn ec\.fieldContext_\w+\(ctx, field\)\n\t\t\},\n` +
-		`\t\tfunc\(ctx context\.Context\) \(any, error\) \{\n\t\t\treturn (ec\.Resolvers\.\w+\(\)\.\w+\(ctx, obj\))\n\t\t\},\n` +
-		`\t\tnil,\n` +
-		`\t\tfunc\(ctx context\.Context, selections ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{\n\t\t\treturn ec\.(marshal[^(]+)\(ctx, selections, v\)\n\t\t\},\n)`)
+	return fieldForm(regexp.QuoteMeta("_"+object+"_"+field), `(ec\.Resolvers\.\w+\(\)\.\w+\(ctx, obj\))`)
 }
 
 // resolverCase is the field's case in its object's function: scheduled
