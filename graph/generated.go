@@ -8563,11 +8563,6 @@ func (ec *executionContext) fieldContext_Assignment_expiresAt(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_status(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
-	if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
-		if v, err := ec.Resolvers.Assignment().Status(ctx, obj); err == nil {
-			return ec.marshalNAssignmentStatus2seatgraphᚋmodelsᚐStatus(ctx, field.Selections, v)
-		}
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8643,11 +8638,6 @@ func (ec *executionContext) fieldContext_Assignment_fulfilled(_ context.Context,
 }
 
 func (ec *executionContext) _Assignment_direct(ctx context.Context, field graphql.CollectedField, obj *models.Assignment) (ret graphql.Marshaler) {
-	if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
-		if v, err := ec.Resolvers.Assignment().Direct(ctx, obj); err == nil {
-			return ec.marshalNBoolean2bool(ctx, field.Selections, v)
-		}
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11216,11 +11206,6 @@ func (ec *executionContext) fieldContext_License_expiresAt(_ context.Context, fi
 }
 
 func (ec *executionContext) _License_expired(ctx context.Context, field graphql.CollectedField, obj *models.License) (ret graphql.Marshaler) {
-	if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
-		if v, err := ec.Resolvers.License().Expired(ctx, obj); err == nil {
-			return ec.marshalNBoolean2bool(ctx, field.Selections, v)
-		}
-	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22190,12 +22175,14 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			if plainLeaf(field) {
-				out.Values[i] = ec._Assignment_status(ctx, field, obj)
-				if out.Values[i] == graphql.Null {
-					atomic.AddUint32(&out.Invalids, 1)
+			if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
+				if v, err := ec.Resolvers.Assignment().Status(ctx, obj); err == nil {
+					out.Values[i] = ec.marshalNAssignmentStatus2seatgraphᚋmodelsᚐStatus(ctx, field.Selections, v)
+					if out.Values[i] == graphql.Null {
+						atomic.AddUint32(&out.Invalids, 1)
+					}
+					break
 				}
-				break
 			}
 			later.add(ec.OperationContext, i, field.Field,
 				true, true,
@@ -22213,12 +22200,14 @@ func (ec *executionContext) _Assignment(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "direct":
-			if plainLeaf(field) {
-				out.Values[i] = ec._Assignment_direct(ctx, field, obj)
-				if out.Values[i] == graphql.Null {
-					atomic.AddUint32(&out.Invalids, 1)
+			if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
+				if v, err := ec.Resolvers.Assignment().Direct(ctx, obj); err == nil {
+					out.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, v)
+					if out.Values[i] == graphql.Null {
+						atomic.AddUint32(&out.Invalids, 1)
+					}
+					break
 				}
-				break
 			}
 			later.add(ec.OperationContext, i, field.Field,
 				true, true,
@@ -23084,12 +23073,14 @@ func (ec *executionContext) _License(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "expired":
-			if plainLeaf(field) {
-				out.Values[i] = ec._License_expired(ctx, field, obj)
-				if out.Values[i] == graphql.Null {
-					atomic.AddUint32(&out.Invalids, 1)
+			if plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone
+				if v, err := ec.Resolvers.License().Expired(ctx, obj); err == nil {
+					out.Values[i] = ec.marshalNBoolean2bool(ctx, field.Selections, v)
+					if out.Values[i] == graphql.Null {
+						atomic.AddUint32(&out.Invalids, 1)
+					}
+					break
 				}
-				break
 			}
 			later.add(ec.OperationContext, i, field.Field,
 				true, true,

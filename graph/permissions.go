@@ -126,7 +126,8 @@ func Fields(ctx context.Context, next graphql.Resolver) (any, error) {
 }
 
 // plainLeaf says whether field, a leaf whose value is read from its
-// object's struct, may skip gqlgen's field machinery and this middleware
+// object's struct or given by a resolver of the object and the request
+// alone, may skip gqlgen's field machinery and this middleware
 // (scripts/listitems rewrites such fields to ask): Fields has nothing to
 // check for it (unchecked). A leaf selected in a fragment on an interface
 // or union is not plain: gqlgen names the abstract type as its object,

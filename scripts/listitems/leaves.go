@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 )
@@ -60,8 +61,9 @@ func safeMarshallers(src []byte) map[string]bool {
 
 // plainLeaves rewrites every leaf field of src whose marshaller is safe
 // without the field's context, and says how many of the fields read from
-// their struct (leafField's form) it rewrote (a gqlgen upgrade that changes a marshaller's body shows
-// as fewer); it fails when it rewrites none.
+// their struct (leafField's form) it rewrote (a gqlgen upgrade that
+// changes a marshaller's body shows as fewer); it fails when it rewrites
+// none.
 func plainLeaves(src []byte) ([]byte, error) {
 	safe := safeMarshallers(src)
 	n, fields := 0, 0
@@ -73,7 +75,7 @@ func plainLeaves(src []byte) ([]byte, error) {
 		}
 		n++
 		short := fmt.Sprintf("\tif plainLeaf(field) { // scripts/listitems: the value straight from its struct\n\t\treturn ec.%s(ctx, field.Selections, %s)\n\t}\n", m[4], m[3])
-		return append(append(append([]byte{}, m[1]...), short...), m[2]...)
+		return bytes.Join([][]byte{m[1], []byte(short), m[2]}, nil)
 	})
 	if n == 0 {
 		return nil, fmt.Errorf("no leaf field of gqlgen's form: has gqlgen's generated code changed?")

@@ -16,8 +16,8 @@ import (
 // with their status, a fifth of what the server allocates. Each listed
 // field takes the short way of a plain leaf when graph.plainLeaf allows:
 // the resolver called in the object's own pass and its value marshalled
-// at once. Should one return an error, gqlgen's way runs it again and
-// reports it.
+// at once. Should one return an error, the field goes gqlgen's way, which
+// runs it again and reports it.
 var plainResolvers = []string{"Assignment.status", "Assignment.direct", "License.expired"}
 
 // resolverField is gqlgen's code for object's field with a resolver of
@@ -27,40 +27,38 @@ func resolverField(object, field string) *regexp.Regexp {
 }
 
 // resolverCase is the field's case in its object's function: scheduled
-// after the other fields (fieldsInOrder.add), with its null check.
+// after the other fields (fieldsInOrder.add), non-null or not.
 func resolverCase(object, field string) *regexp.Regexp {
 	return regexp.MustCompile(`(\t\tcase "` + field + `":\n)` +
 		`(\t\t\tlater\.add\(ec\.OperationContext, i, field\.Field,\n\t\t\t\ttrue, (true|false),\n` +
 		`\t\t\t\tfunc\(ctx context\.Context\) graphql\.Marshaler \{\n\t\t\t\t\treturn ec\._` + object + `_` + field + `\(ctx, field, obj\)\n\t\t\t\t\}\)\n)`)
 }
 
-// plainResolverFields rewrites the fields of plainResolvers; it fails
-// when one of them is not in the form it expects, or its marshaller is
+// plainResolverFields gives the case of each field of plainResolvers in
+// its object's function the short way, before gqlgen's; it fails when
+// the field's code is not of the form it expects, or its marshaller is
 // not safe without the field's context (leaves.go).
 func plainResolverFields(src []byte) ([]byte, error) {
 	safe := safeMarshallers(src)
 	for _, name := range plainResolvers {
 		object, field, _ := strings.Cut(name, ".")
-		fn, cs := resolverField(object, field), resolverCase(object, field)
-		m := fn.FindSubmatch(src)
-		if m == nil || len(fn.FindAll(src, -1)) != 1 {
+		fn := resolverField(object, field)
+		m := fn.FindAllSubmatch(src, -1)
+		if len(m) != 1 {
 			return nil, fmt.Errorf("%s: no resolver of gqlgen's form: has the schema or gqlgen's generated code changed?", name)
 		}
-		if !safe[string(m[4])] {
-			return nil, fmt.Errorf("%s: its marshaller %s may need the field's context", name, m[4])
+		resolve, marshal := m[0][3], m[0][4]
+		if !safe[string(marshal)] {
+			return nil, fmt.Errorf("%s: its marshaller %s may need the field's context", name, marshal)
 		}
-		short := fmt.Sprintf("\tif plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone\n"+
-			"\t\tif v, err := %s; err == nil {\n\t\t\treturn ec.%s(ctx, field.Selections, v)\n\t\t}\n\t}\n", m[3], m[4])
-		src = bytes.Replace(src, m[0], append(append(append([]byte{}, m[1]...), short...), m[2]...), 1)
 
-		// In the object's own pass, like a plain leaf.
 		objectFn := []byte("func (ec *executionContext) _" + object + "(ctx context.Context, sel ast.SelectionSet, obj ")
 		at := bytes.Index(src, objectFn)
 		if at < 0 {
 			return nil, fmt.Errorf("%s: no function for the object %s", name, object)
 		}
 		end := at + bytes.Index(src[at:], []byte("\n}\n"))
-		c := cs.FindSubmatchIndex(src[at:end])
+		c := resolverCase(object, field).FindSubmatchIndex(src[at:end])
 		if c == nil {
 			return nil, fmt.Errorf("%s: its case in _%s is not of gqlgen's form", name, object)
 		}
@@ -70,10 +68,12 @@ func plainResolverFields(src []byte) ([]byte, error) {
 		if string(src[at+c[6]:at+c[7]]) == "true" {
 			null = "graphql.Null"
 		}
-		check := "\t\t\t\tif out.Values[i] == " + null + " {\n\t\t\t\t\tatomic.AddUint32(&out.Invalids, 1)\n\t\t\t\t}\n"
-		inline := fmt.Sprintf("\t\t\tif plainLeaf(field) {\n\t\t\t\tout.Values[i] = ec._%s_%s(ctx, field, obj)\n%s\t\t\t\tbreak\n\t\t\t}\n", object, field, check)
-		rewritten := append(append(append([]byte{}, src[at+c[2]:at+c[3]]...), inline...), src[at+c[4]:at+c[5]]...)
-		src = append(append(append([]byte{}, src[:at+c[0]]...), rewritten...), src[at+c[1]:]...)
+		short := fmt.Sprintf("\t\t\tif plainLeaf(field) { // scripts/listitems: a resolver of the object and the request alone\n"+
+			"\t\t\t\tif v, err := %s; err == nil {\n"+
+			"\t\t\t\t\tout.Values[i] = ec.%s(ctx, field.Selections, v)\n"+
+			"\t\t\t\t\tif out.Values[i] == %s {\n\t\t\t\t\t\tatomic.AddUint32(&out.Invalids, 1)\n\t\t\t\t\t}\n"+
+			"\t\t\t\t\tbreak\n\t\t\t\t}\n\t\t\t}\n", resolve, marshal, null)
+		src = bytes.Join([][]byte{src[:at+c[3]], []byte(short), src[at+c[4]:]}, nil)
 	}
 	return src, nil
 }
